@@ -1,0 +1,2 @@
+/** prometheus_scrape interface library (both sides). */
+export {};
