@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The catalogue tester's workload: serves an HTML page listing the catalogue items the charm received
+// over the `catalogue` relation (a JSON file the charm pushes), and the same list as JSON at /items.
+// Usage: server.mjs --listen HOST:PORT --items FILE
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
+};
+const listen = opt("--listen", "127.0.0.1:8080");
+const itemsFile = opt("--items", "/srv/catalogue/items.json");
+const sep = listen.lastIndexOf(":");
+const host = listen.slice(0, sep);
+const port = Number(listen.slice(sep + 1));
+
+const escape = (s) =>
+  String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
+  );
+
+function readItems() {
+  try {
+    const items = JSON.parse(readFileSync(itemsFile, "utf8"));
+    return Array.isArray(items) ? items : [];
+  } catch {
+    return [];
+  }
+}
+
+const server = createServer((req, res) => {
+  const items = readItems();
+  if (req.url === "/items") {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify(items));
+    return;
+  }
+  const rows = items
+    .map(
+      (i) =>
+        `<li><a href="${escape(i.url)}">${escape(i.name)}</a> <small>(${escape(i.icon ?? "")})</small><p>${escape(i.description ?? "")}</p></li>`,
+    )
+    .join("\n");
+  res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+  res.end(
+    `<!doctype html><html><head><title>Catalogue</title></head><body><h1>Catalogue</h1><ul>\n${rows || "<li>No items yet.</li>"}\n</ul></body></html>\n`,
+  );
+});
+server.listen(port, host, () =>
+  console.log(`catalogue listening on ${host}:${port}, items from ${itemsFile}`),
+);
+for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => server.close(() => process.exit(0)));

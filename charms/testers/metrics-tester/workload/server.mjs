@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The metrics tester's workload: a tiny HTTP server exposing Prometheus text-format metrics, so the
+// local model has a real scrape target. Usage: server.mjs --listen HOST:PORT [--path /metrics]
+import { createServer } from "node:http";
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
+};
+const listen = opt("--listen", "127.0.0.1:8000");
+const path = opt("--path", "/metrics");
+const sep = listen.lastIndexOf(":");
+const host = listen.slice(0, sep).replace(/^\[|\]$/g, "");
+const port = Number(listen.slice(sep + 1));
+const started = Date.now() / 1000;
+let scrapes = 0;
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url ?? "/", "http://x");
+  if (url.pathname !== path) {
+    res.writeHead(url.pathname === "/" ? 200 : 404, { "content-type": "text/plain" });
+    res.end(url.pathname === "/" ? `metrics tester: see ${path}\n` : "not found\n");
+    return;
+  }
+  scrapes += 1;
+  const body = [
+    "# HELP tester_up Always 1 while the tester serves metrics.",
+    "# TYPE tester_up gauge",
+    "tester_up 1",
+    "# HELP tester_scrapes_total Scrapes served since start.",
+    "# TYPE tester_scrapes_total counter",
+    `tester_scrapes_total ${scrapes}`,
+    "# HELP tester_start_time_seconds Start time of the tester process.",
+    "# TYPE tester_start_time_seconds gauge",
+    `tester_start_time_seconds ${started}`,
+    "",
+  ].join("\n");
+  res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+  res.end(body);
+});
+server.listen(port, host, () => console.log(`metrics tester listening on ${host}:${port}${path}`));
+for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => server.close(() => process.exit(0)));
