@@ -1,0 +1,220 @@
+/**
+ * Renders `prometheus.yml` (spec §3.4) as a pure function: the self-scrape job, the jobs the
+ * prometheus_scrape library accepted (with `honor_labels: true` and the TLS post-processing of
+ * §2.9), alerting, rule_files, exemplar storage and tracing. Keys are sorted like PyYAML's
+ * `safe_dump`, so unchanged inputs give byte-identical output and no needless reload.
+ */
+import { stringify } from "yaml";
+
+/** Where rule files live in the workload; `prometheus.yml` loads them by glob. */
+export const RULE_FILES_GLOB = "/etc/prometheus/rules/juju_*.rules";
+/** The CA of the `certificates` relation, installed in the workload's trust store. */
+export const CA_PATH = "/usr/local/share/ca-certificates/ca.crt";
+export const WEB_PORT = 9090;
+
+/** A scrape job as the scrape library returns it (plain JSON). */
+export type ScrapeJob = Readonly<Record<string, unknown>>;
+/** One `alerting.alertmanagers[]` entry, as rendered by the alertmanager_dispatch library. */
+export type AlertmanagerEntry = Readonly<Record<string, unknown>>;
+
+/** The unit's own identity, for the self-scrape job labels. */
+export interface SelfTopology {
+  readonly model: string;
+  readonly modelUuid: string;
+  readonly application: string;
+  readonly unit: string;
+}
+
+/** Everything `prometheus.yml` depends on. */
+export interface RenderInput {
+  readonly topology: SelfTopology;
+  /** Host the self-scrape job targets (the unit's FQDN). */
+  readonly fqdn: string;
+  /** Server TLS is on (certificates relation ready). */
+  readonly tls: boolean;
+  readonly evaluationInterval?: string | undefined;
+  /** 0 disables exemplar storage. */
+  readonly maxExemplars: number;
+  /** Jobs accepted by the scrape library, in relation order. */
+  readonly jobs: readonly ScrapeJob[];
+  readonly alertmanagers: readonly AlertmanagerEntry[];
+  /** Prometheus major version; `fallback_scrape_protocol` is stripped below 3 (2.x rejects it). */
+  readonly prometheusMajor: number;
+  /** Workload tracing endpoint (otlp_grpc), when the relation is ready. */
+  readonly tracing?: { readonly endpoint: string; readonly caFile?: string | undefined } | undefined;
+}
+
+/** A job dropped at render time, e.g. half-specified client TLS. */
+export interface RenderRejection {
+  readonly job: string;
+  readonly reason: string;
+}
+
+/** `prometheus.yml` text plus the extra files (TLS material) it refers to. */
+export interface RenderOutput {
+  readonly config: string;
+  /** Absolute workload path to file content, sorted by path. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly rejected: readonly RenderRejection[];
+}
+
+/** The instance relabel used by every juju-topology job. */
+function instanceRelabel(withUnit: boolean): Record<string, unknown> {
+  const source = ["juju_model", "juju_model_uuid", "juju_application"];
+  if (withUnit) source.push("juju_unit");
+  return { source_labels: source, separator: "_", target_label: "instance", regex: "(.*)" };
+}
+
+/** The built-in job that scrapes this unit's own Prometheus. */
+export function selfScrapeJob(input: Pick<RenderInput, "topology" | "fqdn" | "tls">): ScrapeJob {
+  const t = input.topology;
+  const job: Record<string, unknown> = {
+    job_name: "prometheus",
+    scrape_interval: "5s",
+    scrape_timeout: "5s",
+    metrics_path: "/metrics",
+    honor_timestamps: true,
+    scheme: input.tls ? "https" : "http",
+    static_configs: [
+      {
+        targets: [`${input.fqdn}:${WEB_PORT}`],
+        labels: {
+          juju_model: t.model,
+          juju_model_uuid: t.modelUuid,
+          juju_application: t.application,
+          juju_unit: t.unit,
+          juju_charm: "prometheus-k8s",
+          host: "localhost",
+        },
+      },
+    ],
+    relabel_configs: [instanceRelabel(true)],
+  };
+  if (input.tls) job.tls_config = { ca_file: CA_PATH };
+  return job;
+}
+
+/** File-name-safe form of a job name (job names come from remote data). */
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.:-]/g, "_").replace(/^\.+/, "_");
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * TLS post-processing of one job (§2.9): PEM contents in `tls_config` become files under
+ * /etc/prometheus and the job refers to their paths.
+ * @returns the rewritten job and its files, or a rejection reason.
+ */
+export function processJobTls(
+  job: ScrapeJob,
+): { job: ScrapeJob; files: Record<string, string> } | { reason: string } {
+  const tls = job.tls_config;
+  const https = job.scheme === "https";
+  if (!(isObject(tls) && Object.keys(tls).length > 0) && !https) return { job, files: {} };
+  if (tls !== undefined && !isObject(tls)) return { reason: "tls_config must be a mapping" };
+  const name = safeName(String(job.job_name ?? "job"));
+  const out: Record<string, unknown> = { ...(tls ?? {}) };
+  const files: Record<string, string> = {};
+  const pem = (k: string): string | undefined => {
+    const v = out[k];
+    return typeof v === "string" && v !== "" ? v : undefined;
+  };
+  const ca = pem("ca_file");
+  if (ca !== undefined) {
+    const path = `/etc/prometheus/${name}-ca.crt`;
+    files[path] = ca;
+    out.ca_file = path;
+  }
+  const cert = pem("cert_file");
+  const key = pem("key_file");
+  if ((cert === undefined) !== (key === undefined)) {
+    return {
+      reason: 'tls_config requires both "cert_file" and "key_file" if client authentication is to be used',
+    };
+  }
+  if (cert !== undefined && key !== undefined) {
+    const certPath = `/etc/prometheus/${name}-client.crt`;
+    const keyPath = `/etc/prometheus/${name}-client.key`;
+    files[certPath] = cert;
+    files[keyPath] = key;
+    out.cert_file = certPath;
+    out.key_file = keyPath;
+  }
+  const rewritten: Record<string, unknown> = { ...job };
+  if (tls !== undefined) rewritten.tls_config = out;
+  return { job: rewritten, files };
+}
+
+/** Serialises like PyYAML `safe_dump`: block style, sorted keys, sequences not indented. */
+export function dumpYaml(value: unknown): string {
+  return stringify(value, {
+    sortMapEntries: true,
+    indentSeq: false,
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+  });
+}
+
+/** Renders `prometheus.yml` and the files it needs. Pure and deterministic. */
+export function renderConfig(input: RenderInput): RenderOutput {
+  const files: Record<string, string> = {};
+  const rejected: RenderRejection[] = [];
+  const scrapeConfigs: ScrapeJob[] = [selfScrapeJob(input)];
+  const seen = new Set<string>(["prometheus"]);
+
+  for (const raw of input.jobs) {
+    const name = String(raw.job_name ?? "");
+    if (name === "") {
+      rejected.push({ job: "(unnamed)", reason: "job has no job_name" });
+      continue;
+    }
+    if (seen.has(name)) {
+      // Prometheus refuses the whole file on a duplicate name; drop the later one instead.
+      rejected.push({ job: name, reason: `job_name "${name}" is already used` });
+      continue;
+    }
+    const job: Record<string, unknown> = { ...raw, honor_labels: true };
+    if (input.prometheusMajor < 3) delete job.fallback_scrape_protocol;
+    const tls = processJobTls(job);
+    if ("reason" in tls) {
+      rejected.push({ job: name, reason: tls.reason });
+      continue;
+    }
+    seen.add(name);
+    Object.assign(files, tls.files);
+    scrapeConfigs.push(tls.job);
+  }
+
+  const global: Record<string, unknown> = { scrape_interval: "1m", scrape_timeout: "10s" };
+  if (input.evaluationInterval !== undefined) global.evaluation_interval = input.evaluationInterval;
+
+  const doc: Record<string, unknown> = {
+    global,
+    rule_files: [RULE_FILES_GLOB],
+    scrape_configs: scrapeConfigs,
+  };
+  if (input.alertmanagers.length > 0) doc.alerting = { alertmanagers: input.alertmanagers };
+  if (input.maxExemplars > 0) doc.storage = { exemplars: { max_exemplars: input.maxExemplars } };
+  if (input.tracing) {
+    const tracing: Record<string, unknown> = { endpoint: input.tracing.endpoint, sampling_fraction: 1 };
+    if (input.tracing.caFile !== undefined) {
+      tracing.insecure = false;
+      tracing.tls_config = { ca_file: input.tracing.caFile };
+    } else {
+      tracing.insecure = true;
+    }
+    doc.tracing = tracing;
+  }
+
+  const sortedFiles: Record<string, string> = {};
+  for (const k of Object.keys(files).sort()) sortedFiles[k] = files[k]!;
+  return { config: dumpYaml(doc), files: sortedFiles, rejected };
+}
+
+/** The web config file used with server TLS (`--web.config.file`). */
+export function renderWebConfig(certPath: string, keyPath: string): string {
+  return dumpYaml({ tls_server_config: { cert_file: certPath, key_file: keyPath } });
+}

@@ -1,0 +1,62 @@
+/**
+ * Alert rule files on disk (spec §2.11): one `juju_<key>.rules` per relation plus the charm's own
+ * self-monitoring rules, and the plan that turns what is on disk into that set (write the changed
+ * ones, remove the stale ones) so unchanged rules cause no reload.
+ */
+import { dumpYaml } from "./render.js";
+
+export const RULES_DIR = "/etc/prometheus/rules";
+
+/** An official rules document, `{groups: [...]}`. */
+export type RulesDoc = Readonly<{ groups: readonly unknown[] }>;
+
+/** File name of a rule key; characters unsafe in a path become `_`. */
+export function ruleFileName(key: string): string {
+  return `juju_${key.replace(/[^A-Za-z0-9_.:-]/g, "_")}.rules`;
+}
+
+/**
+ * Renders the rule files. Entries with no groups produce no file (an empty file would still be
+ * valid, but it would only add noise).
+ * @returns absolute path to YAML content, sorted by path.
+ */
+export function renderRuleFiles(entries: Readonly<Record<string, RulesDoc>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(entries).sort()) {
+    const doc = entries[key]!;
+    if (!Array.isArray(doc.groups) || doc.groups.length === 0) continue;
+    out[`${RULES_DIR}/${ruleFileName(key)}`] = dumpYaml({ groups: doc.groups });
+  }
+  return out;
+}
+
+/** What to change on disk to reach the wanted rule files. */
+export interface FilePlan {
+  /** Paths to (re)write with their content. */
+  readonly write: Readonly<Record<string, string>>;
+  /** Paths to delete. */
+  readonly remove: readonly string[];
+}
+
+/**
+ * Diffs wanted files against those on disk. `onDisk` maps path to content, or to `undefined`
+ * when only the name is known (it is then rewritten to be safe).
+ */
+export function planFiles(
+  wanted: Readonly<Record<string, string>>,
+  onDisk: Readonly<Record<string, string | undefined>>,
+): FilePlan {
+  const write: Record<string, string> = {};
+  for (const path of Object.keys(wanted).sort()) {
+    if (onDisk[path] !== wanted[path]) write[path] = wanted[path]!;
+  }
+  const remove = Object.keys(onDisk)
+    .filter((p) => !(p in wanted))
+    .sort();
+  return { write, remove };
+}
+
+/** True when a plan changes nothing. */
+export function planIsEmpty(plan: FilePlan): boolean {
+  return Object.keys(plan.write).length === 0 && plan.remove.length === 0;
+}
