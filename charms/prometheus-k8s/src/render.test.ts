@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { processJobTls, type RenderInput, renderConfig, renderWebConfig } from "./render.js";
+
+const TOPOLOGY = {
+  model: "cos",
+  modelUuid: "c2e9f4d5-dcb3-4870-8509-330eb9745ee8",
+  application: "prometheus",
+  unit: "prometheus/0",
+};
+const ZINC_JOB = {
+  job_name: "juju_cos_c2e9f4d5_zinc-k8s_prometheus_scrape-0",
+  metrics_path: "/metrics",
+  static_configs: [
+    {
+      targets: ["10.1.2.3:4080"],
+      labels: {
+        juju_model: "cos",
+        juju_model_uuid: "c2e9f4d5-dcb3-4870-8509-330eb9745ee8",
+        juju_application: "zinc-k8s",
+        juju_charm: "zinc-k8s",
+        juju_unit: "zinc-k8s/0",
+      },
+    },
+  ],
+  relabel_configs: [
+    {
+      source_labels: ["juju_model", "juju_model_uuid", "juju_application", "juju_unit"],
+      separator: "_",
+      target_label: "instance",
+      regex: "(.*)",
+    },
+  ],
+  fallback_scrape_protocol: "PrometheusText0.0.4",
+};
+const BASE: RenderInput = {
+  topology: TOPOLOGY,
+  fqdn: "prometheus-0.prometheus-endpoints.cos.svc.cluster.local",
+  tls: false,
+  evaluationInterval: "1m",
+  maxExemplars: 0,
+  jobs: [ZINC_JOB],
+  alertmanagers: [
+    {
+      scheme: "http",
+      path_prefix: "/",
+      static_configs: [{ targets: ["am-0.am-endpoints.cos.svc.cluster.local:9093"] }],
+    },
+  ],
+  prometheusMajor: 3,
+};
+const TESTDATA = join(import.meta.dirname, "..", "testdata");
+const PROMTOOL = "/usr/bin/promtool";
+
+function promtoolCheck(config: string): { ok: boolean; out: string } {
+  const dir = mkdtempSync(join(tmpdir(), "promcfg-"));
+  const file = join(dir, "prometheus.yml");
+  writeFileSync(file, config);
+  const r = spawnSync(PROMTOOL, ["check", "config", file], { encoding: "utf8" });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+describe("renderConfig", () => {
+  it("matches the golden file (Prometheus 3, one job, one alertmanager)", () => {
+    const out = renderConfig(BASE);
+    const golden = join(TESTDATA, "zinc_alertmanager.good.yml");
+    // UPDATE_GOLDEN=1 rewrites the file; review its diff before committing.
+    if (process.env.UPDATE_GOLDEN) writeFileSync(golden, out.config);
+    assert.equal(out.config, readFileSync(golden, "utf8"));
+    assert.deepEqual(out.rejected, []);
+    assert.deepEqual(out.files, {});
+  });
+
+  it("is byte-identical for identical input and sorts keys", () => {
+    const a = renderConfig(BASE).config;
+    const b = renderConfig({ ...BASE, jobs: [{ ...ZINC_JOB }] }).config;
+    assert.equal(a, b);
+    const topKeys = [...a.matchAll(/^([a-z_]+):/gm)].map((m) => m[1]);
+    assert.deepEqual(topKeys, ["alerting", "global", "rule_files", "scrape_configs"]);
+  });
+
+  it("puts the self-scrape job first and sets honor_labels on relation jobs only", () => {
+    const doc = parse(renderConfig(BASE).config);
+    assert.equal(doc.scrape_configs[0].job_name, "prometheus");
+    assert.equal(doc.scrape_configs[0].honor_labels, undefined);
+    assert.deepEqual(doc.scrape_configs[0].static_configs[0].targets, [`${BASE.fqdn}:9090`]);
+    assert.equal(doc.scrape_configs[0].static_configs[0].labels.juju_unit, "prometheus/0");
+    assert.equal(doc.scrape_configs[1].honor_labels, true);
+    assert.deepEqual(doc.rule_files, ["/etc/prometheus/rules/juju_*.rules"]);
+    assert.equal(doc.global.evaluation_interval, "1m");
+  });
+
+  it("strips fallback_scrape_protocol for Prometheus 2 and keeps it for 3", () => {
+    assert.match(renderConfig(BASE).config, /fallback_scrape_protocol/);
+    assert.doesNotMatch(renderConfig({ ...BASE, prometheusMajor: 2 }).config, /fallback_scrape_protocol/);
+  });
+
+  it("omits alerting, evaluation_interval and storage when not configured", () => {
+    const doc = parse(renderConfig({ ...BASE, alertmanagers: [], evaluationInterval: undefined }).config);
+    assert.equal(doc.alerting, undefined);
+    assert.equal(doc.storage, undefined);
+    assert.deepEqual(doc.global, { scrape_interval: "1m", scrape_timeout: "10s" });
+  });
+
+  it("adds exemplar storage and tracing", () => {
+    const doc = parse(
+      renderConfig({ ...BASE, maxExemplars: 100000, tracing: { endpoint: "tempo:4317" } }).config,
+    );
+    assert.deepEqual(doc.storage, { exemplars: { max_exemplars: 100000 } });
+    assert.deepEqual(doc.tracing, { endpoint: "tempo:4317", sampling_fraction: 1, insecure: true });
+    const tls = parse(renderConfig({ ...BASE, tracing: { endpoint: "t:4317", caFile: "/ca.crt" } }).config);
+    assert.deepEqual(tls.tracing, {
+      endpoint: "t:4317",
+      sampling_fraction: 1,
+      insecure: false,
+      tls_config: { ca_file: "/ca.crt" },
+    });
+  });
+
+  it("uses https and the CA for the self-scrape job with TLS", () => {
+    const doc = parse(renderConfig({ ...BASE, tls: true }).config);
+    assert.equal(doc.scrape_configs[0].scheme, "https");
+    assert.deepEqual(doc.scrape_configs[0].tls_config, {
+      ca_file: "/usr/local/share/ca-certificates/ca.crt",
+    });
+  });
+
+  it("writes job TLS material to files and refers to their paths", () => {
+    const job = {
+      ...ZINC_JOB,
+      job_name: "j1",
+      scheme: "https",
+      tls_config: { ca_file: "CA PEM", cert_file: "CERT", key_file: "KEY" },
+    };
+    const out = renderConfig({ ...BASE, jobs: [job] });
+    assert.deepEqual(out.files, {
+      "/etc/prometheus/j1-ca.crt": "CA PEM",
+      "/etc/prometheus/j1-client.crt": "CERT",
+      "/etc/prometheus/j1-client.key": "KEY",
+    });
+    const doc = parse(out.config);
+    assert.deepEqual(doc.scrape_configs[1].tls_config, {
+      ca_file: "/etc/prometheus/j1-ca.crt",
+      cert_file: "/etc/prometheus/j1-client.crt",
+      key_file: "/etc/prometheus/j1-client.key",
+    });
+  });
+
+  it("rejects only the job with half-specified client TLS, keeping the others", () => {
+    const bad = { ...ZINC_JOB, job_name: "bad", tls_config: { cert_file: "CERT" } };
+    const out = renderConfig({ ...BASE, jobs: [bad, ZINC_JOB] });
+    assert.equal(out.rejected.length, 1);
+    assert.equal(out.rejected[0]!.job, "bad");
+    assert.match(out.rejected[0]!.reason, /both "cert_file" and "key_file"/);
+    assert.deepEqual(
+      parse(out.config).scrape_configs.map((j: { job_name: string }) => j.job_name),
+      ["prometheus", ZINC_JOB.job_name],
+    );
+  });
+
+  it("rejects duplicate and missing job names instead of producing an invalid file", () => {
+    const out = renderConfig({
+      ...BASE,
+      jobs: [ZINC_JOB, { ...ZINC_JOB }, { metrics_path: "/m" }, { ...ZINC_JOB, job_name: "prometheus" }],
+    });
+    assert.deepEqual(
+      out.rejected.map((r) => r.job),
+      [ZINC_JOB.job_name, "(unnamed)", "prometheus"],
+    );
+  });
+
+  it("keeps path separators out of TLS file names", () => {
+    const r = processJobTls({ job_name: "../../etc/passwd", tls_config: { ca_file: "X" } });
+    assert.ok(!("reason" in r));
+    assert.deepEqual(Object.keys(r.files), ["/etc/prometheus/__.._etc_passwd-ca.crt"]);
+  });
+
+  it("renders the web config for server TLS", () => {
+    assert.equal(
+      renderWebConfig("/etc/prometheus/server.cert", "/etc/prometheus/server.key"),
+      "tls_server_config:\n  cert_file: /etc/prometheus/server.cert\n  key_file: /etc/prometheus/server.key\n",
+    );
+  });
+});
+
+describe("renderConfig checked by the real promtool", {
+  skip: !existsSync(PROMTOOL) && "no /usr/bin/promtool",
+}, () => {
+  it("accepts the rendered Prometheus 2 config with alerting, exemplars and many jobs", () => {
+    const jobs = Array.from({ length: 50 }, (_, i) => ({
+      ...ZINC_JOB,
+      job_name: `job-${i}`,
+      scrape_interval: "30s",
+    }));
+    const out = renderConfig({ ...BASE, prometheusMajor: 2, jobs, maxExemplars: 100000 });
+    const r = promtoolCheck(out.config);
+    assert.ok(r.ok, r.out);
+    assert.match(r.out, /SUCCESS/);
+  });
+  it("the golden file minus the Prometheus 3 key is valid for Prometheus 2", () => {
+    const r = promtoolCheck(renderConfig({ ...BASE, prometheusMajor: 2 }).config);
+    assert.ok(r.ok, r.out);
+  });
+  it("promtool rejects a broken job that passes through (so apply must validate)", () => {
+    const out = renderConfig({
+      ...BASE,
+      prometheusMajor: 2,
+      jobs: [{ ...ZINC_JOB, sample_limit: { not_a_key: 1 } }],
+    });
+    assert.equal(promtoolCheck(out.config).ok, false);
+  });
+});

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { planFiles, planIsEmpty, renderRuleFiles, ruleFileName } from "./rules.js";
+
+const GROUP = {
+  name: "cos_c2e9f4d5_zinc_k8s_HostHealth_rules",
+  rules: [{ alert: "HostDown", expr: "up < 1", for: "5m" }],
+};
+
+describe("renderRuleFiles", () => {
+  it("writes one juju_<key>.rules per entry, sorted, skipping empty ones", () => {
+    const files = renderRuleFiles({
+      "cos_c2e9f4d5_zinc-k8s_metrics-endpoint_7": { groups: [GROUP] },
+      cos_c2e9f4d5_agent: { groups: [GROUP] },
+      "cos_c2e9f4d5_empty_metrics-endpoint_9": { groups: [] },
+    });
+    assert.deepEqual(Object.keys(files), [
+      "/etc/prometheus/rules/juju_cos_c2e9f4d5_agent.rules",
+      "/etc/prometheus/rules/juju_cos_c2e9f4d5_zinc-k8s_metrics-endpoint_7.rules",
+    ]);
+    const doc = parse(files["/etc/prometheus/rules/juju_cos_c2e9f4d5_agent.rules"]!);
+    assert.deepEqual(doc, { groups: [GROUP] });
+  });
+  it("keeps path separators out of file names", () => {
+    assert.equal(ruleFileName("a/../b"), "juju_a_.._b.rules");
+  });
+});
+
+describe("planFiles", () => {
+  it("writes changed and new files and removes stale ones", () => {
+    const plan = planFiles(
+      { "/r/a": "1", "/r/b": "2", "/r/c": "3" },
+      { "/r/a": "1", "/r/b": "old", "/r/z": "x", "/r/y": undefined },
+    );
+    assert.deepEqual(plan, { write: { "/r/b": "2", "/r/c": "3" }, remove: ["/r/y", "/r/z"] });
+    assert.equal(planIsEmpty(plan), false);
+  });
+  it("is empty when the disk already matches", () => {
+    assert.equal(planIsEmpty(planFiles({ "/r/a": "1" }, { "/r/a": "1" })), true);
+  });
+});
