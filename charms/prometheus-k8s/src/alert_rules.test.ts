@@ -61,7 +61,7 @@ describe("bundled alert rules checked by the real promtool", {
   });
 
   it("PrometheusTargetScrapingSlow stays quiet for 60 s and 5 min intervals and fires on real lag", () => {
-    const series = (interval: string, q: string, v: string) =>
+    const series = (interval: string, q: string) =>
       `prometheus_target_interval_length_seconds{interval="${interval}",quantile="${q}",job="prometheus",instance="p:9090"}`;
     const test = {
       rule_files: [rulesFile],
@@ -70,12 +70,12 @@ describe("bundled alert rules checked by the real promtool", {
         {
           interval: "1m",
           input_series: [
-            { series: series("1m", "0.9", ""), values: "60.2x20" },
-            { series: series("1m", "0.5", ""), values: "60x20" },
-            { series: series("5m", "0.9", ""), values: "300.5x20" },
-            { series: series("5m", "0.5", ""), values: "300x20" },
-            { series: series("15s", "0.9", ""), values: "30x20" },
-            { series: series("15s", "0.5", ""), values: "15x20" },
+            { series: series("1m", "0.9"), values: "60.2x20" },
+            { series: series("1m", "0.5"), values: "60x20" },
+            { series: series("5m", "0.9"), values: "300.5x20" },
+            { series: series("5m", "0.5"), values: "300x20" },
+            { series: series("15s", "0.9"), values: "30x20" },
+            { series: series("15s", "0.5"), values: "15x20" },
           ],
           alert_rule_test: [
             {
