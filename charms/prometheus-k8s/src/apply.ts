@@ -1,0 +1,259 @@
+/**
+ * The apply step of a reconcile: bring the workload to the rendered state with the least
+ * disruption, and never replace a good config with a bad one.
+ *
+ * 1. Diff the wanted files against the workload's disk; push nothing if nothing changed.
+ * 2. Stage the candidate config and rules (`prometheus.yml.new`, `rules.new/`) and check them with
+ *    `promtool check config` when the workload has promtool. A rejected candidate is deleted and
+ *    the files Prometheus runs with stay as they were (pain point: invalid file left on disk).
+ * 3. Move the candidate into place; replan only when the Pebble service changed (restart), else
+ *    `POST /-/reload` with a generous timeout and confirm it (pain points 1, 2 and 8).
+ *
+ * I/O goes through the small {@link Workload} and {@link PrometheusApi} ports so this logic runs
+ * unchanged over Pebble, in the state-transition harness and against in-memory fakes.
+ */
+import { PATHS } from "./flags.js";
+import { type PrometheusLayer, SERVICE_NAME, serviceChanged } from "./layer.js";
+import { RULE_FILES_GLOB } from "./render.js";
+import { planFiles, planIsEmpty, RULES_DIR } from "./rules.js";
+import type { ApplyOutcome } from "./status.js";
+
+export const PROMTOOL = "/usr/bin/promtool";
+export const STAGED_CONFIG = `${PATHS.config}.new`;
+export const STAGED_RULES_DIR = `${RULES_DIR}.new`;
+
+/** Result of running a command in the workload. */
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** What apply needs from the workload container (implemented over Pebble by the charm). */
+export interface Workload {
+  /** File content, or `undefined` when it does not exist. */
+  read(path: string): Promise<string | undefined>;
+  /** Writes a file, creating parent directories. */
+  write(path: string, content: string): Promise<void>;
+  /** Removes a file or a directory tree; missing is not an error. */
+  remove(path: string): Promise<void>;
+  /** Absolute paths of the regular files directly in `dir` (empty when it does not exist). */
+  list(dir: string): Promise<string[]>;
+  exists(path: string): Promise<boolean>;
+  exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /** The planned definition of a service, as Pebble's plan reports it. */
+  plannedService(name: string): Promise<Readonly<Record<string, unknown>> | undefined>;
+  serviceRunning(name: string): Promise<boolean>;
+  addLayer(label: string, layer: PrometheusLayer): Promise<void>;
+  replan(): Promise<void>;
+}
+
+/** Outcome of asking Prometheus to reload. */
+export type ReloadResult =
+  | { readonly kind: "ok" }
+  | { readonly kind: "timeout" }
+  | { readonly kind: "failed"; readonly detail: string };
+
+/** What apply needs from Prometheus' HTTP API. */
+export interface PrometheusApi {
+  /** `POST /-/reload`; Prometheus answers once the reload finished (200) or failed (500). */
+  reload(timeoutMs: number): Promise<ReloadResult>;
+}
+
+/** The full wanted state of the workload. */
+export interface Desired {
+  readonly config: string;
+  /** Rule files by absolute path under {@link RULES_DIR}. */
+  readonly ruleFiles: Readonly<Record<string, string>>;
+  /** Other files (TLS material, web config) by absolute path. */
+  readonly extraFiles: Readonly<Record<string, string>>;
+  /** Files that must not exist (e.g. the web config without TLS). */
+  readonly absentFiles: readonly string[];
+  readonly layer: PrometheusLayer;
+}
+
+/** Options of {@link apply}. */
+export interface ApplyOptions {
+  /** A previous reload did not complete: reload even if the files are unchanged. */
+  readonly reloadPending?: boolean | undefined;
+  readonly reloadTimeoutMs?: number | undefined;
+  readonly promtoolTimeoutMs?: number | undefined;
+}
+
+/** What apply did, for status and for stored state. */
+export interface ApplyResult {
+  readonly outcome: ApplyOutcome;
+  /** Files were pushed or removed. */
+  readonly changed: boolean;
+  readonly restarted: boolean;
+  readonly reloaded: boolean;
+  /** The reload must be retried (store it; update-status retries). */
+  readonly reloadPending: boolean;
+  /** promtool's output for the candidate, when it ran. */
+  readonly promtoolOutput?: string | undefined;
+}
+
+/** Generous by default: large configs take long to load (upstream issue 700). */
+export const DEFAULT_RELOAD_TIMEOUT_MS = 120_000;
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function readAll(w: Workload, paths: readonly string[]): Promise<Record<string, string | undefined>> {
+  const out: Record<string, string | undefined> = {};
+  await Promise.all(
+    paths.map(async (p) => {
+      out[p] = await w.read(p);
+    }),
+  );
+  return out;
+}
+
+/** Applies `desired` to the workload. Never throws: failures become an {@link ApplyOutcome}. */
+export async function apply(
+  desired: Desired,
+  w: Workload,
+  api: PrometheusApi,
+  opts: ApplyOptions = {},
+): Promise<ApplyResult> {
+  const base = {
+    changed: false,
+    restarted: false,
+    reloaded: false,
+    reloadPending: opts.reloadPending ?? false,
+  };
+  let configChanged: boolean;
+  let rulesPlan: ReturnType<typeof planFiles>;
+  let extraPlan: ReturnType<typeof planFiles>;
+  let toRemove: string[];
+  try {
+    const currentConfig = await w.read(PATHS.config);
+    configChanged = currentConfig !== desired.config;
+    const ruleNames = await w.list(RULES_DIR);
+    rulesPlan = planFiles(desired.ruleFiles, await readAll(w, ruleNames));
+    extraPlan = planFiles(desired.extraFiles, await readAll(w, Object.keys(desired.extraFiles)));
+    toRemove = [];
+    for (const p of desired.absentFiles) if (await w.exists(p)) toRemove.push(p);
+  } catch (e) {
+    return {
+      ...base,
+      outcome: { kind: "push-failed", detail: `reading the workload's files: ${errText(e)}` },
+    };
+  }
+  const filesChanged =
+    configChanged || !planIsEmpty(rulesPlan) || !planIsEmpty(extraPlan) || toRemove.length > 0;
+
+  let promtoolOutput: string | undefined;
+  if (filesChanged) {
+    try {
+      // TLS material first: the candidate refers to it and promtool checks that it exists.
+      for (const [p, c] of Object.entries(extraPlan.write)) await w.write(p, c);
+      for (const p of toRemove) await w.remove(p);
+    } catch (e) {
+      return { ...base, outcome: { kind: "push-failed", detail: errText(e) } };
+    }
+
+    if (configChanged || !planIsEmpty(rulesPlan)) {
+      const check = await validateCandidate(desired, w, opts.promtoolTimeoutMs ?? 60_000);
+      if (check.kind !== "ok") return { ...base, outcome: check.outcome, promtoolOutput: check.output };
+      promtoolOutput = check.output;
+      try {
+        for (const [p, c] of Object.entries(rulesPlan.write)) await w.write(p, c);
+        for (const p of rulesPlan.remove) await w.remove(p);
+        if (configChanged) await w.write(PATHS.config, desired.config);
+      } catch (e) {
+        return { ...base, outcome: { kind: "push-failed", detail: errText(e) } };
+      }
+    }
+  }
+
+  let needRestart: boolean;
+  try {
+    const planned = await w.plannedService(SERVICE_NAME);
+    needRestart =
+      serviceChanged(planned, desired.layer.services.prometheus) || !(await w.serviceRunning(SERVICE_NAME));
+  } catch (e) {
+    return { ...base, changed: filesChanged, outcome: { kind: "restart-failed", detail: errText(e) } };
+  }
+  if (needRestart) {
+    try {
+      await w.addLayer("prometheus", desired.layer);
+      await w.replan();
+    } catch (e) {
+      return {
+        ...base,
+        changed: filesChanged,
+        outcome: { kind: "restart-failed", detail: errText(e) },
+        promtoolOutput,
+      };
+    }
+    // A (re)start reads the current files, so any pending reload is satisfied.
+    return {
+      changed: filesChanged,
+      restarted: true,
+      reloaded: false,
+      reloadPending: false,
+      outcome: { kind: "ok" },
+      promtoolOutput,
+    };
+  }
+
+  if (!filesChanged && !opts.reloadPending) {
+    return { ...base, reloadPending: false, outcome: { kind: "ok" } };
+  }
+  const r = await api.reload(opts.reloadTimeoutMs ?? DEFAULT_RELOAD_TIMEOUT_MS);
+  const common = { changed: filesChanged, restarted: false, promtoolOutput };
+  switch (r.kind) {
+    case "ok":
+      return { ...common, reloaded: true, reloadPending: false, outcome: { kind: "ok" } };
+    case "timeout":
+      return { ...common, reloaded: false, reloadPending: true, outcome: { kind: "reload-pending" } };
+    case "failed":
+      return {
+        ...common,
+        reloaded: false,
+        reloadPending: true,
+        outcome: { kind: "reload-failed", detail: r.detail },
+      };
+  }
+}
+
+type CheckResult =
+  | { kind: "ok"; output?: string | undefined }
+  | { kind: "bad"; outcome: ApplyOutcome; output?: string | undefined };
+
+/**
+ * Stages the candidate config (pointing at staged rules) and runs promtool on it. Without
+ * promtool in the workload the candidate is accepted unchecked, as nothing better is possible.
+ */
+async function validateCandidate(desired: Desired, w: Workload, timeoutMs: number): Promise<CheckResult> {
+  let hasPromtool: boolean;
+  try {
+    hasPromtool = await w.exists(PROMTOOL);
+  } catch (e) {
+    return { kind: "bad", outcome: { kind: "validate-failed", detail: errText(e) } };
+  }
+  if (!hasPromtool) return { kind: "ok" };
+  const stagedGlob = `${STAGED_RULES_DIR}/juju_*.rules`;
+  const candidate = desired.config.split(RULE_FILES_GLOB).join(stagedGlob);
+  try {
+    await w.remove(STAGED_RULES_DIR);
+    for (const [p, c] of Object.entries(desired.ruleFiles)) {
+      await w.write(`${STAGED_RULES_DIR}/${p.slice(RULES_DIR.length + 1)}`, c);
+    }
+    await w.write(STAGED_CONFIG, candidate);
+    const r = await w.exec([PROMTOOL, "check", "config", STAGED_CONFIG], timeoutMs);
+    const output = `${r.stdout}${r.stderr}`.trim();
+    if (r.exitCode !== 0) {
+      const why = r.stderr.trim() || r.stdout.trim() || `promtool exited with ${r.exitCode}`;
+      return { kind: "bad", outcome: { kind: "invalid-config", detail: why }, output };
+    }
+    return { kind: "ok", output };
+  } catch (e) {
+    return { kind: "bad", outcome: { kind: "validate-failed", detail: errText(e) } };
+  } finally {
+    await w.remove(STAGED_CONFIG).catch(() => undefined);
+    await w.remove(STAGED_RULES_DIR).catch(() => undefined);
+  }
+}
