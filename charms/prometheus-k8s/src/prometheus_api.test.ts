@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { majorVersion, PrometheusHttp, parseVersion } from "./prometheus_api.js";
+
+describe("parseVersion", () => {
+  it("reads the Debian and upstream formats", () => {
+    assert.equal(
+      parseVersion("prometheus, version 2.42.0+ds (branch: debian/sid, revision: 2.42.0+ds-1)"),
+      "2.42.0",
+    );
+    assert.equal(parseVersion("prometheus, version 3.11.1 (branch: HEAD)"), "3.11.1");
+    assert.equal(parseVersion("garbage"), undefined);
+  });
+  it("derives the major version, 3 when unknown", () => {
+    assert.equal(majorVersion("2.42.0"), 2);
+    assert.equal(majorVersion(undefined), 3);
+  });
+});
+
+describe("PrometheusHttp.reload", () => {
+  let server: Server;
+  let base = "";
+  let mode: "ok" | "fail" | "hang" = "ok";
+  before(async () => {
+    server = createServer((req, res) => {
+      assert.equal(req.method, "POST");
+      assert.equal(req.url, "/-/reload");
+      if (mode === "ok") res.end();
+      else if (mode === "fail") {
+        res.statusCode = 500;
+        res.end("failed to reload config: bad rule");
+      } // "hang": never answer
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it("is ok on 200, failed with the body on 500, timeout when no answer", async () => {
+    const api = new PrometheusHttp(base);
+    mode = "ok";
+    assert.deepEqual(await api.reload(2000), { kind: "ok" });
+    mode = "fail";
+    assert.deepEqual(await api.reload(2000), {
+      kind: "failed",
+      detail: "HTTP 500: failed to reload config: bad rule",
+    });
+    mode = "hang";
+    assert.deepEqual(await api.reload(100), { kind: "timeout" });
+  });
+
+  it("treats a refused connection (Prometheus still starting) as a wait", async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const port = (s.address() as AddressInfo).port;
+    await new Promise((r) => s.close(r));
+    assert.deepEqual(await new PrometheusHttp(`http://127.0.0.1:${port}`).reload(1000), { kind: "timeout" });
+  });
+});
