@@ -1,0 +1,149 @@
+/**
+ * The pure middle of a reconcile: from everything collected (config, identity, what the interface
+ * libraries accepted or rejected, storage capacity, TLS, ingress) to the wanted workload state,
+ * the values to publish on relations, and the findings the status is derived from. No I/O, so
+ * `show-config` and tests compute exactly what a hook would.
+ */
+import type { LocalIdentity } from "@charmkit/ops";
+import type { Desired } from "./apply.js";
+import { type ConfigProblem, parseConfig, type RawConfig } from "./config.js";
+import { PATHS, prometheusCommand, retentionSize } from "./flags.js";
+import { buildLayer } from "./layer.js";
+import {
+  type AlertmanagerEntry,
+  CA_PATH,
+  type RenderRejection,
+  renderConfig,
+  renderWebConfig,
+  type ScrapeJob,
+  WEB_PORT,
+} from "./render.js";
+import { type RulesDoc, renderRuleFiles } from "./rules.js";
+import type { RejectedRelation } from "./status.js";
+
+export const SERVER_CERT = "/etc/prometheus/server.cert";
+export const SERVER_KEY = "/etc/prometheus/server.key";
+
+/** Everything a reconcile collected before rendering. */
+export interface Collected {
+  readonly rawConfig: RawConfig;
+  readonly identity: LocalIdentity;
+  /** This unit's FQDN (self-scrape target, internal URL). */
+  readonly fqdn: string;
+  /** This unit's ingress URL, when the ingress relation provides one. */
+  readonly ingressUrl?: string | undefined;
+  /** Server TLS material from the certificates relation. */
+  readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
+  /** Size of the database storage, or why it is unknown. */
+  readonly storage: { readonly bytes: number } | { readonly error: string };
+  /** Output of the prometheus_scrape consumer (and remote-write rules), already validated. */
+  readonly jobs: readonly ScrapeJob[];
+  readonly ruleFiles: Readonly<Record<string, RulesDoc>>;
+  readonly rejected: readonly RejectedRelation[];
+  readonly alertmanagers: readonly AlertmanagerEntry[];
+  readonly prometheusMajor: number;
+  readonly tracing?: { readonly endpoint: string } | undefined;
+}
+
+/** URLs and values the publish step writes. */
+export interface Published {
+  /** `http(s)://<fqdn>:9090`. */
+  readonly internalUrl: string;
+  /** The ingress URL when there is one, else the internal URL (no flip-flop: one value). */
+  readonly externalUrl: string;
+  readonly remoteWriteUrl: string;
+  /** Leader-only `prometheus-api` app data. */
+  readonly prometheusApi: Readonly<Record<string, string>>;
+  readonly ingressScheme: "http" | "https";
+}
+
+/** Result of {@link planReconcile}. */
+export interface Plan {
+  readonly desired: Desired;
+  readonly command: string;
+  readonly published: Published;
+  readonly configProblems: readonly ConfigProblem[];
+  readonly retentionSizeError?: string | undefined;
+  /** Relations rejected by the libraries plus jobs dropped at render time. */
+  readonly rejected: readonly RejectedRelation[];
+  readonly renderRejected: readonly RenderRejection[];
+}
+
+/** Computes the wanted state from what was collected. Pure and deterministic. */
+export function planReconcile(c: Collected): Plan {
+  const { config, problems } = parseConfig(c.rawConfig);
+  const tls = c.tls !== undefined;
+  const scheme = tls ? "https" : "http";
+  const internalUrl = `${scheme}://${c.fqdn}:${WEB_PORT}`;
+  const externalUrl = (c.ingressUrl ?? internalUrl).replace(/\/+$/, "");
+
+  let size: string | undefined;
+  let retentionSizeError: string | undefined;
+  if (config.retentionSizeRatio !== undefined) {
+    if ("bytes" in c.storage) size = retentionSize(c.storage.bytes, config.retentionSizeRatio);
+    else retentionSizeError = c.storage.error;
+  }
+
+  const command = prometheusCommand({ config, externalUrl, tls, retentionSize: size });
+  const id = c.identity;
+  const layer = buildLayer(
+    command,
+    c.tracing
+      ? {
+          model: id.modelName,
+          modelUuid: id.modelUuid,
+          application: id.appName,
+          unit: id.unitName,
+          charm: id.charmName ?? "prometheus-k8s",
+        }
+      : undefined,
+  );
+
+  const rendered = renderConfig({
+    topology: { model: id.modelName, modelUuid: id.modelUuid, application: id.appName, unit: id.unitName },
+    fqdn: c.fqdn,
+    tls,
+    evaluationInterval: config.evaluationInterval,
+    maxExemplars: config.maxExemplars,
+    jobs: c.jobs,
+    alertmanagers: c.alertmanagers,
+    prometheusMajor: c.prometheusMajor,
+    tracing: c.tracing ? { endpoint: c.tracing.endpoint, caFile: tls ? CA_PATH : undefined } : undefined,
+  });
+
+  const extraFiles: Record<string, string> = { ...rendered.files };
+  const absentFiles: string[] = [];
+  if (c.tls) {
+    extraFiles[PATHS.webConfig] = renderWebConfig(SERVER_CERT, SERVER_KEY);
+    extraFiles[SERVER_CERT] = c.tls.cert;
+    extraFiles[SERVER_KEY] = c.tls.key;
+    extraFiles[CA_PATH] = c.tls.ca;
+  } else {
+    absentFiles.push(PATHS.webConfig, SERVER_CERT, SERVER_KEY);
+  }
+
+  const prometheusApi: Record<string, string> = { direct_url: internalUrl };
+  if (c.ingressUrl) prometheusApi.ingress_url = externalUrl;
+
+  return {
+    desired: {
+      config: rendered.config,
+      ruleFiles: renderRuleFiles(c.ruleFiles),
+      extraFiles,
+      absentFiles,
+      layer,
+    },
+    command,
+    published: {
+      internalUrl,
+      externalUrl,
+      remoteWriteUrl: `${externalUrl}/api/v1/write`,
+      prometheusApi,
+      ingressScheme: scheme,
+    },
+    configProblems: problems,
+    retentionSizeError,
+    rejected: c.rejected,
+    renderRejected: rendered.rejected,
+  };
+}
