@@ -1,0 +1,28 @@
+/** Controller-side unit state and goal-state hook tools. */
+
+import type { GoalState } from "../backend.js";
+import { asObject, asStringMap, type Runner } from "./run.js";
+
+/** `state-get --format=json` (Juju 4 prints `null` when empty). */
+export function stateGet(run: Runner): Record<string, string> {
+  return asStringMap("state-get", run.json("state-get", ["--format=json"]));
+}
+
+/** `state-set --file -` with the JSON map on stdin. */
+export function stateSet(run: Runner, data: Readonly<Record<string, string>>): void {
+  run.text("state-set", ["--file", "-"], JSON.stringify(data));
+}
+
+/** `state-delete <key>`. */
+export function stateDelete(run: Runner, key: string): void {
+  run.text("state-delete", [key]);
+}
+
+/** `goal-state --format=json`. */
+export function goalState(run: Runner): GoalState {
+  const o = asObject("goal-state", run.json("goal-state", ["--format=json"]));
+  return {
+    units: asObject("goal-state", o.units ?? null) as GoalState["units"],
+    relations: asObject("goal-state", o.relations ?? null) as GoalState["relations"],
+  };
+}
