@@ -1,0 +1,707 @@
+/**
+ * The typed Model a charm works with: its app and unit, config, relations and their databags,
+ * leadership, status, ports, networks, storage and secrets. It sits on a `HookTools` backend,
+ * caches reads for the dispatch (is-leader for 30 s), and enforces Juju's databag rules in the
+ * client, before any hook tool runs.
+ */
+
+import { hostname } from "node:os";
+import type {
+  AppStatusInfo,
+  ConfigValue,
+  HookTools,
+  NetworkInfo,
+  Pebble,
+  Port,
+  SecretFields,
+  SecretInfo,
+  SettableStatusName,
+  StatusInfo,
+  StatusName,
+} from "./backend.js";
+import type { JujuContext } from "./context.js";
+import {
+  ModelError,
+  RelationDataAccessError,
+  RelationDataTypeError,
+  RelationNotFoundError,
+  TooManyRelatedAppsError,
+  UnknownConfigKeyError,
+} from "./errors.js";
+import type { CharmMeta } from "./metadata.js";
+import type { Databag, RelationSnapshot } from "./snapshot.js";
+
+/** A status a charm sets or reads. */
+export interface Status {
+  readonly name: StatusName;
+  readonly message: string;
+}
+
+/** `active` status. */
+export const ActiveStatus = (message = ""): Status => ({ name: "active", message });
+/** `blocked` status: the user must act; the message says how. */
+export const BlockedStatus = (message: string): Status => ({ name: "blocked", message });
+/** `maintenance` status: the charm is busy. */
+export const MaintenanceStatus = (message: string): Status => ({ name: "maintenance", message });
+/** `waiting` status: waiting on something outside the user's control. */
+export const WaitingStatus = (message: string): Status => ({ name: "waiting", message });
+/** `error` status: only meaningful from collect-status, where it fails the hook. */
+export const ErrorStatus = (message: string): Status => ({ name: "error", message });
+
+function toSettable(s: Status): SettableStatusName {
+  if (s.name === "error" || s.name === "unknown") {
+    throw new ModelError(`status "${s.name}" cannot be set by a charm`);
+  }
+  return s.name;
+}
+
+/** How long Juju's leadership lease lets us trust an is-leader answer. */
+export const LEADER_CACHE_MS = 30_000;
+
+/** Builds the object `unit.container(name)` returns; wired to the Pebble `Container` class. */
+export type ContainerFactory<C> = (name: string, pebble: Pebble) => C;
+
+/** Options of `Model`. */
+export interface ModelOptions<C = unknown> {
+  readonly context: JujuContext;
+  readonly metadata: CharmMeta;
+  readonly backend: HookTools;
+  readonly containerFactory?: ContainerFactory<C> | undefined;
+  /** Clock for the leadership cache; defaults to `Date.now`. */
+  readonly now?: (() => number) | undefined;
+}
+
+/** The model of one dispatch. */
+export class Model<C = unknown> {
+  readonly name: string;
+  readonly uuid: string;
+  readonly app: Application;
+  readonly unit: Unit<C>;
+  readonly config: Config;
+  /** @internal */
+  readonly backend: HookTools;
+  /** @internal */
+  readonly context: JujuContext;
+  /** @internal */
+  readonly metadata: CharmMeta;
+  private readonly relationCache = new Map<string, Relation[]>();
+  private readonly networkCache = new Map<string, Network>();
+
+  constructor(opts: ModelOptions<C>) {
+    this.backend = opts.backend;
+    this.context = opts.context;
+    this.metadata = opts.metadata;
+    this.name = opts.context.modelName;
+    this.uuid = opts.context.modelUuid;
+    this.app = new Application(this, opts.context.appName);
+    this.unit = new Unit(this, opts.context.unitName, opts.containerFactory, opts.now ?? Date.now);
+    this.config = new Config(opts.metadata, () => opts.backend.configGet());
+  }
+
+  private endpointMeta(endpoint: string) {
+    const m = this.metadata.relations[endpoint];
+    if (!m) {
+      throw new ModelError(`endpoint "${endpoint}" is not declared in the charm's requires/provides/peers`);
+    }
+    return m;
+  }
+
+  /** The active relations on an endpoint, by ascending id; a relation being broken is hidden. */
+  relations(endpoint: string): Relation[] {
+    const meta = this.endpointMeta(endpoint);
+    let rels = this.relationCache.get(endpoint);
+    if (!rels) {
+      const broken =
+        this.context.hookName === `${endpoint}-relation-broken` ? this.context.relationId : undefined;
+      rels = this.backend
+        .relationIds(endpoint)
+        .filter((id) => id !== broken)
+        .map((id) => new Relation(this, endpoint, id, meta.role === "peers", true));
+      this.relationCache.set(endpoint, rels);
+    }
+    return [...rels];
+  }
+
+  /**
+   * One relation on an endpoint: by id when given (including the relation of a -broken event,
+   * marked inactive), else the only one. Throws `TooManyRelatedAppsError` when there are several.
+   */
+  relation(endpoint: string, id?: number): Relation | undefined {
+    const meta = this.endpointMeta(endpoint);
+    const rels = this.relations(endpoint);
+    if (id === undefined) {
+      if (rels.length > 1) throw new TooManyRelatedAppsError(endpoint, rels.length);
+      return rels[0];
+    }
+    const found = rels.find((r) => r.id === id);
+    if (found) return found;
+    if (this.context.relationName === endpoint && this.context.relationId === id) {
+      return new Relation(this, endpoint, id, meta.role === "peers", false);
+    }
+    return undefined;
+  }
+
+  /** The network of a binding (an endpoint or `extra-bindings` name), cached per dispatch. */
+  network(binding: string, relationId?: number): Network {
+    const key = `${binding}#${relationId ?? ""}`;
+    let n = this.networkCache.get(key);
+    if (!n) {
+      n = new Network(this.backend.networkGet(binding, relationId));
+      this.networkCache.set(key, n);
+    }
+    return n;
+  }
+
+  /** The instances of a declared storage. */
+  storages(name: string): Storage[] {
+    if (!this.metadata.storage[name]) {
+      throw new ModelError(`storage "${name}" is not declared in the charm's metadata`);
+    }
+    return this.backend.storageList(name).map((id) => new Storage(this.backend, id));
+  }
+
+  /** Ask Juju for more instances of a storage. */
+  requestStorage(name: string, count = 1): void {
+    if (!this.metadata.storage[name]) {
+      throw new ModelError(`storage "${name}" is not declared in the charm's metadata`);
+    }
+    this.backend.storageAdd({ [name]: count });
+  }
+
+  /** A secret by id and/or label. Content is fetched on demand. */
+  getSecret(lookup: { id?: string; label?: string }): Secret {
+    if (lookup.id === undefined && lookup.label === undefined) {
+      throw new ModelError("getSecret needs an id or a label");
+    }
+    return new Secret(this.backend, lookup.id, lookup.label);
+  }
+
+  /** Ids of the secrets this unit (or, for the leader, app) owns. */
+  secretIds(): string[] {
+    return this.backend.secretIds();
+  }
+
+  /** @internal Drop cached relation lists (used between deferred re-runs is not needed; kept for tests). */
+  clearCaches(): void {
+    this.relationCache.clear();
+    this.networkCache.clear();
+  }
+}
+
+/** The local application. */
+export class Application {
+  constructor(
+    private readonly model: Model<unknown>,
+    readonly name: string,
+  ) {}
+
+  /** Set the application status. Leader only: checked before calling Juju. */
+  setStatus(status: Status): void {
+    if (!this.model.unit.isLeader()) {
+      throw new ModelError("only the leader can set the application status");
+    }
+    this.model.backend.statusSet(toSettable(status), status.message, true);
+  }
+
+  /** Read the application status and each unit's. Leader only. */
+  getStatus(): AppStatusInfo {
+    if (!this.model.unit.isLeader()) {
+      throw new ModelError("only the leader can read the application status");
+    }
+    return this.model.backend.statusGet(true);
+  }
+
+  /** Create an application-owned secret (leader only); returns it with its new id. */
+  addSecret(content: Record<string, string>, fields: SecretFields = {}): Secret {
+    if (!this.model.unit.isLeader()) {
+      throw new ModelError("only the leader can add an application-owned secret");
+    }
+    const id = this.model.backend.secretAdd({ ...fields, content, owner: "application" });
+    return new Secret(this.model.backend, id, fields.label);
+  }
+}
+
+/** The local unit. */
+export class Unit<C = unknown> {
+  private leader: { value: boolean; at: number } | undefined;
+
+  constructor(
+    private readonly model: Model<C>,
+    readonly name: string,
+    private readonly containerFactory: ContainerFactory<C> | undefined,
+    private readonly now: () => number,
+  ) {}
+
+  /** The app part of the unit name. */
+  get appName(): string {
+    return this.model.app.name;
+  }
+
+  /** Whether this unit leads; cached for Juju's 30 s lease, timed from before the call. */
+  isLeader(): boolean {
+    const t = this.now();
+    if (this.leader && t - this.leader.at < LEADER_CACHE_MS) return this.leader.value;
+    const value = this.model.backend.isLeader();
+    this.leader = { value, at: t };
+    return value;
+  }
+
+  /** Set this unit's status. */
+  setStatus(status: Status): void {
+    this.model.backend.statusSet(toSettable(status), status.message, false);
+  }
+
+  /** Read this unit's status. */
+  getStatus(): StatusInfo {
+    return this.model.backend.statusGet(false);
+  }
+
+  /** Set the workload version shown in `juju status`. */
+  setWorkloadVersion(version: string): void {
+    this.model.backend.applicationVersionSet(version);
+  }
+
+  /**
+   * The unit's host name: `CHARMKIT_UNIT_FQDN` under the local runtime, otherwise the pod's host
+   * name (unlike Python's getfqdn, no reverse DNS lookup, which would cost a hook a round trip).
+   */
+  get fqdn(): string {
+    return this.model.context.unitFqdn ?? hostname();
+  }
+
+  /** The ports this unit has opened. */
+  openedPorts(): Port[] {
+    return this.model.backend.openedPorts();
+  }
+
+  /** Open one port. */
+  openPort(port: Port): void {
+    this.model.backend.openPort(port);
+  }
+
+  /** Close one port. */
+  closePort(port: Port): void {
+    this.model.backend.closePort(port);
+  }
+
+  /** Make the opened ports exactly `ports`: open the missing ones, close the others. */
+  setPorts(ports: readonly Port[]): void {
+    const key = (p: Port) => `${p.protocol}:${p.port ?? ""}:${p.toPort ?? ""}`;
+    const current = this.openedPorts();
+    const want = new Map(ports.map((p) => [key(p), p]));
+    const have = new Map(current.map((p) => [key(p), p]));
+    for (const [k, p] of [...have].sort(([a], [b]) => a.localeCompare(b))) {
+      if (!want.has(k)) this.closePort(p);
+    }
+    for (const [k, p] of [...want].sort(([a], [b]) => a.localeCompare(b))) {
+      if (!have.has(k)) this.openPort(p);
+    }
+  }
+
+  /** A workload container declared in metadata. */
+  container(name: string): C {
+    if (!this.model.metadata.containers[name]) {
+      throw new ModelError(`container "${name}" is not declared in the charm's containers`);
+    }
+    if (!this.containerFactory) throw new ModelError("no Pebble container support configured");
+    return this.containerFactory(name, this.model.backend.pebble(name));
+  }
+
+  /** Create a unit-owned secret; returns it with its new id. */
+  addSecret(content: Record<string, string>, fields: SecretFields = {}): Secret {
+    const id = this.model.backend.secretAdd({ ...fields, content, owner: "unit" });
+    return new Secret(this.model.backend, id, fields.label);
+  }
+}
+
+/** Config options, typed by the metadata, with defaults applied. Loaded once per dispatch. */
+export class Config {
+  private values: Record<string, ConfigValue> | undefined;
+  constructor(
+    private readonly meta: CharmMeta,
+    private readonly load: () => Record<string, ConfigValue>,
+  ) {}
+
+  private all(): Record<string, ConfigValue> {
+    if (!this.values) this.values = this.load();
+    return this.values;
+  }
+
+  /** The value of a declared option (or its default); `undefined` if neither is set. */
+  get(key: string): ConfigValue | undefined {
+    const opt = this.meta.config[key];
+    if (!opt) throw new UnknownConfigKeyError(key);
+    return this.all()[key] ?? opt.default;
+  }
+
+  /** A string option; throws if the value has another type. */
+  getString(key: string): string | undefined {
+    return this.typed(key, "string");
+  }
+
+  /** A numeric option (int or float). */
+  getNumber(key: string): number | undefined {
+    return this.typed(key, "number");
+  }
+
+  /** A boolean option. */
+  getBoolean(key: string): boolean | undefined {
+    return this.typed(key, "boolean");
+  }
+
+  private typed<T extends "string" | "number" | "boolean">(
+    key: string,
+    t: T,
+  ): (T extends "string" ? string : T extends "number" ? number : boolean) | undefined {
+    const v = this.get(key);
+    if (v === undefined) return undefined;
+    if (typeof v !== t) throw new ModelError(`config option "${key}" is a ${typeof v}, not a ${t}`);
+    return v as never;
+  }
+
+  /** Every declared option with its value or default, sorted by key. */
+  toObject(): Record<string, ConfigValue> {
+    const out: Record<string, ConfigValue> = {};
+    for (const key of Object.keys(this.meta.config).sort()) {
+      const v = this.get(key);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  }
+}
+
+/** One relation as seen from this unit. */
+export class Relation {
+  private appName: string | undefined | null = null;
+  private unitList: string[] | undefined;
+  private readonly remoteUnitBags = new Map<string, RelationDataBag>();
+  private localApp: RelationDataBag | undefined;
+  private localUnit: RelationDataBag | undefined;
+  private remoteApp: RelationDataBag | undefined;
+
+  constructor(
+    private readonly model: Model<unknown>,
+    readonly endpoint: string,
+    readonly id: number,
+    /** Whether this is a peer relation (the remote app is our own app). */
+    readonly isPeer: boolean,
+    /** False for the relation of a -broken event. */
+    readonly active: boolean,
+  ) {}
+
+  private isEventRelation(): boolean {
+    return this.model.context.relationName === this.endpoint && this.model.context.relationId === this.id;
+  }
+
+  /** The remote application's name (our own for peers); undefined if Juju has forgotten it. */
+  get app(): string | undefined {
+    if (this.appName === null) {
+      if (this.isPeer) this.appName = this.model.app.name;
+      else if (this.isEventRelation() && this.model.context.remoteApp)
+        this.appName = this.model.context.remoteApp;
+      else {
+        try {
+          this.appName = this.model.backend.relationRemoteApp(this.id, this.endpoint);
+        } catch (err) {
+          if (!(err instanceof RelationNotFoundError)) throw err;
+          this.appName = undefined;
+        }
+      }
+    }
+    return this.appName;
+  }
+
+  /**
+   * Remote unit names, sorted. In -departed/-broken the departing unit is kept so its bag can
+   * still be read.
+   */
+  get units(): readonly string[] {
+    if (!this.unitList) {
+      let list: string[] = [];
+      if (this.active) {
+        try {
+          list = this.model.backend.relationList(this.id, this.endpoint);
+        } catch (err) {
+          if (!(err instanceof RelationNotFoundError)) throw err;
+        }
+      }
+      const hook = this.model.context.hookName;
+      const extra = this.model.context.remoteUnit;
+      if (
+        this.isEventRelation() &&
+        extra &&
+        (hook.endsWith("-relation-departed") || hook.endsWith("-relation-broken")) &&
+        !list.includes(extra)
+      ) {
+        list.push(extra);
+      }
+      this.unitList = list.sort(compareUnits);
+    }
+    return this.unitList;
+  }
+
+  /** This app's bag: the leader reads and writes; in a peer relation every unit reads. */
+  get localAppData(): RelationDataBag {
+    this.localApp ??= new RelationDataBag(this.model, this, this.model.app.name, true, "local");
+    return this.localApp;
+  }
+
+  /** This unit's bag (read-write). */
+  get localUnitData(): RelationDataBag {
+    this.localUnit ??= new RelationDataBag(this.model, this, this.model.unit.name, false, "local");
+    return this.localUnit;
+  }
+
+  /** The remote application's bag (read-only). */
+  get remoteAppData(): RelationDataBag {
+    const app = this.app;
+    this.remoteApp ??= new RelationDataBag(this.model, this, app ?? "", true, "remote");
+    return this.remoteApp;
+  }
+
+  /** A remote unit's bag (read-only). */
+  remoteUnitData(unit: string): RelationDataBag {
+    let b = this.remoteUnitBags.get(unit);
+    if (!b) {
+      b = new RelationDataBag(this.model, this, unit, false, "remote");
+      this.remoteUnitBags.set(unit, b);
+    }
+    return b;
+  }
+
+  /** The remote model's uuid (differs from ours for cross-model relations). */
+  remoteModelUuid(): string {
+    return this.model.backend.relationModelGet(this.id, this.endpoint).uuid;
+  }
+
+  /** A plain view of every bag this unit may read, for the interface libraries. */
+  snapshot(): RelationSnapshot {
+    const remoteUnitsData: Record<string, Databag> = {};
+    for (const u of this.units) remoteUnitsData[u] = this.remoteUnitData(u).toObject();
+    const leader = this.model.unit.isLeader();
+    return {
+      id: this.id,
+      endpoint: this.endpoint,
+      remoteApp: this.app,
+      remoteAppData: this.app === undefined ? {} : this.remoteAppData.toObject(),
+      remoteUnitsData,
+      localAppData: leader ? this.localAppData.toObject() : undefined,
+      localUnitData: this.localUnitData.toObject(),
+    };
+  }
+}
+
+function compareUnits(a: string, b: string): number {
+  const [an, ai] = a.split("/");
+  const [bn, bi] = b.split("/");
+  if (an !== bn) return (an ?? "").localeCompare(bn ?? "");
+  return Number(ai) - Number(bi);
+}
+
+/**
+ * One relation databag. Read lazily and cached for the dispatch; writes go out immediately
+ * (Juju buffers them until commit) and update the cache.
+ */
+export class RelationDataBag {
+  private data: Record<string, string> | undefined;
+
+  constructor(
+    private readonly model: Model<unknown>,
+    private readonly relation: Relation,
+    /** Unit or app name this bag belongs to. */
+    readonly owner: string,
+    readonly isApp: boolean,
+    readonly side: "local" | "remote",
+  ) {}
+
+  private deny(message: string): never {
+    throw new RelationDataAccessError(this.relation.id, this.relation.endpoint, message);
+  }
+
+  private checkRead(): void {
+    if (this.side === "local" && this.isApp && !this.relation.isPeer && !this.model.unit.isLeader()) {
+      this.deny(`only the leader can read this application's databag (${this.owner})`);
+    }
+  }
+
+  private checkWrite(): void {
+    if (this.side === "remote")
+      this.deny(`the remote ${this.isApp ? "application" : "unit"} bag of ${this.owner} is read-only`);
+    if (this.isApp && !this.model.unit.isLeader()) {
+      this.deny(`only the leader can write this application's databag (${this.owner})`);
+    }
+  }
+
+  private load(): Record<string, string> {
+    if (this.data) return this.data;
+    this.checkRead();
+    if (!this.owner) {
+      this.data = {};
+      return this.data;
+    }
+    try {
+      this.data = this.model.backend.relationGet(
+        this.relation.id,
+        this.relation.endpoint,
+        this.owner,
+        this.isApp,
+      );
+    } catch (err) {
+      // A relation that is going away reads as empty, as in ops.
+      if (!(err instanceof RelationNotFoundError)) throw err;
+      this.data = {};
+    }
+    return this.data;
+  }
+
+  /** One key's value, or undefined when absent. */
+  get(key: string): string | undefined {
+    return this.load()[key];
+  }
+
+  /** A copy of the whole bag with keys sorted. */
+  toObject(): Databag {
+    const d = this.load();
+    const out: Record<string, string> = {};
+    for (const k of Object.keys(d).sort()) out[k] = d[k] as string;
+    return out;
+  }
+
+  /**
+   * Merge `partial` into the bag: only keys whose value changes are sent; `""` deletes a key.
+   * Values must be strings. Permission is checked before any hook tool runs.
+   */
+  update(partial: Readonly<Record<string, string>>): void {
+    this.checkWrite();
+    for (const [k, v] of Object.entries(partial)) {
+      if (typeof v !== "string") {
+        throw new RelationDataTypeError(
+          `relation ${this.relation.endpoint}:${this.relation.id}: value of "${k}" must be a string, got ${typeof v}`,
+        );
+      }
+    }
+    const current = this.load();
+    const changes: Record<string, string> = {};
+    for (const k of Object.keys(partial).sort()) {
+      const v = partial[k] as string;
+      if (v === "" ? k in current : current[k] !== v) changes[k] = v;
+    }
+    if (Object.keys(changes).length === 0) return;
+    this.model.backend.relationSet(this.relation.id, this.relation.endpoint, changes, this.isApp);
+    const next = { ...current };
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === "") delete next[k];
+      else next[k] = v;
+    }
+    this.data = next;
+  }
+
+  /** Set one key (`""` deletes it). */
+  set(key: string, value: string): void {
+    this.update({ [key]: value });
+  }
+
+  /** Delete one key. */
+  delete(key: string): void {
+    this.update({ [key]: "" });
+  }
+}
+
+/** A binding's network. */
+export class Network {
+  constructor(readonly info: NetworkInfo) {}
+  /** The first bind address (what the workload should listen on). */
+  get bindAddress(): string | undefined {
+    return this.info.bindAddresses[0]?.addresses[0]?.value;
+  }
+  /** The first ingress address (what others should connect to). */
+  get ingressAddress(): string | undefined {
+    return this.info.ingressAddresses[0];
+  }
+  get ingressAddresses(): readonly string[] {
+    return this.info.ingressAddresses;
+  }
+  get egressSubnets(): readonly string[] {
+    return this.info.egressSubnets;
+  }
+}
+
+/** One storage instance. */
+export class Storage {
+  readonly name: string;
+  readonly index: number;
+  private loc: string | undefined;
+  constructor(
+    private readonly backend: HookTools,
+    /** `name/index`. */
+    readonly id: string,
+  ) {
+    const slash = id.lastIndexOf("/");
+    this.name = id.slice(0, slash);
+    this.index = Number(id.slice(slash + 1));
+  }
+  /** Mount point in the charm container. */
+  get location(): string {
+    this.loc ??= this.backend.storageGet(this.id).location;
+    return this.loc;
+  }
+}
+
+/** A secret, by id and/or label. */
+export class Secret {
+  constructor(
+    private readonly backend: HookTools,
+    readonly id: string | undefined,
+    readonly label: string | undefined,
+  ) {}
+
+  private lookup() {
+    return { id: this.id, label: this.label };
+  }
+
+  /** The tracked revision's content; `refresh` starts tracking the latest. */
+  getContent(opts: { refresh?: boolean } = {}): Record<string, string> {
+    return this.backend.secretGet(this.lookup(), { refresh: opts.refresh === true });
+  }
+
+  /** The latest revision's content, without tracking it. */
+  peekContent(): Record<string, string> {
+    return this.backend.secretGet(this.lookup(), { peek: true });
+  }
+
+  /** Owner-side metadata. */
+  info(): SecretInfo {
+    return this.backend.secretInfoGet(this.lookup());
+  }
+
+  private requireId(): string {
+    if (this.id !== undefined) return this.id;
+    const id = this.info().id;
+    return id;
+  }
+
+  /** Publish a new revision. */
+  setContent(content: Record<string, string>): void {
+    this.backend.secretSet(this.requireId(), { content });
+  }
+
+  /** Change label, description, expiry or rotation. */
+  setInfo(fields: SecretFields): void {
+    this.backend.secretSet(this.requireId(), fields);
+  }
+
+  /** Let the remote side of a relation (or one unit of it) read this secret. */
+  grant(relation: Relation, unit?: string): void {
+    this.backend.secretGrant(this.requireId(), relation.id, unit);
+  }
+
+  /** Undo `grant`. */
+  revoke(relation: Relation, unit?: string): void {
+    this.backend.secretRevoke(this.requireId(), relation.id, unit);
+  }
+
+  /** Remove one revision, or the whole secret. */
+  remove(revision?: number): void {
+    this.backend.secretRemove(this.requireId(), revision);
+  }
+}
