@@ -1,0 +1,368 @@
+/**
+ * PromQL topology injection and alert/recording rule validation, in process.
+ *
+ * The Python libraries shell out to the Go `cos-tool` once per expression (`cos-tool transform
+ * --label-matcher k=v ... <expr>`), which dominates hook time with many relations (spec §2.8, §5).
+ * Here the expression is parsed once with Prometheus' own lezer grammar and the matchers are spliced
+ * into the source text at each vector selector, so everything the user wrote outside the selectors
+ * (spacing, comments, number formatting) stays byte-identical.
+ */
+
+import type { SyntaxNode, Tree } from "@lezer/common";
+import { parser } from "@prometheus-io/lezer-promql";
+
+/** Thrown when an expression is not valid PromQL. `position` is the 0-based offset of the first error. */
+export class PromQLError extends Error {
+  override readonly name = "PromQLError";
+  constructor(
+    /** The expression that failed to parse. */
+    readonly expr: string,
+    /** 0-based character offset of the first syntax error. */
+    readonly position: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`invalid PromQL at position ${position}: ${describeAt(expr, position)}`, options);
+  }
+}
+
+function describeAt(expr: string, position: number): string {
+  if (position >= expr.length) return `unexpected end of expression in ${JSON.stringify(expr)}`;
+  return `unexpected ${JSON.stringify(expr.slice(position, position + 12))} in ${JSON.stringify(expr)}`;
+}
+
+/** The placeholder rule authors put inside a selector to say "my topology goes here". */
+const TOPOLOGY_PLACEHOLDER = /%%juju_topology%%,?/g;
+
+/**
+ * Removes every `%%juju_topology%%` placeholder (with one following comma), as cosl does before
+ * injecting, so `up{%%juju_topology%%}` becomes `up{}` and `up{%%juju_topology%%,a="b"}` becomes `up{a="b"}`.
+ */
+export function stripTopologyPlaceholder(expr: string): string {
+  return expr.includes("%%juju_topology%%") ? expr.replace(TOPOLOGY_PLACEHOLDER, "") : expr;
+}
+
+/** One matcher written in a selector, with the label it constrains (`undefined` for a bare quoted metric name). */
+interface ExistingMatcher {
+  readonly name: string | undefined;
+  readonly text: string;
+}
+
+/** Where and how one vector selector's matchers are rewritten. */
+interface SelectorSite {
+  /** Replace `[from, to)`; for a selector without braces from === to (an insertion after the name). */
+  readonly from: number;
+  readonly to: number;
+  /** True when the selector had no `{...}` and the braces must be added. */
+  readonly addBraces: boolean;
+  readonly existing: readonly ExistingMatcher[];
+}
+
+/** The parse of one expression, reduced to what injection needs; cached by expression text. */
+interface ParsedExpr {
+  readonly sites: readonly SelectorSite[];
+}
+
+const CACHE_LIMIT = 8192;
+const parseCache = new Map<string, ParsedExpr>();
+
+function firstErrorPosition(tree: Tree): number {
+  let pos = -1;
+  tree.iterate({
+    enter(node) {
+      if (pos >= 0) return false;
+      if (node.type.isError) {
+        pos = node.from;
+        return false;
+      }
+      return undefined;
+    },
+  });
+  return pos;
+}
+
+function parseExpr(expr: string): ParsedExpr {
+  const cached = parseCache.get(expr);
+  if (cached) return cached;
+  const tree = parser.parse(expr);
+  const errorAt = firstErrorPosition(tree);
+  if (errorAt >= 0) throw new PromQLError(expr, errorAt);
+  if (expr.trim() === "") throw new PromQLError(expr, 0);
+  const sites: SelectorSite[] = [];
+  tree.iterate({
+    enter(node) {
+      if (node.name !== "VectorSelector") return undefined;
+      sites.push(selectorSite(expr, node.node));
+      // A selector has no nested expressions, so its children need no visit.
+      return false;
+    },
+  });
+  if (parseCache.size >= CACHE_LIMIT) parseCache.clear();
+  const parsed: ParsedExpr = { sites };
+  parseCache.set(expr, parsed);
+  return parsed;
+}
+
+function selectorSite(expr: string, selector: SyntaxNode): SelectorSite {
+  const matchers = selector.getChild("LabelMatchers");
+  if (!matchers) {
+    const ident = selector.getChild("Identifier");
+    const at = ident ? ident.to : selector.to;
+    return { from: at, to: at, addBraces: true, existing: [] };
+  }
+  const existing: ExistingMatcher[] = [];
+  for (let child = matchers.firstChild; child; child = child.nextSibling) {
+    const text = expr.slice(child.from, child.to);
+    if (child.name === "UnquotedLabelMatcher") {
+      const label = child.getChild("LabelName");
+      existing.push({ name: label ? expr.slice(label.from, label.to) : undefined, text });
+    } else if (child.name === "QuotedLabelMatcher") {
+      const quoted = child.getChild("QuotedLabelName")?.getChild("StringLiteral");
+      existing.push({
+        name: quoted ? unquotePromQLString(expr.slice(quoted.from, quoted.to)) : undefined,
+        text,
+      });
+    } else if (child.name === "QuotedLabelName") {
+      // `{"my.metric", ...}`: a metric name in braces, not a label constraint.
+      existing.push({ name: undefined, text });
+    }
+  }
+  return { from: matchers.from + 1, to: matchers.to - 1, addBraces: false, existing };
+}
+
+/**
+ * Decodes a PromQL string literal (`"..."`, `'...'` or a raw backtick string) to its value.
+ * Used for quoted label names so `{"juju_model"="x"}` is recognised as a `juju_model` matcher.
+ */
+export function unquotePromQLString(literal: string): string {
+  const quote = literal[0];
+  const body = literal.slice(1, -1);
+  if (quote === "`") return body;
+  let out = "";
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== "\\") {
+      out += ch;
+      continue;
+    }
+    const next = body[++i] ?? "";
+    const simple = SIMPLE_UNESCAPES[next];
+    if (simple !== undefined) {
+      out += simple;
+    } else if (next === "x" || next === "u" || next === "U") {
+      const len = next === "x" ? 2 : next === "u" ? 4 : 8;
+      out += String.fromCodePoint(Number.parseInt(body.slice(i + 1, i + 1 + len), 16) || 0);
+      i += len;
+    } else if (next >= "0" && next <= "7") {
+      out += String.fromCharCode(Number.parseInt(body.slice(i, i + 3), 8) || 0);
+      i += 2;
+    } else {
+      out += next;
+    }
+  }
+  return out;
+}
+
+const SIMPLE_UNESCAPES: Record<string, string> = {
+  a: "\x07",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+  "\\": "\\",
+  '"': '"',
+  "'": "'",
+};
+
+/** Quotes a label value the way Go's `strconv.Quote` (and so cos-tool's output) does. */
+export function quotePromQLString(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, "0")}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+function byName(a: ExistingMatcher, b: ExistingMatcher): number {
+  // A bare quoted metric name must stay first; it is not a label.
+  if (a.name === undefined || b.name === undefined)
+    return a.name === b.name ? 0 : a.name === undefined ? -1 : 1;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * Adds an equality matcher for every entry of `matchers` to every vector selector in `expr`
+ * (inside functions, aggregations, binary operations, subqueries and range selectors alike).
+ *
+ * The matchers of each touched selector come out sorted by label name and joined by `,` with no
+ * spaces, which is how cos-tool prints them. A matcher the user wrote on one of the injected labels
+ * (with any operator) is replaced: a provider's rule must not be able to select series outside its
+ * own topology, e.g. by writing `juju_model=~".*"`. Everything outside the selectors is untouched.
+ * String and number literals are never mistaken for selectors because the work is done on the
+ * syntax tree.
+ *
+ * Parsing is cached by expression text, so the same expression injected for many applications is
+ * parsed once.
+ *
+ * @throws PromQLError when `expr` is not valid PromQL.
+ * @example injectTopology("rate(up[5m]) > 0", { juju_model: "cos" }) // 'rate(up{juju_model="cos"}[5m]) > 0'
+ */
+export function injectTopology(expr: string, matchers: Readonly<Record<string, string>>): string {
+  const { sites } = parseExpr(expr);
+  const names = Object.keys(matchers);
+  if (names.length === 0 || sites.length === 0) return expr;
+  const injected: ExistingMatcher[] = names.map((name) => ({
+    name,
+    text: `${name}=${quotePromQLString(matchers[name]!)}`,
+  }));
+  const injectedNames = new Set(names);
+  let out = "";
+  let last = 0;
+  for (const site of sites) {
+    const kept = site.existing.filter((m) => m.name === undefined || !injectedNames.has(m.name));
+    const all = kept.concat(injected).sort(byName);
+    const body = all.map((m) => m.text).join(",");
+    out += expr.slice(last, site.from) + (site.addBraces ? `{${body}}` : body);
+    last = site.to;
+  }
+  return out + expr.slice(last);
+}
+
+/**
+ * Checks that `expr` is valid PromQL.
+ *
+ * @returns `undefined` when it parses, else the parse problem as a sentence.
+ */
+export function checkExpression(expr: string): string | undefined {
+  try {
+    parseExpr(expr);
+    return undefined;
+  } catch (e) {
+    if (e instanceof PromQLError) return e.message;
+    throw e;
+  }
+}
+
+// --- rule validation -----------------------------------------------------------------------------
+
+const DURATION = /^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const RULE_KEYS = new Set(["alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"]);
+const GROUP_KEYS = new Set(["name", "interval", "limit", "rules", "query_offset"]);
+
+/** True for a Prometheus duration such as `5m`, `1h30m` or `0` (the `model.ParseDuration` syntax). */
+export function isPromDuration(value: unknown): boolean {
+  if (typeof value === "number") return Number.isInteger(value) && value === 0;
+  if (typeof value !== "string" || value === "") return false;
+  return value === "0" || DURATION.test(value);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function checkStringMap(what: "labels" | "annotations", value: unknown, problems: string[]): void {
+  if (value === undefined || value === null) return;
+  if (!isPlainObject(value)) {
+    problems.push(`'${what}' must be a map of strings`);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (!LABEL_NAME.test(k))
+      problems.push(`invalid ${what === "labels" ? "label" : "annotation"} name '${k}'`);
+    if (typeof v !== "string")
+      problems.push(`${what === "labels" ? "label" : "annotation"} '${k}' must be a string`);
+  }
+}
+
+/**
+ * The problems Prometheus would find with one alerting or recording rule; empty when it is valid.
+ *
+ * Checks: a map with exactly one of `alert`/`record`; `expr` present and valid PromQL; `for` and
+ * `keep_firing_for` valid durations (alerts only); a valid metric name for `record`; labels and
+ * annotations maps of strings with valid names; no unknown keys.
+ */
+export function validateRule(rule: unknown): string[] {
+  if (!isPlainObject(rule)) return ["a rule must be a map"];
+  const problems: string[] = [];
+  for (const key of Object.keys(rule)) if (!RULE_KEYS.has(key)) problems.push(`unknown rule field '${key}'`);
+  const { alert, record, expr } = rule;
+  const hasAlert = alert !== undefined && alert !== null && alert !== "";
+  const hasRecord = record !== undefined && record !== null && record !== "";
+  if (hasAlert && hasRecord) problems.push("only one of 'record' and 'alert' may be set");
+  else if (!hasAlert && !hasRecord) problems.push("one of 'record' or 'alert' must be set");
+  if (hasAlert && typeof alert !== "string") problems.push("'alert' must be a string");
+  if (hasRecord) {
+    if (typeof record !== "string" || !METRIC_NAME.test(record)) {
+      problems.push(`invalid recording rule name ${JSON.stringify(record)}`);
+    }
+    if (rule.for !== undefined) problems.push("invalid field 'for' in recording rule");
+    if (rule.keep_firing_for !== undefined)
+      problems.push("invalid field 'keep_firing_for' in recording rule");
+    if (rule.annotations !== undefined) problems.push("invalid field 'annotations' in recording rule");
+  }
+  if (typeof expr !== "string" || expr.trim() === "") {
+    problems.push("field 'expr' must be set in rule");
+  } else {
+    const exprProblem = checkExpression(expr);
+    if (exprProblem) problems.push(`could not parse expression: ${exprProblem}`);
+  }
+  for (const key of ["for", "keep_firing_for"] as const) {
+    const v = rule[key];
+    if (v !== undefined && v !== null && !isPromDuration(v)) {
+      problems.push(`'${key}' is not a valid duration: ${JSON.stringify(v)}`);
+    }
+  }
+  checkStringMap("labels", rule.labels, problems);
+  checkStringMap("annotations", rule.annotations, problems);
+  return problems;
+}
+
+/**
+ * The problems with a rules file's `groups` list: every rule's problems (prefixed with the group
+ * name and rule index), plus missing or repeated group names, groups without rules, and a bad
+ * `interval` or `limit`. Empty when Prometheus would load it.
+ */
+export function validateGroups(groups: unknown): string[] {
+  if (!Array.isArray(groups)) return ["'groups' must be a list"];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  groups.forEach((group, gi) => {
+    if (!isPlainObject(group)) {
+      problems.push(`group ${gi}: must be a map`);
+      return;
+    }
+    const name = group.name;
+    const where = typeof name === "string" && name !== "" ? `group '${name}'` : `group ${gi}`;
+    for (const key of Object.keys(group)) {
+      if (!GROUP_KEYS.has(key)) problems.push(`${where}: unknown group field '${key}'`);
+    }
+    if (typeof name !== "string" || name === "") problems.push(`${where}: group name must not be empty`);
+    else if (seen.has(name)) problems.push(`groupname: "${name}" is repeated in the same file`);
+    else seen.add(name);
+    if (group.interval !== undefined && !isPromDuration(group.interval)) {
+      problems.push(`${where}: 'interval' is not a valid duration: ${JSON.stringify(group.interval)}`);
+    }
+    if (group.limit !== undefined && !(Number.isInteger(group.limit) && (group.limit as number) >= 0)) {
+      problems.push(`${where}: 'limit' must be a non-negative integer`);
+    }
+    const rules = group.rules;
+    if (!Array.isArray(rules)) {
+      problems.push(`${where}: 'rules' must be a list`);
+      return;
+    }
+    if (rules.length === 0) problems.push(`${where}: has no rules`);
+    rules.forEach((rule, ri) => {
+      for (const p of validateRule(rule)) problems.push(`${where}, rule ${ri}: ${p}`);
+    });
+  });
+  return problems;
+}
