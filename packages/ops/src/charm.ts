@@ -1,0 +1,528 @@
+/**
+ * The charm framework: `CharmBase`, typed `observe()` wiring checked against metadata, event
+ * objects with `defer()`, stored state, collect-status, and the dispatch algorithm
+ * (`runDispatch`, injectable; `main`, the production entry a bundled charm calls).
+ */
+
+import type { HookTools, LogLevel, Pebble } from "./backend.js";
+import type { JujuContext } from "./context.js";
+import { CharmDefinitionError, ModelError } from "./errors.js";
+import {
+  type ActionEventData,
+  type CollectStatusKind,
+  type EventData,
+  type EventKind,
+  eventKey,
+  eventSubject,
+  type LifecycleEventData,
+  type LifecycleKind,
+  NON_DEFERRABLE,
+  type PebbleCheckEventData,
+  type PebbleNoticeEventData,
+  type PebbleReadyEventData,
+  parseEvent,
+  type RelationEventData,
+  type RelationKind,
+  type SecretEventData,
+  type SecretKind,
+  type StorageEventData,
+  type StorageKind,
+} from "./events.js";
+import type { CharmMeta } from "./metadata.js";
+import { type ContainerFactory, Model, type Relation, type Secret, type Status, Storage } from "./model.js";
+import type { DeferredNotice, JsonValue, StateStore, UnitState } from "./state.js";
+
+/** What `unit.container(name)` returns when no Pebble `Container` class is wired in. */
+export interface BasicContainer {
+  readonly name: string;
+  readonly pebble: Pebble;
+}
+
+/** Status priority for collect-status: the highest wins. */
+const STATUS_PRIORITY: Record<string, number> = {
+  error: 5,
+  blocked: 4,
+  maintenance: 3,
+  waiting: 2,
+  active: 1,
+  unknown: 0,
+};
+
+/** Hooks Juju runs with a reduced tool set: no deferred re-runs, no collect-status. */
+const RESTRICTED_HOOKS = new Set(["collect-metrics", "meter-status-changed"]);
+
+/** Base of every event object handed to a handler. */
+export class EventBase<D extends EventData = EventData> {
+  /** @internal */
+  deferred = false;
+  constructor(
+    /** The serializable event record. */
+    readonly data: D,
+    /** @internal */
+    protected readonly framework: Framework<unknown>,
+  ) {}
+
+  /** The event kind. */
+  get kind(): D["kind"] {
+    return this.data.kind;
+  }
+
+  /**
+   * Run this handler again at the start of the next dispatch, before that dispatch's own event.
+   * Not allowed for actions, stop, remove, secret-rotate, secret-expired and collect-status.
+   */
+  defer(): void {
+    if (NON_DEFERRABLE.has(this.data.kind)) {
+      throw new CharmDefinitionError(`"${this.data.kind}" events cannot be deferred`);
+    }
+    this.deferred = true;
+  }
+}
+
+/** A relation event, with the relation resolved from the model. */
+export class RelationEvent extends EventBase<RelationEventData> {
+  /** The relation (inactive in -broken). */
+  get relation(): Relation {
+    const r = this.framework.model.relation(this.data.endpoint, this.data.relationId);
+    if (!r) throw new ModelError(`relation ${this.data.endpoint}:${this.data.relationId} no longer exists`);
+    return r;
+  }
+  /** Remote application name. */
+  get app(): string | undefined {
+    return this.data.remoteApp;
+  }
+  /** Remote unit name; undefined for app-level changes, -created and -broken. */
+  get unit(): string | undefined {
+    return this.data.remoteUnit;
+  }
+  /** In -departed: the unit that is leaving (may be this unit). */
+  get departingUnit(): string | undefined {
+    return this.data.departingUnit;
+  }
+}
+
+/** A storage event. */
+export class StorageEvent extends EventBase<StorageEventData> {
+  get storage(): Storage {
+    return new Storage(this.framework.model.backend, this.data.storageId);
+  }
+}
+
+/** A Pebble event (ready, custom notice, check failed/recovered). */
+export class PebbleEvent<
+  D extends PebbleReadyEventData | PebbleNoticeEventData | PebbleCheckEventData = PebbleReadyEventData,
+> extends EventBase<D> {
+  /** The container name. */
+  get workloadName(): string {
+    return this.data.container;
+  }
+  /** The container object. */
+  get workload(): unknown {
+    return this.framework.model.unit.container(this.data.container);
+  }
+}
+
+/** A secret event. */
+export class SecretEvent extends EventBase<SecretEventData> {
+  get secret(): Secret {
+    return this.framework.model.getSecret({ id: this.data.secretId, label: this.data.secretLabel });
+  }
+  /** The revision concerned (secret-remove and secret-expired). */
+  get revision(): number | undefined {
+    return this.data.revision;
+  }
+}
+
+/** Keys Juju accepts in action results. */
+const ACTION_RESULT_KEY = /^[a-z0-9](([a-z0-9-.]+)?[a-z0-9])?$/;
+
+/** Flatten nested results into Juju's dotted keys; values become strings. */
+export function flattenActionResults(results: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (prefix: string, v: unknown) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      for (const [k, sub] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, sub);
+      return;
+    }
+    if (!ACTION_RESULT_KEY.test(prefix)) {
+      throw new ModelError(`action result key "${prefix}" must match ${ACTION_RESULT_KEY.source}`);
+    }
+    if (prefix in out) throw new ModelError(`action result key "${prefix}" is given twice`);
+    out[prefix] = typeof v === "string" ? v : JSON.stringify(v);
+  };
+  walk("", results);
+  return out;
+}
+
+/** An action invocation. */
+export class ActionEvent extends EventBase<ActionEventData> {
+  private cachedParams: Record<string, unknown> | undefined;
+  /** The action's parameters, with Juju's defaults applied. */
+  get params(): Record<string, unknown> {
+    this.cachedParams ??= this.framework.model.backend.actionGet();
+    return this.cachedParams;
+  }
+  /** Report results; nested objects become dotted keys. */
+  setResults(results: Readonly<Record<string, unknown>>): void {
+    this.framework.model.backend.actionSet(flattenActionResults(results));
+  }
+  /** Send a progress message to the user. */
+  log(message: string): void {
+    this.framework.model.backend.actionLog(message);
+  }
+  /** Mark the action as failed (the hook still succeeds). */
+  fail(message?: string): void {
+    this.framework.model.backend.actionFail(message);
+  }
+}
+
+/** Collect-status: handlers add candidate statuses; the framework sets the highest-priority one. */
+export class CollectStatusEvent extends EventBase<{ readonly kind: CollectStatusKind }> {
+  /** @internal */
+  readonly statuses: Status[] = [];
+  /** Offer a status; error > blocked > maintenance > waiting > active decides. */
+  addStatus(status: Status): void {
+    this.statuses.push(status);
+  }
+}
+
+/** The event object a handler of a kind receives. */
+export type EventFor<K extends EventKind> = K extends RelationKind
+  ? RelationEvent
+  : K extends StorageKind
+    ? StorageEvent
+    : K extends "pebble-ready"
+      ? PebbleEvent<PebbleReadyEventData>
+      : K extends "pebble-custom-notice"
+        ? PebbleEvent<PebbleNoticeEventData>
+        : K extends "pebble-check-failed" | "pebble-check-recovered"
+          ? PebbleEvent<PebbleCheckEventData>
+          : K extends SecretKind
+            ? SecretEvent
+            : K extends "action"
+              ? ActionEvent
+              : K extends CollectStatusKind
+                ? CollectStatusEvent
+                : K extends LifecycleKind
+                  ? EventBase<LifecycleEventData>
+                  : EventBase;
+
+/** A handler; may be async (awaited before the next one runs). */
+export type Handler<E> = (event: E) => void | Promise<void>;
+
+/** Kinds observed under a name (endpoint, storage, container, action). */
+export type NamedKind =
+  | RelationKind
+  | StorageKind
+  | "pebble-ready"
+  | "pebble-custom-notice"
+  | "pebble-check-failed"
+  | "pebble-check-recovered"
+  | "action";
+
+/** Kinds observed without a name. */
+export type UnnamedKind = LifecycleKind | SecretKind | CollectStatusKind;
+
+interface Observer {
+  readonly key: string;
+  readonly kind: EventKind;
+  readonly subject: string | undefined;
+  readonly handler: Handler<EventBase>;
+}
+
+/** A leveled logger that writes through `juju-log` (and stderr when JUJU_DEBUG is set). */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+}
+
+function makeLogger(backend: HookTools, toStderr: boolean): Logger {
+  const log = (level: LogLevel, message: string) => {
+    if (toStderr) process.stderr.write(`${level} ${message}\n`);
+    backend.jujuLog(level, message);
+  };
+  return {
+    debug: (m) => log("DEBUG", m),
+    info: (m) => log("INFO", m),
+    warning: (m) => log("WARNING", m),
+    error: (m) => log("ERROR", m),
+  };
+}
+
+/** The framework of one dispatch: observers, stored state and the model. */
+export class Framework<C = BasicContainer> {
+  readonly model: Model<C>;
+  readonly meta: CharmMeta;
+  readonly logger: Logger;
+  /** @internal */
+  readonly observers: Observer[] = [];
+  /** @internal Stored state as it will be committed. */
+  readonly stored: Record<string, Record<string, JsonValue>>;
+
+  constructor(model: Model<C>, stored: Record<string, Record<string, JsonValue>>) {
+    this.model = model;
+    this.meta = model.metadata;
+    this.stored = stored;
+    this.logger = makeLogger(model.backend, model.context.debug);
+  }
+
+  /** Observe a named event: relation events by endpoint, storage, Pebble events by container, actions. */
+  observe<K extends NamedKind>(kind: K, name: string, handler: Handler<EventFor<K>>): void;
+  /** Observe an event without a name (lifecycle, secrets, collect-status). */
+  observe<K extends UnnamedKind>(kind: K, handler: Handler<EventFor<K>>): void;
+  observe(kind: EventKind, a: string | Handler<never>, b?: Handler<never>): void {
+    const subject = typeof a === "string" ? a : undefined;
+    const handler = (typeof a === "string" ? b : a) as Handler<EventBase> | undefined;
+    if (typeof handler !== "function") {
+      throw new CharmDefinitionError(`observe("${kind}"): the handler must be a function`);
+    }
+    this.checkWiring(kind, subject);
+    const key = `${kind}:${subject ?? ""}#${this.observers.length}`;
+    this.observers.push({ key, kind, subject, handler });
+  }
+
+  private checkWiring(kind: EventKind, subject: string | undefined): void {
+    const m = this.meta;
+    const table: [(k: string) => boolean, Record<string, unknown>, string][] = [
+      [(k) => k.startsWith("relation-"), m.relations, "endpoint; declare it under requires/provides/peers"],
+      [(k) => k.startsWith("storage-"), m.storage, "storage; declare it under storage"],
+      [(k) => k.startsWith("pebble-"), m.containers, "container; declare it under containers"],
+      [(k) => k === "action", m.actions, "action; declare it under actions"],
+    ];
+    for (const [match, declared, what] of table) {
+      if (!match(kind)) continue;
+      if (subject === undefined) {
+        throw new CharmDefinitionError(
+          `observe("${kind}") needs the ${what.split(";")[0]} name as 2nd argument`,
+        );
+      }
+      if (!(subject in declared)) {
+        const known = Object.keys(declared).sort().join(", ") || "none";
+        throw new CharmDefinitionError(
+          `observe("${kind}", "${subject}"): no such ${what} in charmcraft.yaml, or fix the name (known: ${known})`,
+        );
+      }
+      return;
+    }
+    if (subject !== undefined) {
+      throw new CharmDefinitionError(`observe("${kind}") takes no name; remove "${subject}"`);
+    }
+    if (kind === "other") throw new CharmDefinitionError(`"other" events cannot be observed`);
+  }
+
+  /**
+   * Stored state under `name`: the committed value, or `defaults` the first time. Missing keys
+   * are filled from `defaults`. Mutate the returned object; it is saved when the dispatch commits.
+   * Values must be JSON.
+   */
+  storedState<T extends Record<string, JsonValue>>(name: string, defaults: T): T {
+    const existing = this.stored[name] ?? {};
+    this.stored[name] = { ...structuredClone(defaults), ...existing };
+    return this.stored[name] as T;
+  }
+
+  /** @internal Build the event object a handler gets. */
+  makeEvent(data: EventData): EventBase {
+    switch (data.kind) {
+      case "relation-created":
+      case "relation-joined":
+      case "relation-changed":
+      case "relation-departed":
+      case "relation-broken":
+        return new RelationEvent(data, this);
+      case "storage-attached":
+      case "storage-detaching":
+        return new StorageEvent(data, this);
+      case "pebble-ready":
+      case "pebble-custom-notice":
+      case "pebble-check-failed":
+      case "pebble-check-recovered":
+        return new PebbleEvent(data as PebbleReadyEventData, this);
+      case "secret-changed":
+      case "secret-rotate":
+      case "secret-expired":
+      case "secret-remove":
+        return new SecretEvent(data, this);
+      case "action":
+        return new ActionEvent(data, this);
+      case "collect-unit-status":
+      case "collect-app-status":
+        return new CollectStatusEvent(data, this);
+      default:
+        return new EventBase(data, this);
+    }
+  }
+}
+
+/** Base class of a charm. The constructor registers observers; it runs on every dispatch. */
+export class CharmBase<C = BasicContainer> {
+  readonly framework: Framework<C>;
+  constructor(framework: Framework<C>) {
+    this.framework = framework;
+  }
+  /** The model of this dispatch. */
+  get model(): Model<C> {
+    return this.framework.model;
+  }
+  /** Metadata from charmcraft.yaml / metadata.yaml. */
+  get meta(): CharmMeta {
+    return this.framework.meta;
+  }
+  /** Logging through juju-log. */
+  get log(): Logger {
+    return this.framework.logger;
+  }
+}
+
+/** A charm class: constructed with the framework of each dispatch. */
+export type CharmClass<C = BasicContainer> = new (framework: Framework<C>) => CharmBase<C>;
+
+/** Inputs of `runDispatch`. */
+export interface DispatchOptions<C = BasicContainer> {
+  // biome-ignore lint/suspicious/noExplicitAny: charm classes differ in their container type
+  readonly charmClass: CharmClass<C> | CharmClass<any>;
+  readonly context: JujuContext;
+  readonly metadata: CharmMeta;
+  readonly backend: HookTools;
+  readonly store: StateStore;
+  /** Builds `unit.container(name)`; defaults to a `{name, pebble}` pair. */
+  readonly containerFactory?: ContainerFactory<C> | undefined;
+  /** Clock for the leadership cache. */
+  readonly now?: (() => number) | undefined;
+}
+
+/** What one dispatch did (for the harness and tests). */
+export interface DispatchResult {
+  /** The event emitted for this dispatch. */
+  readonly event: EventData;
+  /** The state committed to the store. */
+  readonly state: UnitState;
+  /** Whether the store was written. */
+  readonly saved: boolean;
+  /** The status set by collect-status, if any, per target. */
+  readonly collected: { readonly unit?: Status | undefined; readonly app?: Status | undefined };
+}
+
+function pickStatus(statuses: readonly Status[]): Status | undefined {
+  let best: Status | undefined;
+  for (const s of statuses) {
+    if (!best || (STATUS_PRIORITY[s.name] ?? 0) > (STATUS_PRIORITY[best.name] ?? 0)) best = s;
+  }
+  return best;
+}
+
+/**
+ * Run one dispatch: build the model and charm, re-run deferred notices (FIFO), emit the event,
+ * collect status, and commit stored state and the deferred queue. Throws whatever a handler
+ * throws; nothing is committed then.
+ */
+export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>): Promise<DispatchResult> {
+  const containerFactory =
+    opts.containerFactory ??
+    (((name: string, pebble: Pebble) => ({ name, pebble })) as unknown as ContainerFactory<C>);
+  const model = new Model<C>({
+    context: opts.context,
+    metadata: opts.metadata,
+    backend: opts.backend,
+    containerFactory,
+    now: opts.now,
+  });
+  const loaded = opts.store.load();
+  const stored = structuredClone(loaded.stored) as Record<string, Record<string, JsonValue>>;
+  const framework = new Framework<C>(model, stored);
+  new (opts.charmClass as CharmClass<C>)(framework);
+
+  const event = parseEvent(opts.context, opts.metadata);
+  const restricted = RESTRICTED_HOOKS.has(opts.context.hookName);
+  const queue: DeferredNotice[] = [];
+  const queued = new Set<string>();
+  const enqueue = (n: DeferredNotice) => {
+    const k = `${n.observer}|${eventKey(n.event)}`;
+    if (queued.has(k)) return;
+    queued.add(k);
+    queue.push(n);
+  };
+  const byKey = new Map(framework.observers.map((o) => [o.key, o]));
+
+  if (!restricted) {
+    for (const notice of loaded.deferred) {
+      const obs = byKey.get(notice.observer);
+      if (!obs || !stillValid(model, notice.event)) continue;
+      const ev = framework.makeEvent(notice.event);
+      await obs.handler(ev);
+      if (ev.deferred) enqueue(notice);
+    }
+  }
+
+  const subject = eventSubject(event);
+  for (const obs of framework.observers) {
+    if (obs.kind !== event.kind || obs.subject !== subject) continue;
+    const ev = framework.makeEvent(event);
+    await obs.handler(ev);
+    if (ev.deferred) enqueue({ event, observer: obs.key });
+  }
+
+  const collected: { unit?: Status; app?: Status } = {};
+  if (!restricted) {
+    const targets: CollectStatusKind[] = ["collect-unit-status"];
+    if (framework.observers.some((o) => o.kind === "collect-app-status") && model.unit.isLeader()) {
+      targets.unshift("collect-app-status");
+    }
+    for (const kind of targets) {
+      const ev = new CollectStatusEvent({ kind }, framework as Framework<unknown>);
+      let any = false;
+      for (const obs of framework.observers) {
+        if (obs.kind !== kind) continue;
+        any = true;
+        await obs.handler(ev);
+      }
+      const best = any ? pickStatus(ev.statuses) : undefined;
+      if (!best) continue;
+      if (best.name === "error") throw new ModelError(`charm reported error status: ${best.message}`);
+      if (kind === "collect-app-status") {
+        model.app.setStatus(best);
+        collected.app = best;
+      } else {
+        model.unit.setStatus(best);
+        collected.unit = best;
+      }
+    }
+  }
+
+  const state: UnitState = { stored, deferred: queue };
+  const changed =
+    JSON.stringify(state.stored) !== JSON.stringify(loaded.stored) ||
+    JSON.stringify(state.deferred) !== JSON.stringify(loaded.deferred);
+  if (changed) opts.store.save(state);
+  return { event, state, saved: changed, collected };
+}
+
+/** A deferred relation event whose relation has gone is dropped, as ops cannot restore it. */
+function stillValid(model: Model<unknown>, e: EventData): boolean {
+  if (!("relationId" in e)) return true;
+  if (e.kind === "relation-broken") return true;
+  try {
+    return model.relations(e.endpoint).some((r) => r.id === e.relationId);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Report an uncaught error the way Juju operators expect: the stack through juju-log at ERROR,
+ * a one-line summary on stderr, and exit code 1 (without exiting mid-flight).
+ */
+export function reportUncaught(err: unknown, backend: HookTools | undefined): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`charm error: ${e.name}: ${e.message}\n`);
+  if (backend) {
+    try {
+      backend.jujuLog("ERROR", `Uncaught exception while in charm code:\n${e.stack ?? e.message}`);
+    } catch {
+      // juju-log itself failing must not hide the original error, already on stderr.
+    }
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,60 @@
+/**
+ * `main(Charm)`: the production entry point a bundled charm's `dispatch` runs. It wires the real
+ * pieces (context from the environment, metadata from the charm dir or embedded at build time,
+ * hook tools on PATH, Pebble sockets, the state file) into `runDispatch`, and turns an uncaught
+ * error into juju-log + stderr + exit code 1.
+ */
+
+import { join } from "node:path";
+import type { HookTools, Pebble } from "./backend.js";
+import { type BasicContainer, type CharmClass, reportUncaught, runDispatch } from "./charm.js";
+import { JujuContext } from "./context.js";
+import { ProcessHookTools } from "./hookcmds/index.js";
+import { type CharmMeta, loadCharmMeta, parseCharmMeta, type CharmMetaSources } from "./metadata.js";
+import type { ContainerFactory } from "./model.js";
+import { FileStateStore, STATE_FILE_NAME } from "./state.js";
+
+/** Options of `main`. */
+export interface MainOptions<C = BasicContainer> {
+  /** Metadata embedded by `bundleCharm` (skips YAML parsing at run time). */
+  readonly metadata?: CharmMeta | CharmMetaSources | undefined;
+  /** Builds the Pebble client for a socket path. */
+  readonly pebble?: ((socketPath: string) => Pebble) | undefined;
+  /** Builds `unit.container(name)` from the container's Pebble client. */
+  readonly containerFactory?: ContainerFactory<C> | undefined;
+}
+
+function isMeta(m: CharmMeta | CharmMetaSources): m is CharmMeta {
+  return "relations" in m && "containers" in m && "config" in m && !("metadata" in m);
+}
+
+/** Run the dispatch described by `process.env` with the given charm class. */
+export async function main<C = BasicContainer>(
+  charmClass: CharmClass<C>,
+  options: MainOptions<C> = {},
+): Promise<void> {
+  let backend: HookTools | undefined;
+  try {
+    const context = JujuContext.fromEnv(process.env, process.argv[1]);
+    const pebbleFactory = options.pebble;
+    backend = new ProcessHookTools({
+      pebble: (name) => {
+        if (!pebbleFactory) throw new Error(`no Pebble client available for container "${name}"`);
+        return pebbleFactory(join(context.pebbleSocketDir, name, "pebble.socket"));
+      },
+    });
+    const m = options.metadata;
+    const metadata =
+      m === undefined ? await loadCharmMeta(context.charmDir) : isMeta(m) ? m : parseCharmMeta(m);
+    await runDispatch<C>({
+      charmClass,
+      context,
+      metadata,
+      backend,
+      store: new FileStateStore(join(context.charmDir, STATE_FILE_NAME)),
+      containerFactory: options.containerFactory,
+    });
+  } catch (err) {
+    reportUncaught(err, backend);
+  }
+}
