@@ -1,0 +1,137 @@
+/**
+ * Bundling a TypeScript charm for Juju: esbuild turns `<charmDir>/src/charm.ts` (default export:
+ * the charm class) into one minified CommonJS file with no external dependencies, through a
+ * generated entry that calls `main(Charm)` with the charm's metadata embedded as JSON (so a
+ * dispatch never parses YAML). Next to it go an executable POSIX `dispatch` script and the
+ * charm's YAML files (`charmcraft.yaml` plus the generated `metadata.yaml`, `config.yaml`,
+ * `actions.yaml`, as `charmcraft pack` would write them).
+ */
+
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { MetadataError } from "./errors.js";
+import { parseCharmMeta } from "./metadata.js";
+
+/** Options of `bundleCharm`. */
+export interface BundleOptions {
+  /** The charm's source directory (holds charmcraft.yaml and src/charm.ts). */
+  readonly charmDir: string;
+  /** Output directory; created if missing. */
+  readonly outDir: string;
+  /** Minify the bundle (default true). */
+  readonly minify?: boolean | undefined;
+  /** Also write a source map (default false). */
+  readonly sourcemap?: boolean | undefined;
+}
+
+/** What `bundleCharm` wrote. */
+export interface BundleResult {
+  readonly bundle: string;
+  readonly dispatch: string;
+  readonly bytes: number;
+  readonly files: readonly string[];
+}
+
+/**
+ * The `dispatch` script (spec §7.4): cd to the charm dir, keep the environment, name the event
+ * from `$0` when Juju did not, and exec Node on the bundle. A Node shipped inside the charm
+ * (`usr/bin/node`, staged from Ubuntu packages) wins over one on PATH.
+ */
+export const DISPATCH_SCRIPT = `#!/bin/sh
+d="$(dirname "$(realpath "$0")")"; cd "$d" || exit 1
+if [ -z "$JUJU_DISPATCH_PATH" ]; then JUJU_DISPATCH_PATH="\${0#"$d"/}"; export JUJU_DISPATCH_PATH; fi
+if [ -x "$d/usr/bin/node" ]; then export LD_LIBRARY_PATH="$d/usr/lib/$(uname -m)-linux-gnu:$d/usr/lib\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; exec "$d/usr/bin/node" "$d/charm.js"; fi
+exec node "$d/charm.js"
+`;
+
+/** Keys of charmcraft.yaml that belong in the generated metadata.yaml. */
+const METADATA_KEYS = [
+  "name",
+  "display-name",
+  "summary",
+  "description",
+  "docs",
+  "issues",
+  "source",
+  "website",
+  "maintainers",
+  "assumes",
+  "containers",
+  "resources",
+  "requires",
+  "provides",
+  "peers",
+  "storage",
+  "extra-bindings",
+  "subordinate",
+  "charm-user",
+  "terms",
+];
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Bundle a charm into `outDir`: `charm.js`, `dispatch`, and its metadata files. */
+export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
+  const charmDir = resolve(opts.charmDir);
+  const outDir = resolve(opts.outDir);
+  const [{ build }, { parse, stringify }] = await Promise.all([import("esbuild"), import("yaml")]);
+
+  const ccPath = join(charmDir, "charmcraft.yaml");
+  if (!existsSync(ccPath)) throw new MetadataError(ccPath, "not found; a charm needs a charmcraft.yaml");
+  const cc = parse(readFileSync(ccPath, "utf8")) as Record<string, unknown>;
+  const meta = parseCharmMeta({ metadata: cc, file: "charmcraft.yaml" });
+  const entryPath = join(charmDir, "src", "charm.ts");
+  if (!existsSync(entryPath))
+    throw new MetadataError(entryPath, "not found; the charm's code goes in src/charm.ts");
+
+  mkdirSync(outDir, { recursive: true });
+  const mainPath = join(here, "main.ts");
+  const entry = [
+    `import Charm from ${JSON.stringify(entryPath)};`,
+    `import { main } from ${JSON.stringify(mainPath)};`,
+    `const metadata = ${JSON.stringify(meta)};`,
+    "main(Charm, { metadata });",
+  ].join("\n");
+
+  const bundle = join(outDir, "charm.js");
+  const result = await build({
+    stdin: { contents: entry, resolveDir: charmDir, sourcefile: "charmkit-entry.ts", loader: "ts" },
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: opts.minify ?? true,
+    sourcemap: opts.sourcemap ?? false,
+    outfile: bundle,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  if (result.errors.length > 0) {
+    throw new Error(`esbuild: ${result.errors.map((e) => e.text).join("; ")}`);
+  }
+
+  const dispatch = join(outDir, "dispatch");
+  writeFileSync(dispatch, DISPATCH_SCRIPT);
+  chmodSync(dispatch, 0o755);
+
+  const files = [bundle, dispatch];
+  const write = (name: string, content: string) => {
+    const p = join(outDir, name);
+    writeFileSync(p, content);
+    files.push(p);
+  };
+  copyFileSync(ccPath, join(outDir, "charmcraft.yaml"));
+  files.push(join(outDir, "charmcraft.yaml"));
+  const md: Record<string, unknown> = {};
+  for (const k of METADATA_KEYS) if (cc[k] !== undefined) md[k] = cc[k];
+  if (cc.title !== undefined && md["display-name"] === undefined) md["display-name"] = cc.title;
+  write("metadata.yaml", stringify(md));
+  write(
+    "config.yaml",
+    stringify({ options: (cc.config as { options?: unknown } | undefined)?.options ?? {} }),
+  );
+  write("actions.yaml", stringify(cc.actions ?? {}));
+
+  return { bundle, dispatch, bytes: readFileSync(bundle).length, files };
+}
