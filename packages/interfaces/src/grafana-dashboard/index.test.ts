@@ -1,0 +1,182 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { test } from "node:test";
+import type { LocalIdentity, RelationSnapshot } from "@charmkit/ops";
+import {
+  buildDashboardTemplates,
+  buildGrafanaDashboardAppData,
+  dashboardAltUid,
+  dashboardPath40Uid,
+  isPath40Uid,
+  lzmaBase64Compress,
+  lzmaBase64Decompress,
+  parseDashboardStatus,
+  parseGrafanaDashboards,
+  pathStem,
+  prepareDashboardJson,
+  templatesNonce,
+} from "./index.js";
+
+const ID: LocalIdentity = {
+  modelName: "cos",
+  modelUuid: "f2c1b2a4-7a3e-4c1d-9b5e-1a2b3c4d5e6f",
+  appName: "prometheus",
+  unitName: "prometheus/0",
+};
+const python = spawnSync("python3", ["-c", "import lzma"]).status === 0;
+
+function rel(id: number, app: Record<string, string>): RelationSnapshot {
+  return { id, endpoint: "grafana-dashboard", remoteApp: "p", remoteAppData: app, remoteUnitsData: {} };
+}
+
+test("uids: Path40 from charm-path, alt uid from charm-id (shake_256)", () => {
+  const uid = dashboardPath40Uid("prometheus-k8s", "src/grafana_dashboards/x.json");
+  assert.equal(uid.length, 40);
+  assert.ok(isPath40Uid(uid));
+  assert.ok(!isPath40Uid("abc"));
+  assert.equal(dashboardAltUid("prometheus-k8s", "file:x").length, 16);
+  assert.equal(pathStem("src/d/prometheus-k8s_rev1.json.tmpl"), "prometheus-k8s_rev1.json");
+});
+
+test("uids agree with Python's hashlib.shake_256", { skip: !python && "python3 not available" }, () => {
+  const py = spawnSync("python3", [
+    "-c",
+    "import hashlib;print(hashlib.shake_256(b'prometheus-k8s-src/grafana_dashboards/x.json').hexdigest(20));print(hashlib.shake_256(b'prometheus-k8s-file:x').hexdigest(8))",
+  ]);
+  const [p40, alt] = py.stdout.toString().trim().split("\n");
+  assert.equal(dashboardPath40Uid("prometheus-k8s", "src/grafana_dashboards/x.json"), p40);
+  assert.equal(dashboardAltUid("prometheus-k8s", "file:x"), alt);
+});
+
+test("prepareDashboardJson replaces a non-Path40 uid, keeps a Path40 one, adds the charm tag once", () => {
+  const file = {
+    relPath: "src/grafana_dashboards/a.json",
+    content: '{"title": "T", "uid": "short", "tags": ["x"]}',
+  };
+  const out = prepareDashboardJson(file, "prometheus-k8s");
+  assert.ok("json" in out);
+  const expectedUid = dashboardPath40Uid("prometheus-k8s", file.relPath);
+  assert.equal(out.json, `{"title": "T", "uid": "${expectedUid}", "tags": ["x", "charm: prometheus-k8s"]}`);
+  const keep = prepareDashboardJson(
+    { relPath: "b.json", content: `{"uid": "${"a".repeat(40)}", "tags": ["charm: other"]}` },
+    "c",
+  );
+  assert.deepEqual(JSON.parse((keep as { json: string }).json), {
+    uid: "a".repeat(40),
+    tags: ["charm: other"],
+  });
+  assert.match(
+    (prepareDashboardJson({ relPath: "c.json", content: "[1]" }, "c") as { error: string }).error,
+    /not a JSON object/,
+  );
+  assert.match(
+    (prepareDashboardJson({ relPath: "d.json", content: "{" }, "c") as { error: string }).error,
+    /not valid JSON/,
+  );
+});
+
+test("templates and app bag have the Python library's shape", () => {
+  const { templates, errors } = buildDashboardTemplates(
+    [
+      { relPath: "src/grafana_dashboards/z.json", content: "{}" },
+      { relPath: "src/grafana_dashboards/a.json.tmpl", content: '{"title": "A"}' },
+      { relPath: "src/grafana_dashboards/bad.json", content: "nope" },
+    ],
+    ID,
+    "prometheus-k8s",
+    (s) => `C(${s})`,
+  );
+  assert.equal(errors.length, 1);
+  assert.deepEqual(Object.keys(templates), ["file:a.json", "file:z"]);
+  const a = templates["file:a.json"]!;
+  assert.deepEqual(Object.keys(a), [
+    "charm",
+    "content",
+    "juju_topology",
+    "inject_dropdowns",
+    "dashboard_alt_uid",
+  ]);
+  assert.equal(a.charm, "prometheus-k8s");
+  assert.match(
+    a.content,
+    /^C\(\{"title": "A", "uid": "[0-9a-f]{40}", "tags": \["charm: prometheus-k8s"\]\}\)$/,
+  );
+  assert.deepEqual(a.juju_topology, {
+    model: "cos",
+    model_uuid: ID.modelUuid,
+    application: "prometheus",
+    unit: "prometheus/0",
+  });
+  assert.equal(a.dashboard_alt_uid, dashboardAltUid("prometheus-k8s", "file:a.json"));
+  const nonce = templatesNonce(templates);
+  assert.match(nonce, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(nonce, templatesNonce(templates));
+  const bag = buildGrafanaDashboardAppData(templates, nonce);
+  assert.deepEqual(Object.keys(JSON.parse(bag.dashboards!)), ["templates", "uuid"]);
+  const noDropdowns = buildDashboardTemplates(
+    [{ relPath: "x.json", content: "{}" }],
+    ID,
+    "c",
+    (s) => s,
+    false,
+  );
+  assert.deepEqual(noDropdowns.templates["file:x"]!.juju_topology, {});
+});
+
+test("LZMABase64 round trip through xz, and the requirer reads it back", () => {
+  const text = JSON.stringify({ title: "Prometheus", panels: [{ id: 1 }], uni: "é" });
+  const b64 = lzmaBase64Compress(text);
+  assert.equal(Buffer.from(b64, "base64").subarray(0, 6).toString("hex"), "fd377a585a00", "xz magic");
+  assert.equal(lzmaBase64Decompress(b64), text);
+  const { templates } = buildDashboardTemplates(
+    [{ relPath: "d/p.json", content: text }],
+    ID,
+    "pk",
+    lzmaBase64Compress,
+  );
+  const { accepted, rejected } = parseGrafanaDashboards(
+    [
+      rel(1, buildGrafanaDashboardAppData(templates, "u")),
+      rel(2, { dashboards: "{" }),
+      rel(3, { dashboards: '{"templates": {"file:x": {"content": "bm90IHh6"}, "file:y": {"charm": "c"}}}' }),
+    ],
+    lzmaBase64Decompress,
+  );
+  assert.equal(accepted.length, 1);
+  assert.equal(accepted[0]!.id, "file:p");
+  assert.equal(JSON.parse(accepted[0]!.content).title, "Prometheus");
+  assert.deepEqual(
+    rejected.map((r) => r.relationId),
+    [2, 3, 3],
+  );
+  assert.match(rejected[1]!.reason, /cannot be decompressed/);
+  assert.match(rejected[2]!.reason, /no string 'content'/);
+});
+
+test("Python's lzma decompresses our content and we decompress Python's", {
+  skip: !python && "python3 not available",
+}, () => {
+  const text = '{"title": "x\\u00e9"}';
+  const ours = lzmaBase64Compress(text);
+  const py = spawnSync("python3", [
+    "-c",
+    "import lzma,base64,sys;print(lzma.decompress(base64.b64decode(sys.argv[1])).decode())",
+    ours,
+  ]);
+  assert.equal(py.stdout.toString().trim(), text);
+  const theirs = spawnSync("python3", [
+    "-c",
+    "import lzma,base64;print(base64.b64encode(lzma.compress(b'hello')).decode())",
+  ]);
+  assert.equal(lzmaBase64Decompress(theirs.stdout.toString().trim()), "hello");
+});
+
+test("Grafana's event answer", () => {
+  assert.equal(parseDashboardStatus(rel(1, {})), undefined);
+  assert.deepEqual(parseDashboardStatus(rel(1, { event: '{"valid": false, "errors": [{"error": "x"}]}' })), {
+    valid: false,
+    errors: [{ error: "x" }],
+  });
+  assert.deepEqual(parseDashboardStatus(rel(1, { event: '{"errors": []}' })), { valid: true, errors: [] });
+  assert.match((parseDashboardStatus(rel(1, { event: "{" })) as { error: string }).error, /'event'/);
+});
