@@ -18,11 +18,13 @@ test("pyJsonDumps escapes like ensure_ascii=True", () => {
   assert.equal(pyJsonDumps("\u0001"), '"\\u0001"');
 });
 
-test("pyJsonDumps numbers: integers bare, floats shortest, exponents padded", () => {
+test("pyJsonDumps numbers: integers bare, floats in Python repr", () => {
   assert.equal(pyJsonDumps(9090), "9090");
   assert.equal(pyJsonDumps(0.5), "0.5");
   assert.equal(pyJsonDumps(1e-7), "1e-07");
-  assert.equal(pyJsonDumps(1.5e300), "1.5e+300");
+  assert.equal(pyJsonDumps(1.5e-300), "1.5e-300");
+  assert.equal(pyJsonDumps(0.0001), "0.0001");
+  assert.equal(pyJsonDumps(0.00001), "1e-05");
   assert.throws(() => pyJsonDumps(Number.NaN), PyJsonError);
 });
 
