@@ -497,6 +497,7 @@ export class Controller extends EventEmitter {
         // The existing remote units learn about the new one.
         this.enqueue(remote, this.relEvent(r, remote, "joined", name));
         this.enqueue(remote, this.relEvent(r, remote, "changed", name));
+        this.kick(remote.name);
       }
       const remoteApp = this.remoteAppOf(r, appName);
       if (!r.peer && Object.keys(r.bags[remoteApp] ?? {}).length > 0)
