@@ -10,6 +10,7 @@
 import type { Databag, RelationSnapshot } from "@charmkit/ops";
 import { compareUnitNames, type ParseResult, type Rejection, reject } from "../common/result.js";
 import { splitUrl } from "../common/url.js";
+import { type ModelLike, relationSnapshots } from "../common/sdk.js";
 
 /** Default endpoint name on the Prometheus side. */
 export const ALERTMANAGER_ENDPOINT = "alertmanager";
@@ -123,4 +124,13 @@ export function alertmanagerClusterChanged(
 ): boolean {
   if (kind === "relation-changed") return remoteUnit !== undefined && remoteUnit !== "";
   return kind === "relation-departed" || kind === "relation-broken";
+}
+
+/** SDK binding: parse all `endpoint` relations and return the endpoints, rejections and sorted URLs. */
+export function readAlertmanagers(
+  model: ModelLike,
+  endpoint = ALERTMANAGER_ENDPOINT,
+): ParseResult<AlertmanagerEndpoint> & { urls: string[] } {
+  const parsed = parseAlertmanagers(relationSnapshots(model, endpoint));
+  return { ...parsed, urls: alertmanagerUrls(parsed.accepted) };
 }

@@ -10,6 +10,7 @@ import type { Databag, RelationSnapshot } from "@charmkit/ops";
 import { pyJsonDumps } from "../common/pyjson.js";
 import { isRecord, type ParseResult, parseJsonValue, type Rejection, reject } from "../common/result.js";
 import { joinUrl } from "../common/url.js";
+import { type ModelLike, writeAppData } from "../common/sdk.js";
 
 /** Default endpoint name on the Prometheus side. */
 export const CATALOGUE_ENDPOINT = "catalogue";
@@ -122,4 +123,14 @@ export function parseCatalogueItems(relations: readonly RelationSnapshot[]): Par
     });
   }
   return { accepted, rejected };
+}
+
+/** SDK binding: the leader writes `item` on every `endpoint` relation; false on non-leaders. */
+export function publishCatalogueItem(
+  model: ModelLike,
+  item: CatalogueItem,
+  endpoint = CATALOGUE_ENDPOINT,
+): boolean {
+  const bag = buildCatalogueItemAppData(item);
+  return writeAppData(model, endpoint, () => bag);
 }

@@ -10,3 +10,12 @@ export {
   reject,
 } from "./result.js";
 export { ensureScheme, joinUrl, splitUrl, type UrlParts } from "./url.js";
+export {
+  localIdentity,
+  type ModelLike,
+  type RelationLike,
+  relationSnapshots,
+  type WritableBag,
+  writeAppData,
+  writeUnitData,
+} from "./sdk.js";

@@ -17,6 +17,7 @@ import { createHash } from "node:crypto";
 import type { Databag, LocalIdentity, RelationSnapshot } from "@charmkit/ops";
 import { type PyJsonValue, pyJsonDumps } from "../common/pyjson.js";
 import { isRecord, type ParseResult, parseJsonValue, type Rejection, reject } from "../common/result.js";
+import { type ModelLike, writeAppData } from "../common/sdk.js";
 
 export { LzmaError, lzmaBase64Compress, lzmaBase64Decompress } from "./lzma.js";
 
@@ -233,4 +234,15 @@ export function parseGrafanaDashboards(
     }
   }
   return { accepted, rejected };
+}
+
+/** SDK binding: the leader publishes the templates on every `endpoint` relation; false on non-leaders. */
+export function publishGrafanaDashboards(
+  model: ModelLike,
+  templates: Readonly<Record<string, DashboardTemplate>>,
+  uuid: string,
+  endpoint = GRAFANA_DASHBOARD_ENDPOINT,
+): boolean {
+  const bag = buildGrafanaDashboardAppData(templates, uuid);
+  return writeAppData(model, endpoint, () => bag);
 }

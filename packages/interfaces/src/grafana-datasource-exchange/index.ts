@@ -7,6 +7,7 @@ import type { Databag, RelationSnapshot } from "@charmkit/ops";
 import type { GrafanaSourceInfo } from "../grafana-datasource/index.js";
 import { pyJsonDumps } from "../common/pyjson.js";
 import { isRecord, type ParseResult, parseJsonValue, type Rejection, reject } from "../common/result.js";
+import { type ModelLike, writeAppData } from "../common/sdk.js";
 
 /** Default endpoint name on the Prometheus side. */
 export const SEND_DATASOURCE_ENDPOINT = "send-datasource";
@@ -96,4 +97,14 @@ export function parseDatasourceExchange(
     });
   }
   return { accepted, rejected };
+}
+
+/** SDK binding: the leader publishes `datasources` on every `endpoint` relation; false on non-leaders. */
+export function publishDatasourceExchange(
+  model: ModelLike,
+  datasources: readonly ExchangedDatasource[],
+  endpoint = SEND_DATASOURCE_ENDPOINT,
+): boolean {
+  const bag = buildDatasourceExchangeAppData(datasources);
+  return writeAppData(model, endpoint, () => bag);
 }

@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LocalIdentity, RelationSnapshot } from "@charmkit/ops";
+import { fakeModel } from "../common/testing.js";
 import {
   buildGrafanaSourceProviderAppData,
   buildGrafanaSourceProviderUnitData,
   buildGrafanaSourceRequirerAppData,
   parseGrafanaSourceInfo,
   parseGrafanaSources,
+  publishGrafanaSource,
   unitDatasourceUid,
 } from "./index.js";
 
@@ -159,4 +161,29 @@ test("provider reads back Grafana's answer; rejects old or malformed ones", () =
 
 test("unitDatasourceUid", () => {
   assert.equal(unitDatasourceUid({ model: "m", modelUuid: "u", application: "a" }, "a/7"), "juju_m_u_a_7");
+});
+
+test("SDK binding: every unit writes its host, only the leader the app bag", () => {
+  const r: RelationSnapshot = {
+    id: 1,
+    endpoint: "grafana-source",
+    remoteApp: "grafana",
+    remoteAppData: {},
+    remoteUnitsData: {},
+  };
+  const leader = fakeModel(true, { "grafana-source": [r] });
+  assert.equal(publishGrafanaSource(leader, PROM, "fqdn"), true);
+  assert.deepEqual(
+    leader.writes.map((w) => [w.bag, Object.keys(w.data)]),
+    [
+      ["unit", ["grafana_source_host"]],
+      ["app", ["grafana_source_data", "grafana_source_app_host"]],
+    ],
+  );
+  const follower = fakeModel(false, { "grafana-source": [r] });
+  assert.equal(publishGrafanaSource(follower, PROM, "fqdn"), false);
+  assert.deepEqual(
+    follower.writes.map((w) => w.bag),
+    ["unit"],
+  );
 });

@@ -24,6 +24,13 @@ import {
   reject,
 } from "../common/result.js";
 import { ensureScheme } from "../common/url.js";
+import {
+  localIdentity,
+  type ModelLike,
+  relationSnapshots,
+  writeAppData,
+  writeUnitData,
+} from "../common/sdk.js";
 
 /** Default endpoint name on both sides. */
 export const GRAFANA_SOURCE_ENDPOINT = "grafana-source";
@@ -312,4 +319,27 @@ export function buildGrafanaSourceRequirerAppData(
     grafana_base_url: grafanaBaseUrl,
     app_datasource_uid: appUid,
   };
+}
+
+/**
+ * SDK binding: every unit writes its `grafana_source_host` on all `endpoint` relations; the leader
+ * also writes the app bag. Returns whether the app bag was written (false on non-leaders).
+ */
+export function publishGrafanaSource(
+  model: ModelLike,
+  opts: GrafanaSourceProviderOptions,
+  fqdn: string,
+  endpoint = GRAFANA_SOURCE_ENDPOINT,
+): boolean {
+  writeUnitData(model, endpoint, buildGrafanaSourceProviderUnitData(opts, fqdn));
+  const appData = buildGrafanaSourceProviderAppData(localIdentity(model), opts);
+  return writeAppData(model, endpoint, () => appData);
+}
+
+/** SDK binding: what every related Grafana wrote back (provider side). */
+export function readGrafanaSourceInfo(
+  model: ModelLike,
+  endpoint = GRAFANA_SOURCE_ENDPOINT,
+): ParseResult<GrafanaSourceInfo> {
+  return parseGrafanaSourceInfo(relationSnapshots(model, endpoint));
 }

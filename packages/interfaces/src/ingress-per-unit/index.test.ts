@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { RelationSnapshot } from "@charmkit/ops";
 import { schemasHash } from "./gen-validators.js";
+import { fakeModel } from "../common/testing.js";
 import {
   buildIngressProviderAppData,
   buildIngressRequirerUnitData,
@@ -11,6 +12,8 @@ import {
   ingressUrlForUnit,
   parseIngressRequests,
   parseIngressUrls,
+  publishIngressRequest,
+  readIngressUrl,
 } from "./index.js";
 
 function rel(
@@ -153,4 +156,15 @@ test("provider app bag is PyYAML-style YAML, sorted; empty deletes the key", () 
 test("the generated validator matches the schemas it was generated from", () => {
   const gen = readFileSync(join(import.meta.dirname, "validate-requirer.gen.ts"), "utf8");
   assert.match(gen, new RegExp(`schemas-sha256: ${schemasHash()}`), "run gen-validators.ts to regenerate");
+});
+
+test("SDK binding: publish this unit's request and read its URL", () => {
+  const r = rel(5, { ingress: "prometheus/0:\n  url: http://i/p-0\n" });
+  const m = fakeModel(false, { ingress: [r] });
+  publishIngressRequest(m, PROM_REQUEST);
+  assert.deepEqual(m.writes, [
+    { endpoint: "ingress", id: 5, bag: "unit", data: buildIngressRequirerUnitData(PROM_REQUEST) },
+  ]);
+  assert.deepEqual(readIngressUrl(m), { url: "http://i/p-0", rejected: [] });
+  assert.deepEqual(readIngressUrl(fakeModel(false, {})), { url: undefined, rejected: [] });
 });

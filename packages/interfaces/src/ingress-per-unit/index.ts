@@ -12,6 +12,7 @@ import type { Databag, RelationSnapshot } from "@charmkit/ops";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { compareUnitNames, isRecord, type ParseResult, type Rejection, reject } from "../common/result.js";
 import { validate as validateGenerated } from "./validate-requirer.gen.js";
+import { type ModelLike, relationSnapshots, writeUnitData } from "../common/sdk.js";
 
 /** Default endpoint name on the Prometheus side. */
 export const INGRESS_ENDPOINT = "ingress";
@@ -194,4 +195,22 @@ export function buildIngressProviderAppData(urls: Readonly<Record<string, string
   const doc: Record<string, { url: string }> = {};
   for (const u of units) doc[u] = { url: urls[u]! };
   return { ingress: stringifyYaml(doc, { sortMapEntries: true }) };
+}
+
+/** SDK binding: this unit writes its request on every `endpoint` relation. */
+export function publishIngressRequest(
+  model: ModelLike,
+  req: IngressRequest,
+  endpoint = INGRESS_ENDPOINT,
+): void {
+  writeUnitData(model, endpoint, buildIngressRequirerUnitData(req));
+}
+
+/** SDK binding: this unit's ingress URL (if any) and the rejections met while reading it. */
+export function readIngressUrl(
+  model: ModelLike,
+  endpoint = INGRESS_ENDPOINT,
+): { url: string | undefined; rejected: Rejection[] } {
+  const parsed = parseIngressUrls(relationSnapshots(model, endpoint));
+  return { url: ingressUrlForUnit(parsed.accepted, model.unit.name), rejected: parsed.rejected };
 }

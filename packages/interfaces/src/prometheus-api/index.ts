@@ -6,6 +6,7 @@ import type { Databag, RelationSnapshot } from "@charmkit/ops";
 import type { ParseResult, Rejection } from "../common/result.js";
 import { reject } from "../common/result.js";
 import { splitUrl } from "../common/url.js";
+import { type ModelLike, writeAppData } from "../common/sdk.js";
 
 /** Default endpoint name. */
 export const PROMETHEUS_API_ENDPOINT = "prometheus-api";
@@ -49,4 +50,14 @@ export function parsePrometheusApi(relations: readonly RelationSnapshot[]): Pars
     accepted.push({ relationId: rel.id, app: rel.remoteApp, directUrl: direct, ingressUrl: ingress });
   }
   return { accepted, rejected };
+}
+
+/** SDK binding: the leader publishes the API addresses on every `endpoint` relation; false on non-leaders. */
+export function publishPrometheusApi(
+  model: ModelLike,
+  api: PrometheusApi,
+  endpoint = PROMETHEUS_API_ENDPOINT,
+): boolean {
+  const bag = buildPrometheusApiAppData(api);
+  return writeAppData(model, endpoint, () => bag);
 }

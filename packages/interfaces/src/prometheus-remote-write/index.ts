@@ -21,6 +21,7 @@ import {
   reject,
 } from "../common/result.js";
 import { joinUrl, splitUrl } from "../common/url.js";
+import { type ModelLike, relationSnapshots, writeUnitData } from "../common/sdk.js";
 
 /** Default endpoint name on the Prometheus side. */
 export const REMOTE_WRITE_ENDPOINT = "receive-remote-write";
@@ -201,4 +202,21 @@ export function buildRemoteWriteConsumerAppData(
       charm_name: topology.charmName,
     }),
   };
+}
+
+/** SDK binding: this unit publishes its remote-write URL on every `endpoint` relation. */
+export function publishRemoteWrite(
+  model: ModelLike,
+  baseUrl: string,
+  endpoint = REMOTE_WRITE_ENDPOINT,
+): void {
+  writeUnitData(model, endpoint, buildRemoteWriteProviderUnitData(baseUrl));
+}
+
+/** SDK binding: what every remote-write consumer sends. */
+export function readRemoteWriteConsumers(
+  model: ModelLike,
+  endpoint = REMOTE_WRITE_ENDPOINT,
+): ParseResult<RemoteWriteConsumer> {
+  return parseRemoteWriteConsumers(relationSnapshots(model, endpoint));
 }
