@@ -37,8 +37,8 @@ export interface ContainerServer {
 export interface ContainerServerOptions {
   readonly socketPath: string;
   readonly rootDir: string;
-  /** Container path to host directory, one per storage mount. */
-  readonly mounts: Readonly<Record<string, string>>;
+  /** Storage mounts: a unit's storage directory seen at the charm's `mounts` location. */
+  readonly mounts: readonly { containerPath: string; hostPath: string }[];
   readonly env: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
 }
@@ -515,8 +515,10 @@ export class Controller extends EventEmitter {
       const base = join(this.containersDir(u.name), c);
       const rootDir = join(base, "root");
       mkdirSync(rootDir, { recursive: true });
-      const m: Record<string, string> = {};
-      for (const mt of mounts) m[mt.location] = join(this.unitDir(u.name), "storage", mt.storage, "0");
+      const m = mounts.map((mt) => ({
+        containerPath: mt.location,
+        hostPath: join(this.unitDir(u.name), "storage", mt.storage, "0"),
+      }));
       const socketPath = join(base, "pebble.socket");
       rmSync(socketPath, { force: true });
       const factory = this.opts.containerServer ?? (await loadPebbleFactory(this.say.bind(this)));
@@ -1431,17 +1433,23 @@ async function loadPebbleFactory(
   log: (line: string) => void,
 ): Promise<(o: ContainerServerOptions) => ContainerServer> {
   if (pebbleFactory) return pebbleFactory;
-  try {
-    const rel = new URL("./pebble/server.ts", import.meta.url).href;
-    const mod = (await import(rel)) as { PebbleServer?: new (o: ContainerServerOptions) => ContainerServer };
-    const Ctor = mod.PebbleServer;
-    if (Ctor) {
-      pebbleFactory = (o) => new Ctor(o);
-      return pebbleFactory;
+  for (const file of ["./pebble/index.ts", "./pebble/server.ts"]) {
+    const url = new URL(file, import.meta.url);
+    if (!existsSync(url)) continue;
+    try {
+      const mod = (await import(url.href)) as {
+        PebbleServer?: new (o: ContainerServerOptions) => ContainerServer;
+      };
+      const Ctor = mod.PebbleServer;
+      if (Ctor) {
+        pebbleFactory = (o) => new Ctor(o);
+        return pebbleFactory;
+      }
+    } catch (e) {
+      log(`cannot load the Pebble server from ${file}: ${(e as Error).message}`);
     }
-  } catch (e) {
-    log(`no Pebble server available (${(e as Error).message}); containers have no socket`);
   }
+  log("no Pebble server available; containers have no socket");
   pebbleFactory = () => ({ start: async () => {}, stop: async () => {} });
   return pebbleFactory;
 }

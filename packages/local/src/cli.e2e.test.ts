@@ -1,0 +1,89 @@
+// The `charmkit` CLI end to end: a detached controller daemon, a small bundle of sh charms,
+// status, config, relate errors, actions, scale, logs and down.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+
+const BIN = new URL("../bin/charmkit.mjs", import.meta.url).pathname;
+const CHARM = new URL("./testdata/shell-charm", import.meta.url).pathname;
+const home = mkdtempSync(join(tmpdir(), "ck-cli-"));
+
+function ck(...args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    env: { ...process.env, CHARMKIT_HOME: home },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+after(() => {
+  ck("down");
+});
+
+test("charmkit up/status/config/relate/run-action/scale/logs/down", () => {
+  const bundle = join(home, "..", `bundle-${Date.now()}.yaml`);
+  writeFileSync(
+    bundle,
+    `applications:\n  a: { charm: ${CHARM}, scale: 2, options: { greeting: hi } }\n  b: { charm: ${CHARM} }\nrelations:\n  - [a:out, b:in]\n`,
+  );
+  const bad = join(home, "..", `bad-${Date.now()}.yaml`);
+  writeFileSync(
+    bad,
+    `applications:\n  a: { charm: ${CHARM} }\nrelations:\n  - [a:out, a:in]\n  - [a:nope, b:in]\n`,
+  );
+  const invalid = ck("up", bad);
+  assert.equal(invalid.code, 2);
+  assert.match(invalid.err, /cannot relate "a" to itself/);
+  assert.match(invalid.err, /unknown application "b"/);
+
+  const up = ck("up", bundle, "--timeout", "60");
+  assert.equal(up.code, 0, up.err);
+  assert.match(up.out, /model settled: 3 unit\(s\)/);
+
+  const st = JSON.parse(ck("status", "--format", "json").out);
+  assert.deepEqual(
+    st.units.map((u: { name: string; agent: string }) => `${u.name} ${u.agent}`),
+    ["a/0 idle", "a/1 idle", "b/0 idle"],
+  );
+  assert.ok(
+    st.relations.some(
+      (r: { provider: string; requirer: string }) => r.provider === "a:out" && r.requirer === "b:in",
+    ),
+  );
+  const table = ck("status").out;
+  assert.match(table, /^a\/0\*\s+unknown\s+idle\s+127\.0\.1\.1/m);
+  assert.match(table, /^a:out\s+b:in\s+demo\s+regular/m);
+
+  assert.match(ck("config", "a").out, /greeting: "hi"/);
+  assert.equal(ck("config", "a", "count=9").code, 0);
+  assert.match(ck("config", "a").out, /count: 9/);
+  const badCfg = ck("config", "a", "count=x");
+  assert.equal(badCfg.code, 1);
+  assert.match(badCfg.err, /option "count" expects an int/);
+  assert.match(ck("config", "nope").err, /application "nope" not found/);
+
+  const rel = ck("relate", "a:out", "b:nope");
+  assert.equal(rel.code, 1);
+  assert.match(rel.err, /application "b" has no endpoint "nope"/);
+
+  const act = ck("run-action", "a/1", "greet", "name=you");
+  assert.equal(act.code, 0);
+  assert.match(act.out, /msg: hi you/);
+  const failed = ck("run-action", "a/1", "fail");
+  assert.equal(failed.code, 1);
+  assert.match(failed.out, /status: failed \(it failed\)/);
+  assert.match(ck("run-action", "q/0", "greet").err, /unit "q\/0" not found/);
+
+  assert.equal(ck("scale", "a", "1").code, 0);
+  assert.equal(ck("wait", "--timeout", "60").code, 0);
+  assert.equal(JSON.parse(ck("status", "--format", "json").out).units.length, 2);
+  assert.match(ck("logs", "b/0").out, /running in-relation-departed/);
+
+  assert.equal(ck("down").code, 0);
+  assert.ok(!existsSync(join(home, "model.json")));
+  assert.match(ck("status").err, /no controller running/);
+});
