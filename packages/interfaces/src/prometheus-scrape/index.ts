@@ -1,16 +1,28 @@
 /**
- * prometheus_scrape interface library, both sides: PromQL topology injection and rule validation,
- * alert rule loading (provider), the provider's databags, and (from the consumer files) topology,
- * job sanitising and the consumer's scrape configs and rule files.
+ * prometheus_scrape interface library, both sides (`@charmkit/interfaces/prometheus-scrape`).
+ *
+ * - topology.ts: `JujuTopology`, the identity everything is named after;
+ * - jobs.ts, job-validation.ts, limits.ts, consumer.ts: the Prometheus side (`consume`);
+ * - promql.ts: in-process PromQL topology injection and rule validation;
+ * - rules.ts, provider.ts: the scrape-target side (rule loading, the bags it writes, feedback);
+ * - cli.ts: the functions behind the `prometheus-scrape` command.
  */
 export {
-  checkExpression,
-  injectTopology,
-  isPromDuration,
-  PromQLError,
-  quotePromQLString,
-  stripTopologyPlaceholder,
-  unquotePromQLString,
-  validateGroups,
-  validateRule,
-} from "./promql.js";
+  type CliIo,
+  consumerSnapshots,
+  main as prometheusScrapeCli,
+  type ProvideEnv,
+  type ProvideOutput,
+  provideFromState,
+  type RenderOutput,
+  renderFromState,
+  StateFormatError,
+} from "./cli.js";
+export * from "./consumer.js";
+export * from "./job-validation.js";
+export * from "./jobs.js";
+export * from "./limits.js";
+export * from "./promql.js";
+export * from "./provider.js";
+export * from "./rules.js";
+export * from "./topology.js";
