@@ -1,0 +1,389 @@
+/** Tests of `consume`: per-relation isolation, security rules, bounds, rule files and feedback. */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { RelationSnapshot } from "@charmkit/ops";
+import { type ConsumerOptions, consume } from "./consumer.js";
+import { checkRe2, validateScrapeJob } from "./job-validation.js";
+import { DEFAULT_LIMITS } from "./limits.js";
+
+const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
+const META = JSON.stringify({ model: "lma", model_uuid: UUID, application: "app", charm_name: "app-k8s" });
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+function rel(
+  id: number,
+  appData: Record<string, string>,
+  extra: Partial<RelationSnapshot> = {},
+): RelationSnapshot {
+  return {
+    id,
+    endpoint: "metrics-endpoint",
+    remoteApp: "app",
+    remoteAppData: { scrape_metadata: META, ...appData },
+    remoteUnitsData: {
+      "app/0": { prometheus_scrape_unit_address: "10.0.0.1", prometheus_scrape_unit_name: "app/0" },
+    },
+    ...extra,
+  };
+}
+const jobs = (...j: unknown[]) => ({ scrape_jobs: JSON.stringify(j) });
+const run = (rels: RelationSnapshot[], opts?: ConsumerOptions) => consume(rels, opts);
+const okJob = { job_name: "ok", static_configs: [{ targets: ["*:9100"] }] };
+
+function rejectedJobs(job: unknown): string {
+  const res = run([rel(1, jobs(job, okJob))]);
+  assert.deepEqual(
+    res.jobs.map((j) => j.job_name),
+    ["juju_lma_a1b2c3d4_app_prometheus_scrape_ok-0"],
+    "the valid job of the same relation is kept",
+  );
+  const r = res.rejected.find((x) => x.kind === "jobs");
+  assert.ok(r, "a jobs rejection is reported");
+  assert.match(r.reason, /^relation metrics-endpoint:1 \(app\): /);
+  return r.reason;
+}
+
+describe("isolation", () => {
+  test("bad metadata or UUID rejects that relation only", () => {
+    const res = run([
+      rel(1, { ...jobs(okJob), scrape_metadata: "{nope" }),
+      rel(2, {
+        ...jobs(okJob),
+        scrape_metadata: JSON.stringify({ model: "m", model_uuid: "bad", application: "a" }),
+      }),
+      rel(3, { ...jobs(okJob), scrape_metadata: JSON.stringify({ model: "m", model_uuid: UUID }) }),
+      rel(4, jobs(okJob)),
+    ]);
+    assert.equal(res.jobs.length, 1);
+    assert.deepEqual(
+      res.rejected.map((r) => [r.relationId, r.kind]),
+      [
+        [1, "relation"],
+        [2, "relation"],
+        [3, "relation"],
+      ],
+    );
+    assert.match(res.rejected[1]?.reason ?? "", /model_uuid/);
+    assert.match(res.rejected[2]?.reason ?? "", /'application'/);
+    assert.ok(res.feedback.get(1)?.includes("scrape_job_errors"));
+  });
+
+  test("relations are processed in id order, output is deterministic", () => {
+    const a = run([
+      rel(5, jobs({ job_name: "b", static_configs: [{ targets: ["*:1"] }] })),
+      rel(2, jobs(okJob)),
+    ]);
+    const b = run([
+      rel(2, jobs(okJob)),
+      rel(5, jobs({ job_name: "b", static_configs: [{ targets: ["*:1"] }] })),
+    ]);
+    assert.equal(JSON.stringify(a), JSON.stringify(b));
+    assert.match(String(a.jobs[0]?.job_name), /_ok-0$/);
+  });
+
+  test("raw path: job without job_name rejected, reserved name rejected, others kept verbatim", () => {
+    const raw = (d: Record<string, string>) => ({ ...rel(1, {}), remoteAppData: d });
+    const res = run(
+      [
+        raw({
+          scrape_jobs: JSON.stringify([
+            { static_configs: [{ targets: ["a:1"] }] },
+            { job_name: "prometheus" },
+            { job_name: "r", static_configs: [{ targets: ["*:1"] }] },
+          ]),
+        }),
+      ],
+      { fallbackScrapeProtocol: true },
+    );
+    assert.deepEqual(
+      res.jobs,
+      [{ job_name: "r", static_configs: [{ targets: ["*:1"] }] }],
+      "no prefix, no fallback, no expansion",
+    );
+    assert.equal(res.rejected.filter((r) => r.kind === "jobs").length, 2);
+  });
+
+  test("fallback_scrape_protocol only when asked (Prometheus 3)", () => {
+    assert.equal(run([rel(1, jobs(okJob))]).jobs[0]?.fallback_scrape_protocol, undefined);
+    assert.equal(
+      run([rel(1, jobs(okJob))], { fallbackScrapeProtocol: true }).jobs[0]?.fallback_scrape_protocol,
+      "PrometheusText0.0.4",
+    );
+  });
+});
+
+describe("job validation (one bad job rejected, naming the field)", () => {
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ["duration", { scrape_interval: "5 s" }, /scrape_interval/],
+    ["timeout > interval", { scrape_interval: "5s", scrape_timeout: "10s" }, /scrape_timeout is greater/],
+    ["int", { sample_limit: { not_a_key: 1 } }, /sample_limit/],
+    ["scheme", { scheme: "ftp" }, /scheme/],
+    ["label name", { static_configs: [{ targets: ["a:1"], labels: { "bad-name": "x" } }] }, /bad-name/],
+    ["target path", { static_configs: [{ targets: ["http://a:1/x"] }] }, /targets\[0\]/],
+    ["relabel action", { relabel_configs: [{ action: "explode" }] }, /relabel_configs\[0\]\.action/],
+    [
+      "relabel regex",
+      { metric_relabel_configs: [{ action: "drop", source_labels: ["a"], regex: "(" }] },
+      /metric_relabel_configs\[0\]\.regex/,
+    ],
+    [
+      "RE2 lookahead",
+      { relabel_configs: [{ action: "keep", source_labels: ["a"], regex: "(?=x)" }] },
+      /lookaround/,
+    ],
+    ["params", { params: { module: "x" } }, /params/],
+    ["tls shape", { tls_config: "x" }, /tls_config/],
+    [
+      "basic_auth + authorization",
+      { basic_auth: { username: "u" }, authorization: { credentials: "c" } },
+      /at most one/,
+    ],
+    ["tls half client auth", { tls_config: { cert_file: PEM } }, /both "cert_file" and "key_file"/],
+    ["proxy_url", { proxy_url: "not a url" }, /proxy_url/],
+  ];
+  for (const [name, patch, re] of cases) {
+    test(name, () =>
+      assert.match(rejectedJobs({ job_name: "bad", static_configs: [{ targets: ["*:1"] }], ...patch }), re),
+    );
+  }
+  test("valid jobs with every allowed key pass", () => {
+    const job = {
+      job_name: "full",
+      metrics_path: "/m",
+      static_configs: [{ targets: ["*:1", "[::1]:2"], labels: { team: "x" } }],
+      scrape_interval: "30s",
+      scrape_timeout: "10s",
+      proxy_url: "http://proxy:3128",
+      relabel_configs: [
+        { source_labels: ["__address__"], target_label: "host", regex: "(?P<h>[^:]+):.*", replacement: "$1" },
+      ],
+      metric_relabel_configs: [{ action: "drop", source_labels: ["__name__"], regex: "(?i)go_.*" }],
+      sample_limit: 1000,
+      label_limit: 0,
+      label_name_length_limit: 10,
+      label_value_length_limit: 10,
+      scheme: "https",
+      tls_config: {
+        ca_file: PEM,
+        cert_file: PEM,
+        key_file: PEM,
+        server_name: "x",
+        insecure_skip_verify: false,
+      },
+      authorization: { type: "Bearer", credentials: "t" },
+      params: { module: ["a"] },
+    };
+    assert.deepEqual(validateScrapeJob(job, DEFAULT_LIMITS), []);
+  });
+  test("RE2 checks", () => {
+    assert.equal(checkRe2("(?P<x>a)|b+"), undefined);
+    assert.match(checkRe2("(a)\\1") ?? "", /backreferences/);
+    assert.match(checkRe2("(?<x>a)") ?? "", /\(\?P<name>/);
+  });
+});
+
+describe("security", () => {
+  test("*_file keys are rejected (basic_auth.password_file, authorization.credentials_file)", () => {
+    assert.match(
+      rejectedJobs({ job_name: "b", basic_auth: { username: "u", password_file: "/etc/shadow" } }),
+      /basic_auth\.password_file: file references/,
+    );
+    assert.match(
+      rejectedJobs({ job_name: "b", authorization: { credentials_file: "/x" } }),
+      /authorization\.credentials_file/,
+    );
+  });
+  test("tls_config ca/cert/key carry PEM contents; a path is rejected", () => {
+    assert.match(
+      rejectedJobs({ job_name: "b", tls_config: { ca_file: "/var/lib/juju/agents/key.pem" } }),
+      /tls_config\.ca_file must carry PEM contents/,
+    );
+    const res = run([rel(1, jobs({ ...okJob, tls_config: { ca_file: PEM } }))]);
+    assert.deepEqual(res.jobs[0]?.tls_config, { ca_file: PEM });
+  });
+  test("file_sd_configs, bearer_token_file and honor_labels are dropped and reported, job kept", () => {
+    const res = run([
+      rel(
+        1,
+        jobs({
+          ...okJob,
+          file_sd_configs: [{ files: ["/etc/*"] }],
+          bearer_token_file: "/x",
+          honor_labels: true,
+        }),
+      ),
+    ]);
+    assert.equal(res.jobs.length, 1);
+    for (const k of ["file_sd_configs", "bearer_token_file", "honor_labels"])
+      assert.equal(res.jobs[0]?.[k], undefined);
+    const r = res.rejected.find((x) => x.kind === "ignored");
+    assert.match(r?.reason ?? "", /bearer_token_file, file_sd_configs, honor_labels/);
+  });
+  test("raw path drops disallowed keys too", () => {
+    const res = run([
+      {
+        ...rel(1, {}),
+        remoteAppData: jobs({ job_name: "r", file_sd_configs: [], static_configs: [{ targets: ["a:1"] }] }),
+      },
+    ]);
+    assert.deepEqual(res.jobs, [{ job_name: "r", static_configs: [{ targets: ["a:1"] }] }]);
+  });
+  test("relabel configs may not target, drop or remap juju_* labels", () => {
+    assert.match(
+      rejectedJobs({ job_name: "b", relabel_configs: [{ target_label: "juju_model", replacement: "x" }] }),
+      /may not write juju_\*/,
+    );
+    assert.match(
+      rejectedJobs({ job_name: "b", relabel_configs: [{ target_label: "${1}", source_labels: ["a"] }] }),
+      /juju_/,
+    );
+    assert.match(
+      rejectedJobs({ job_name: "b", metric_relabel_configs: [{ action: "labeldrop", regex: "juju_.*" }] }),
+      /labeldrop .* 'juju_/,
+    );
+    assert.match(
+      rejectedJobs({
+        job_name: "b",
+        metric_relabel_configs: [{ action: "labelkeep", regex: "__name__|job" }],
+      }),
+      /labelkeep/,
+    );
+    assert.match(
+      rejectedJobs({ job_name: "b", relabel_configs: [{ action: "labelmap", regex: "x_(.*)" }] }),
+      /labelmap/,
+    );
+    const ok = run([
+      rel(
+        1,
+        jobs({ ...okJob, relabel_configs: [{ action: "labelmap", regex: "x_(.*)", replacement: "k8s_$1" }] }),
+      ),
+    ]);
+    assert.equal(ok.rejected.length, 0, "a labelmap into another prefix is fine");
+  });
+  test("static labels may not override topology; topology kept and reported", () => {
+    const res = run([
+      rel(
+        1,
+        jobs({
+          job_name: "j",
+          static_configs: [{ targets: ["*:1"], labels: { juju_application: "other" } }],
+        }),
+      ),
+    ]);
+    const labels = (res.jobs[0]?.static_configs as { labels: Record<string, string> }[])[0]?.labels;
+    assert.equal(labels?.juju_application, "app");
+    assert.match(res.rejected[0]?.reason ?? "", /juju_application may not override topology labels/);
+    assert.equal(res.rejected[0]?.kind, "ignored");
+  });
+});
+
+describe("bounds", () => {
+  test("value bytes", () => {
+    const res = run([rel(1, jobs(okJob))], { limits: { maxValueBytes: 20 } });
+    assert.match(res.rejected.map((r) => r.reason).join(), /maxValueBytes=20/);
+  });
+  test("jobs per relation", () => {
+    const res = run([rel(1, jobs(okJob, okJob)), rel(2, jobs(okJob))], { limits: { maxJobs: 1 } });
+    assert.equal(res.jobs.length, 1);
+    assert.match(res.rejected[0]?.reason ?? "", /maxJobs=1/);
+  });
+  test("static_configs and targets per job", () => {
+    const sc = { targets: ["a:1", "b:1"] };
+    let res = run([rel(1, jobs({ job_name: "j", static_configs: [sc, sc] }))], {
+      limits: { maxStaticConfigsPerJob: 1 },
+    });
+    assert.match(res.rejected[0]?.reason ?? "", /maxStaticConfigsPerJob=1/);
+    res = run([rel(1, jobs({ job_name: "j", static_configs: [sc] }))], { limits: { maxTargetsPerJob: 1 } });
+    assert.match(res.rejected[0]?.reason ?? "", /maxTargetsPerJob=1/);
+  });
+  test("groups and rules per relation", () => {
+    const rules = {
+      groups: [
+        {
+          name: "a",
+          rules: [
+            { alert: "A", expr: "up" },
+            { alert: "B", expr: "up" },
+          ],
+        },
+        { name: "b", rules: [] },
+      ],
+    };
+    let res = run([rel(1, { alert_rules: JSON.stringify(rules) })], { limits: { maxGroups: 1 } });
+    assert.match(res.rejected[0]?.reason ?? "", /maxGroups=1/);
+    res = run([rel(1, { alert_rules: JSON.stringify(rules) })], { limits: { maxRules: 1 } });
+    assert.match(res.rejected[0]?.reason ?? "", /maxRules=1/);
+    assert.equal(res.ruleFiles.length, 0);
+  });
+});
+
+describe("alert rules", () => {
+  const rule = (expr: string, labels?: Record<string, string>) => ({
+    alert: "A",
+    expr,
+    ...(labels ? { labels } : {}),
+  });
+  const ruleRel = (groups: unknown[], extra: Record<string, string> = {}) =>
+    rel(7, { ...jobs(okJob), alert_rules: JSON.stringify({ groups }), ...extra });
+
+  test("topology injected into every selector, placeholder removed, never juju_charm", () => {
+    const labels = {
+      juju_model: "lma",
+      juju_model_uuid: UUID,
+      juju_application: "app",
+      juju_charm: "app-k8s",
+    };
+    const res = run([
+      ruleRel([{ name: "g", rules: [rule('sum(rate(x{%%juju_topology%%,a="1"}[5m])) / on() y', labels)] }]),
+    ]);
+    const expr = (res.ruleFiles[0]?.groups[0]?.rules as { expr: string }[])[0]?.expr ?? "";
+    assert.equal(
+      expr,
+      `sum(rate(x{a="1",juju_application="app",juju_model="lma",juju_model_uuid="${UUID}"}[5m])) / on() y{juju_application="app",juju_model="lma",juju_model_uuid="${UUID}"}`,
+    );
+    assert.equal(res.ruleFiles[0]?.name, "juju_lma_a1b2c3d4_app_metrics-endpoint_7");
+    assert.equal(res.feedback.get(7), "{}");
+  });
+
+  test("invalid rule rejects the rule file only, never the jobs; feedback carries the error", () => {
+    const res = run([ruleRel([{ name: "g", rules: [rule("up{")] }])]);
+    assert.equal(res.jobs.length, 1);
+    assert.equal(res.ruleFiles.length, 0);
+    assert.equal(res.rejected[0]?.kind, "rules");
+    assert.match(JSON.parse(res.feedback.get(7) ?? "{}").errors, /invalid alert rule file/);
+  });
+
+  test("repeated group names are rejected (promtool refuses them)", () => {
+    const res = run([
+      ruleRel([
+        { name: "g", rules: [rule("up")] },
+        { name: "g", rules: [rule("up")] },
+      ]),
+    ]);
+    assert.match(res.rejected[0]?.reason ?? "", /"g" is repeated/);
+  });
+
+  test("identifier falls back to the first group name without metadata; skipped without any", () => {
+    const noMeta = (groups: unknown[]) => ({
+      ...rel(3, {}),
+      remoteAppData: { alert_rules: JSON.stringify({ groups }) },
+    });
+    assert.equal(
+      run([noMeta([{ name: "grp", rules: [rule("up")] }])]).ruleFiles[0]?.key,
+      "grp_metrics-endpoint_3",
+    );
+    const res = run([noMeta([{ rules: [rule("up")] }])]);
+    assert.match(res.rejected[0]?.reason ?? "", /no usable group or identifier/);
+  });
+
+  test("stale errors in the local app bag are cleared; clean relations without rules get no write", () => {
+    const stale = rel(1, jobs(okJob), { localAppData: { event: '{"errors": "old"}' } });
+    assert.equal(run([stale]).feedback.get(1), "{}");
+    assert.equal(run([rel(1, jobs(okJob), { localAppData: { event: "{}" } })]).feedback.has(1), false);
+  });
+
+  test("relations without units contribute nothing", () => {
+    const res = run([{ ...rel(1, jobs(okJob)), remoteUnitsData: {} }]);
+    assert.deepEqual([res.jobs, res.ruleFiles, res.rejected, [...res.feedback]], [[], [], [], []]);
+  });
+});
