@@ -6,12 +6,9 @@
  * Every method throws `HookCommandError` (or a subclass, see errors.ts) on failure.
  */
 
-/**
- * Placeholder for the Pebble client type owned by `./pebble/index.js`; replaced by a type-only
- * re-export of that module once it lands.
- */
-// biome-ignore lint/suspicious/noEmptyInterface: placeholder until pebble/ lands
-export interface Pebble {}
+import type { Pebble } from "./pebble/types.js";
+
+export type { Pebble };
 
 /** Workload status names as Juju reports them. Only the first four can be set by a charm. */
 export type StatusName = "active" | "blocked" | "maintenance" | "waiting" | "error" | "unknown";

@@ -29,14 +29,12 @@ import {
   type StorageKind,
 } from "./events.js";
 import type { CharmMeta } from "./metadata.js";
+import { Container } from "./pebble/container.js";
 import { type ContainerFactory, Model, type Relation, type Secret, type Status, Storage } from "./model.js";
 import type { DeferredNotice, JsonValue, StateStore, UnitState } from "./state.js";
 
-/** What `unit.container(name)` returns when no Pebble `Container` class is wired in. */
-export interface BasicContainer {
-  readonly name: string;
-  readonly pebble: Pebble;
-}
+/** What `unit.container(name)` returns by default: the Pebble `Container` wrapper. */
+export type BasicContainer = Container;
 
 /** Status priority for collect-status: the highest wins. */
 const STATUS_PRIORITY: Record<string, number> = {
@@ -116,9 +114,9 @@ export class PebbleEvent<
   get workloadName(): string {
     return this.data.container;
   }
-  /** The container object. */
-  get workload(): unknown {
-    return this.framework.model.unit.container(this.data.container);
+  /** The container (typed as the default Pebble `Container`; a custom factory's type is not tracked here). */
+  get workload(): Container {
+    return this.framework.model.unit.container(this.data.container) as Container;
   }
 }
 
@@ -387,7 +385,7 @@ export interface DispatchOptions<C = BasicContainer> {
   readonly metadata: CharmMeta;
   readonly backend: HookTools;
   readonly store: StateStore;
-  /** Builds `unit.container(name)`; defaults to a `{name, pebble}` pair. */
+  /** Builds `unit.container(name)`; defaults to the Pebble `Container` wrapper. */
   readonly containerFactory?: ContainerFactory<C> | undefined;
   /** Clock for the leadership cache. */
   readonly now?: (() => number) | undefined;
@@ -421,7 +419,7 @@ function pickStatus(statuses: readonly Status[]): Status | undefined {
 export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>): Promise<DispatchResult> {
   const containerFactory =
     opts.containerFactory ??
-    (((name: string, pebble: Pebble) => ({ name, pebble })) as unknown as ContainerFactory<C>);
+    (((name: string, pebble: Pebble) => new Container(name, pebble)) as unknown as ContainerFactory<C>);
   const model = new Model<C>({
     context: opts.context,
     metadata: opts.metadata,

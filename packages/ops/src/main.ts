@@ -18,7 +18,7 @@ import { FileStateStore, STATE_FILE_NAME } from "./state.js";
 export interface MainOptions<C = BasicContainer> {
   /** Metadata embedded by `bundleCharm` (skips YAML parsing at run time). */
   readonly metadata?: CharmMeta | CharmMetaSources | undefined;
-  /** Builds the Pebble client for a socket path. */
+  /** Builds the Pebble client for a socket path; defaults to a lazily loaded `PebbleClient`. */
   readonly pebble?: ((socketPath: string) => Pebble) | undefined;
   /** Builds `unit.container(name)` from the container's Pebble client. */
   readonly containerFactory?: ContainerFactory<C> | undefined;
@@ -26,6 +26,31 @@ export interface MainOptions<C = BasicContainer> {
 
 function isMeta(m: CharmMeta | CharmMetaSources): m is CharmMeta {
   return "relations" in m && "containers" in m && "config" in m && !("metadata" in m);
+}
+
+/**
+ * A `Pebble` whose real client (with its HTTP, websocket and YAML dependencies) is loaded on the
+ * first call, so hooks that never talk to Pebble (update-status, most relation hooks) do not pay
+ * for it. Every `Pebble` method is async, so the indirection is invisible to callers.
+ */
+export function lazyPebbleClient(socketPath: string): Pebble {
+  let client: Promise<Pebble> | undefined;
+  const load = () => {
+    client ??= import("./pebble/client.js").then((m) => new m.PebbleClient({ socketPath }));
+    return client;
+  };
+  return new Proxy({} as Pebble, {
+    get(_target, prop) {
+      // Not a thenable: `await container.pebble` must not call into the client.
+      if (prop === "then" || typeof prop === "symbol") return undefined;
+      return async (...args: unknown[]) => {
+        const c = (await load()) as unknown as Record<string, (...a: unknown[]) => unknown>;
+        const fn = c[prop];
+        if (typeof fn !== "function") throw new TypeError(`Pebble has no method "${prop}"`);
+        return fn.apply(c, args);
+      };
+    },
+  });
 }
 
 /** Run the dispatch described by `process.env` with the given charm class. */
@@ -36,12 +61,9 @@ export async function main<C = BasicContainer>(
   let backend: HookTools | undefined;
   try {
     const context = JujuContext.fromEnv(process.env, process.argv[1]);
-    const pebbleFactory = options.pebble;
+    const pebbleFactory = options.pebble ?? lazyPebbleClient;
     backend = new ProcessHookTools({
-      pebble: (name) => {
-        if (!pebbleFactory) throw new Error(`no Pebble client available for container "${name}"`);
-        return pebbleFactory(join(context.pebbleSocketDir, name, "pebble.socket"));
-      },
+      pebble: (name) => pebbleFactory(join(context.pebbleSocketDir, name, "pebble.socket")),
     });
     const m = options.metadata;
     const metadata =

@@ -265,6 +265,16 @@ describe("dispatch", () => {
     assert.equal(readState().stored.sample.lastSecretContent, "new");
   });
 
+  test("pebble-ready: the lazily loaded Pebble client finds no socket, so the event is deferred", () => {
+    const sockets = mkdtempSync(join(tmpdir(), "charmkit-nosock-"));
+    const r = dispatch("hooks/workload-pebble-ready", {
+      JUJU_WORKLOAD_NAME: "workload",
+      CHARMKIT_PEBBLE_SOCKET_DIR: sockets,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readState().deferred[0].event, { kind: "pebble-ready", container: "workload" });
+  });
+
   test("relation-broken hides the broken relation; a malformed env fails naming the variable", () => {
     fake.respond("relation-ids", "db --format=json", '["db:4"]');
     let r = dispatch("hooks/db-relation-broken", {

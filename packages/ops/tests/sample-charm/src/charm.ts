@@ -41,6 +41,22 @@ export default class SampleCharm extends CharmBase {
       this.model.unit.setPorts([{ protocol: "tcp", port }]);
     });
     framework.observe("update-status", () => {});
+    framework.observe("pebble-ready", "workload", async (event) => {
+      const container = event.workload;
+      if (!(await container.canConnect())) {
+        event.defer();
+        return;
+      }
+      const port = String(this.model.config.get("port"));
+      await container.addLayer(
+        "sample",
+        {
+          services: { web: { override: "replace", command: `/bin/web --port ${port}`, startup: "enabled" } },
+        },
+        { combine: true },
+      );
+      await container.replan();
+    });
     framework.observe("leader-elected", () => {
       const peers = this.model.relation("sample-peers");
       peers?.localAppData.update({ leader: this.model.unit.name });
