@@ -90,7 +90,14 @@ describe("loadRulesDir on the fixture rule directories", () => {
     const { groups, problems } = loadRulesDir(join(FIXTURE_RULES, "prometheus_alert_rules"), {
       topology: topo,
     });
-    assert.deepEqual(problems, []);
+    // with_template_string.rule repeats target_missing.rule's alert with the same labels; promtool's
+    // lint rejects such a file, so the second copy is dropped and reported.
+    assert.deepEqual(problems, [
+      {
+        path: "cos_a1b2c3d4_zinc_k8s_with_template_string_rules",
+        reason: 'duplicate rule "PrometheusTargetMissing": same name and labels as an earlier rule',
+      },
+    ]);
     assert.deepEqual(
       groups.map((g) => g.name),
       [
@@ -99,7 +106,6 @@ describe("loadRulesDir on the fixture rule directories", () => {
         "cos_a1b2c3d4_zinc_k8s_host_metrics_missing_rules",
         "cos_a1b2c3d4_zinc_k8s_nested_NestedHighRequestLatency_rules",
         "cos_a1b2c3d4_zinc_k8s_target_missing_rules",
-        "cos_a1b2c3d4_zinc_k8s_with_template_string_rules",
         "cos_a1b2c3d4_zinc_k8s_with_template_string_and_unit_rules",
       ],
     );
@@ -126,7 +132,7 @@ describe("loadRulesDir on the fixture rule directories", () => {
       byName.host_metrics_missing_rules!.expr,
       'absent(up{juju_application="scraped_charm",juju_model="test-model",juju_model_uuid="e674af04-0e76-4c11-92a0-f219fa8b4386"}) == 0',
     );
-    assert.equal(byName.with_template_string_rules!.expr, `up{${M}} == 0`);
+    assert.equal(byName.target_missing_rules!.expr, `up{${M}} == 0`);
     // juju_unit is never added, but an author's juju_unit is kept in labels and expression.
     assert.equal(byName.with_template_string_and_unit_rules!.expr, `up{${M},juju_unit="app/0"} == 0`);
     assert.equal(
@@ -246,6 +252,24 @@ describe("buildRuleGroups", () => {
     assert.deepEqual(r.groups, []);
     assert.match(r.problems[0]!.reason, /'for' is not a valid duration/);
     assert.match(r.problems[1]!.reason, /invalid label name 'bad-name'/);
+  });
+
+  it("drops a rule repeating an earlier one's name and labels, even in another group", () => {
+    const r = buildRuleGroups([
+      { path: "a.rule", text: "alert: A\nexpr: up == 0\nlabels:\n  x: '1'\n" },
+      {
+        path: "b.rules",
+        text: "groups:\n- name: b\n  rules:\n  - alert: A\n    expr: up > 0\n    labels:\n      x: '1'\n  - alert: A\n    expr: up\n    labels:\n      x: '2'\n",
+      },
+    ]);
+    assert.deepEqual(
+      r.groups.map((g) => [g.name, g.rules.map((x) => x.expr)]),
+      [
+        ["a_rules", ["up == 0"]],
+        ["b_rules", ["up"]],
+      ],
+    );
+    assert.equal(r.problems.length, 1);
   });
 
   it("does not modify its input objects (generic rules stay pristine)", () => {

@@ -256,7 +256,44 @@ export function buildRuleGroups(files: readonly RuleFileSource[], opts: RulesOpt
       groups.push(group);
     }
   }
-  return { groups, problems };
+  const deduped = dropDuplicateRules(groups);
+  for (const p of deduped.problems) opts.log?.("warning", `${p.reason}: ${p.path}`);
+  return { groups: deduped.groups, problems: [...problems, ...deduped.problems] };
+}
+
+function ruleIdentity(rule: Rule): string {
+  const labels = isRecord(rule.labels) ? rule.labels : {};
+  const sorted = Object.keys(labels)
+    .sort()
+    .map((k) => [k, labels[k]]);
+  return JSON.stringify([rule.alert ?? null, rule.record ?? null, sorted]);
+}
+
+/**
+ * Drops every rule whose name and label set repeat an earlier rule's, as promtool's lint (and so
+ * the consumer's `promtool check rules`) rejects such files ("N duplicate rule(s) found", spec §5).
+ * A group left without rules is dropped too. Each drop is reported under the group's name.
+ */
+export function dropDuplicateRules(groups: readonly RuleGroup[]): RulesResult {
+  const seen = new Set<string>();
+  const problems: RulesProblem[] = [];
+  const out: RuleGroup[] = [];
+  for (const group of groups) {
+    const rules = group.rules.filter((rule) => {
+      const id = ruleIdentity(rule);
+      if (!seen.has(id)) {
+        seen.add(id);
+        return true;
+      }
+      problems.push({
+        path: group.name,
+        reason: `duplicate rule ${JSON.stringify(rule.alert ?? rule.record)}: same name and labels as an earlier rule`,
+      });
+      return false;
+    });
+    if (rules.length > 0) out.push(rules.length === group.rules.length ? group : { ...group, rules });
+  }
+  return { groups: out, problems };
 }
 
 /** Reads `dir` and builds its groups (see {@link readRuleFiles} and {@link buildRuleGroups}). */
