@@ -234,7 +234,7 @@ describe("security", () => {
       /may not write juju_\*/,
     );
     assert.match(
-      rejectedJobs({ job_name: "b", relabel_configs: [{ target_label: "${1}", source_labels: ["a"] }] }),
+      rejectedJobs({ job_name: "b", relabel_configs: [{ target_label: "$1", source_labels: ["a"] }] }),
       /juju_/,
     );
     assert.match(
@@ -270,7 +270,8 @@ describe("security", () => {
         }),
       ),
     ]);
-    const labels = (res.jobs[0]?.static_configs as { labels: Record<string, string> }[])[0]?.labels;
+    const labels = (res.jobs[0]?.static_configs as { labels: Record<string, string> }[] | undefined)?.[0]
+      ?.labels;
     assert.equal(labels?.juju_application, "app");
     assert.match(res.rejected[0]?.reason ?? "", /juju_application may not override topology labels/);
     assert.equal(res.rejected[0]?.kind, "ignored");
@@ -336,7 +337,7 @@ describe("alert rules", () => {
     const res = run([
       ruleRel([{ name: "g", rules: [rule('sum(rate(x{%%juju_topology%%,a="1"}[5m])) / on() y', labels)] }]),
     ]);
-    const expr = (res.ruleFiles[0]?.groups[0]?.rules as { expr: string }[])[0]?.expr ?? "";
+    const expr = (res.ruleFiles[0]?.groups[0]?.rules as { expr: string }[] | undefined)?.[0]?.expr ?? "";
     assert.equal(
       expr,
       `sum(rate(x{a="1",juju_application="app",juju_model="lma",juju_model_uuid="${UUID}"}[5m])) / on() y{juju_application="app",juju_model="lma",juju_model_uuid="${UUID}"}`,

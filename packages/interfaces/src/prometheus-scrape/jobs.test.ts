@@ -133,8 +133,11 @@ test("FQDN match gives a per-unit job with juju_unit; provider relabels come fir
     topo,
   );
   assert.equal(job?.job_name, "job-0");
-  assert.equal((job?.static_configs as { labels: Record<string, string> }[])[0]?.labels.juju_unit, "unit/0");
-  assert.deepEqual((job?.relabel_configs as unknown[])[0], rc);
+  assert.equal(
+    (job?.static_configs as { labels: Record<string, string> }[] | undefined)?.[0]?.labels.juju_unit,
+    "unit/0",
+  );
+  assert.deepEqual((job?.relabel_configs as unknown[] | undefined)?.[0], rc);
 });
 
 test("§2.5 worked example: labels, instance relabel, unit path prefix", () => {
@@ -181,7 +184,7 @@ test("provider static labels never override topology labels", () => {
     new Map([["zinc-k8s/0", host("10.0.0.1")]]),
     topo,
   );
-  const labels = (job?.static_configs as { labels: Record<string, string> }[])[0]?.labels;
+  const labels = (job?.static_configs as { labels: Record<string, string> }[] | undefined)?.[0]?.labels;
   assert.equal(labels?.juju_model, "cos");
   assert.equal(labels?.juju_unit, "zinc-k8s/0");
   assert.equal(labels?.team, "a");
