@@ -57,6 +57,7 @@ describe("JujuContext.fromEnv", () => {
       throwsNaming(() => JujuContext.fromEnv(env("start", { [v]: undefined })), v);
     }
     throwsNaming(() => JujuContext.fromEnv({ ...base }), "JUJU_DISPATCH_PATH");
+    throwsNaming(() => JujuContext.fromEnv(env("start", { JUJU_HOOK_NAME: undefined })), "JUJU_HOOK_NAME");
     // meter-status-changed may lack JUJU_VERSION.
     assert.equal(JujuContext.fromEnv(env("meter-status-changed", { JUJU_VERSION: undefined })).version, "");
   });

@@ -144,7 +144,7 @@ function fromEnv(env: Env, argv0?: string): JujuContext {
 
   let hookName = "";
   if (kind === "hook") {
-    hookName = env.JUJU_HOOK_NAME ?? name;
+    hookName = required(env, "JUJU_HOOK_NAME", "in every hook");
     if (hookName !== name) {
       throw new ContextError(
         "JUJU_HOOK_NAME",
