@@ -1,0 +1,134 @@
+// The `prometheus-scrape` command run as a subprocess on fixture files, plus its error handling.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { main, provideFromState } from "./cli.js";
+
+const BIN = new URL("../../bin/prometheus-scrape.mjs", import.meta.url).pathname;
+const FIX = new URL("../../../../../shared/fixtures/", import.meta.url).pathname;
+const ENV_FLAGS = [
+  "--charm-name",
+  "target-charm",
+  "--bind-address",
+  "10.0.0.10",
+  "--fqdn",
+  "target-0.target-endpoints.model.svc.cluster.local",
+];
+
+function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A job without order-unstable parts, for unordered comparison. */
+const canon = (job: unknown): string => JSON.stringify(job);
+
+describe("prometheus-scrape render (subprocess)", () => {
+  const cases = [
+    "01_single_unit_wildcard",
+    "05_explicit_host_matches_unit_fqdn",
+    "21_unit_path_external_url",
+    "23_mixed_wildcard_and_explicit_targets",
+  ];
+  for (const name of cases) {
+    it(`${name}: scrape_configs match the Python library's, as an unordered collection`, () => {
+      const out = JSON.parse(
+        execFileSync(process.execPath, [BIN, "render", join(FIX, "consumer", `${name}.json`)], {
+          encoding: "utf8",
+        }),
+      ) as {
+        scrape_configs: unknown[];
+        alert_rules: Record<string, unknown>;
+        rejected: unknown[];
+      };
+      const expected = JSON.parse(readFileSync(join(FIX, "consumer", `${name}.expected.json`), "utf8")) as {
+        scrape_configs: unknown[];
+        alert_rules: Record<string, unknown>;
+      };
+      assert.deepEqual(out.scrape_configs.map(canon).sort(), expected.scrape_configs.map(canon).sort());
+      assert.deepEqual(Object.keys(out.alert_rules).sort(), Object.keys(expected.alert_rules).sort());
+      assert.deepEqual(out.rejected, []);
+    });
+  }
+
+  it("keys alert rules like the Python library and injects topology into their expressions", () => {
+    const out = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [BIN, "render", "--compact", join(FIX, "consumer", "15_alert_rules_no_topology_with_metadata.json")],
+        {
+          encoding: "utf8",
+        },
+      ),
+    ) as { alert_rules: Record<string, { groups: { rules: { expr: string }[] }[] }> };
+    const file = out.alert_rules["lma_a1b2c3d4_node_metrics-endpoint_17"];
+    assert.ok(file, JSON.stringify(Object.keys(out.alert_rules)));
+    assert.match(
+      file.groups[0]!.rules[0]!.expr,
+      /^rate\(x\{juju_application="node",juju_model="lma",juju_model_uuid="a1b2c3d4-[^}]*\}\[5m\]\) > 1$/,
+    );
+  });
+
+  it("--prometheus2 leaves out fallback_scrape_protocol", () => {
+    const file = join(FIX, "consumer", "01_single_unit_wildcard.json");
+    const p3 = run(["render", file]).stdout;
+    const p2 = run(["render", "--prometheus2", file]).stdout;
+    assert.match(p3, /fallback_scrape_protocol/);
+    assert.doesNotMatch(p2, /fallback_scrape_protocol/);
+  });
+});
+
+describe("prometheus-scrape provide (subprocess)", () => {
+  const dir = join(FIX, "provider");
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json") && !f.endsWith(".expected.json"));
+  for (const file of files.sort()) {
+    it(`${file}: prints the bags the target writes, same as in process`, () => {
+      const r = run(["provide", ...ENV_FLAGS, join(dir, file)]);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as {
+        relations: Record<string, { app_data: Record<string, string>; unit_data: unknown }>;
+      };
+      const expected = JSON.parse(
+        readFileSync(join(dir, file.replace(/\.json$/, ".expected.json")), "utf8"),
+      ) as {
+        relations: Record<string, { app_data: Record<string, string>; unit_data: unknown }>;
+      };
+      for (const [id, exp] of Object.entries(expected.relations)) {
+        assert.deepEqual(out.relations[id]!.unit_data, exp.unit_data);
+        assert.equal(out.relations[id]!.app_data.scrape_jobs, exp.app_data.scrape_jobs);
+        assert.equal(out.relations[id]!.app_data.scrape_metadata, exp.app_data.scrape_metadata);
+      }
+      const inProcess = provideFromState(JSON.parse(readFileSync(join(dir, file), "utf8")), {
+        rulesRoot: join(dir, "rules"),
+        baseDir: dir,
+        charmName: "target-charm",
+        bindAddress: "10.0.0.10",
+        fqdn: "target-0.target-endpoints.model.svc.cluster.local",
+      });
+      assert.deepEqual(out, JSON.parse(JSON.stringify(inProcess)));
+    });
+  }
+});
+
+describe("prometheus-scrape errors", () => {
+  it("exits 1 with a message for a missing or malformed state file", async () => {
+    const missing = run(["render", "/nonexistent/state.json"]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot read \/nonexistent\/state\.json/);
+    const err: string[] = [];
+    const code = await main(["provide", join(FIX, "consumer", "01_single_unit_wildcard.json")], {
+      out: () => {},
+      err: (t) => err.push(t),
+    });
+    assert.equal(code, 1);
+    assert.match(err.join(""), /'app' must be a string/);
+  });
+
+  it("exits 2 on bad usage", () => {
+    const r = run(["frobnicate"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command/);
+  });
+});
