@@ -2,7 +2,7 @@
 // fake hook-tool executables on PATH, and check the exact argv and stdin the SDK produced.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, beforeEach, describe, test } from "node:test";
@@ -273,6 +273,32 @@ describe("dispatch", () => {
     });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readState().deferred[0].event, { kind: "pebble-ready", container: "workload" });
+  });
+
+  test("legacy hooks/<name> symlink: dispatch names the event from $0 when JUJU_DISPATCH_PATH is unset", () => {
+    mkdirSync(join(out, "hooks"), { recursive: true });
+    rmSync(join(out, "hooks", "install"), { force: true });
+    symlinkSync("../dispatch", join(out, "hooks", "install"));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PATH: `${fake.bin}:${process.env.PATH}`,
+      FAKE_DIR: fake.dir,
+    };
+    delete env.JUJU_DISPATCH_PATH;
+    const r = spawnSync(join(out, "hooks", "install"), [], {
+      env: {
+        ...env,
+        JUJU_HOOK_NAME: "install",
+        JUJU_UNIT_NAME: "sample/0",
+        JUJU_MODEL_NAME: "test",
+        JUJU_MODEL_UUID: "u",
+        JUJU_VERSION: "3.6.14",
+        JUJU_CHARM_DIR: out,
+      },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(find(fake.calls(), "application-version-set")[0]?.args, ["--", "1.2.3"]);
   });
 
   test("relation-broken hides the broken relation; a malformed env fails naming the variable", () => {
