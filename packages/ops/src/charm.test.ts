@@ -141,6 +141,15 @@ describe("deferral", () => {
     assert.equal(store.load().deferred.length, 0);
   });
 
+  test("a new event identical to a re-deferred notice does not run the handler twice", async () => {
+    deferWhile = () => true;
+    await run(Deferring, ctx("update-status"));
+    seen.length = 0;
+    await run(Deferring, ctx("update-status"));
+    assert.deepEqual(seen, ["update-status"]);
+    assert.equal(store.load().deferred.length, 1);
+  });
+
   test("an event deferred again goes to the end of the queue", async () => {
     deferWhile = () => true;
     await run(Deferring, dbChanged("pg/0"));

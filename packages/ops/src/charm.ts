@@ -457,6 +457,9 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
   const subject = eventSubject(event);
   for (const obs of framework.observers) {
     if (obs.kind !== event.kind || obs.subject !== subject) continue;
+    // An identical notice that ran a moment ago and deferred again stands for this event too
+    // (as ops' duplicate skipping does): do not run the same handler twice in one dispatch.
+    if (queued.has(`${obs.key}|${eventKey(event)}`)) continue;
     const ev = framework.makeEvent(event);
     await obs.handler(ev);
     if (ev.deferred) enqueue({ event, observer: obs.key });
