@@ -426,8 +426,11 @@ export class PebbleServer {
       }
     }
     const gone = new AbortController();
-    req.socket.once("close", () => gone.abort());
-    const ready = await change.waitReady(timeoutMs, gone.signal);
+    const onClose = () => gone.abort();
+    req.socket.once("close", onClose);
+    const ready = await change
+      .waitReady(timeoutMs, gone.signal)
+      .finally(() => req.socket.off("close", onClose));
     if (!ready) {
       throw new ApiError(504, `timed out waiting for change after ${formatDuration(timeoutMs ?? 0)}`);
     }
@@ -527,8 +530,12 @@ export class PebbleServer {
       throw badRequest(`invalid timeout: ${(e as Error).message}`);
     }
     const gone = new AbortController();
-    req.socket.once("close", () => gone.abort());
-    return sync(await this.#notices.wait(filter, timeoutMs, gone.signal));
+    const onClose = () => gone.abort();
+    req.socket.once("close", onClose);
+    const found = await this.#notices
+      .wait(filter, timeoutMs, gone.signal)
+      .finally(() => req.socket.off("close", onClose));
+    return sync(found);
   }
 
   #postNotices(body: Record<string, unknown>): HandlerResult {

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { boundaryOf, buildMultipart, parseMultipart } from "./multipart.js";
+
+const B = "0123456789abcdef0123456789abcdef";
+
+test("boundaryOf requires multipart/form-data and a boundary of at least 32 characters", () => {
+  assert.equal(boundaryOf(`multipart/form-data; boundary=${B}`), B);
+  assert.equal(boundaryOf(`multipart/form-data; boundary="${B}"`), B);
+  assert.throws(() => boundaryOf("multipart/form-data; boundary=short"), /at least 32/);
+  assert.throws(() => boundaryOf("application/json"), /invalid content type/);
+  assert.throws(() => boundaryOf("multipart/form-data"), /no boundary/);
+});
+
+test("parseMultipart reads ops-style bodies, including escaped quotes in filenames and binary data", () => {
+  const bin = Buffer.from([0, 255, 13, 10, 45, 45]);
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${B}\r\nContent-Type: application/json\r\nContent-Disposition: form-data; name="request"\r\n\r\n{"action":"write"}\r\n` +
+        `--${B}\r\nContent-Type: application/octet-stream\r\nContent-Disposition: form-data; name="files"; filename="/etc/a \\"q\\".conf"\r\n\r\n`,
+    ),
+    bin,
+    Buffer.from(`\r\n--${B}--\r\n`),
+  ]);
+  const parts = parseMultipart(body, B);
+  assert.equal(parts.length, 2);
+  assert.equal(parts[0]?.name, "request");
+  assert.equal(parts[0]?.body.toString(), '{"action":"write"}');
+  assert.equal(parts[1]?.filename, '/etc/a "q".conf');
+  assert.deepEqual(parts[1]?.body, bin);
+  assert.throws(() => parseMultipart(Buffer.from(`--${B}\r\nX: y\r\n\r\nabc`), B), /truncated/);
+});
+
+test("buildMultipart output parses back to the same parts", () => {
+  const parts = [
+    { name: "files", filename: '/x/"y"', contentType: "application/octet-stream", body: Buffer.from("data") },
+    { name: "response", filename: undefined, contentType: "application/json", body: Buffer.from("{}") },
+  ];
+  const { body, contentType } = buildMultipart(parts, B);
+  assert.equal(contentType, `multipart/form-data; boundary=${B}`);
+  assert.deepEqual(parseMultipart(body, boundaryOf(contentType)), parts);
+});
