@@ -1,0 +1,273 @@
+/**
+ * `Context`: runs one event against a charm class on an input `State` and returns the output
+ * State, through the SDK's real `runDispatch` with in-memory hook tools and Pebble. Side effects
+ * that are not part of the State (logs, status history, action output, exec calls, emitted events)
+ * are kept on the Context after each run.
+ */
+import type { LogLevel } from "../backend.js";
+import { type CharmClass, type EventBase, Framework, runDispatch } from "../charm.js";
+import { JujuContext } from "../context.js";
+import { type EventData, eventSubject } from "../events.js";
+import { type CharmMeta, loadCharmMeta, parseCharmMeta, type CharmMetaSources } from "../metadata.js";
+import { Model, type Status } from "../model.js";
+import { Container } from "../pebble/container.js";
+import { type DeferredNotice, MemoryStateStore } from "../state.js";
+import { emptyRecords, type RunRecords, StateBackend } from "./backend.js";
+import { findInconsistencies, InconsistentScenarioError } from "./consistency.js";
+import { type EventFactory, eventFactory, type TestEvent } from "./events.js";
+import type { Draft, ExecRecord } from "./pebble.js";
+import { deepFreeze, type State } from "./state.js";
+
+/** The charm raised; `cause` is what it threw. */
+export class UncaughtCharmError extends Error {
+  override name = "UncaughtCharmError";
+  constructor(hookName: string, cause: unknown) {
+    super(
+      `charm raised during ${hookName}: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** The action called `fail()`; `state` is the output State (the hook itself succeeded). */
+export class ActionFailed extends Error {
+  override name = "ActionFailed";
+  readonly state: State;
+  constructor(message: string, state: State) {
+    super(message);
+    this.state = state;
+  }
+}
+
+/** Options of {@link Context}. */
+export interface ContextOptions {
+  /** Directory holding charmcraft.yaml (or metadata.yaml + config.yaml + actions.yaml). */
+  readonly charmDir?: string | undefined;
+  /** Metadata given directly (parsed or as raw documents); wins over `charmDir`. */
+  readonly metadata?: CharmMeta | CharmMetaSources | undefined;
+  /** Defaults to the metadata's charm name. */
+  readonly appName?: string | undefined;
+  readonly unitId?: number | undefined;
+  readonly jujuVersion?: string | undefined;
+}
+
+function isMeta(m: CharmMeta | CharmMetaSources): m is CharmMeta {
+  return "relations" in m && "containers" in m && !("metadata" in m);
+}
+
+/**
+ * The harness for one charm.
+ *
+ * @example
+ * const ctx = new Context(MyCharm, { charmDir: "charms/my" });
+ * const out = await ctx.run(ctx.on.configChanged(), state({ config: { port: 9000 } }));
+ * assert.deepEqual(out.unitStatus, { name: "active", message: "" });
+ */
+export class Context {
+  readonly on: EventFactory;
+  /** Statuses the unit had before each `status-set` of the last run. */
+  unitStatusHistory: Status[] = [];
+  appStatusHistory: Status[] = [];
+  jujuLog: { level: LogLevel; message: string }[] = [];
+  workloadVersionHistory: string[] = [];
+  /** Per container, the commands the charm executed. */
+  execHistory: Record<string, ExecRecord[]> = {};
+  /** Results of the last action (dotted keys nested back), or undefined. */
+  actionResults: Record<string, unknown> | undefined;
+  actionLogs: string[] = [];
+  /** Every event a handler received in the last run (deferred re-runs first). */
+  emittedEvents: EventData[] = [];
+  removedSecretRevisions: number[] = [];
+  requestedStorages: Record<string, number> = {};
+
+  private meta: CharmMeta | undefined;
+  private readonly opts: ContextOptions;
+  // biome-ignore lint/suspicious/noExplicitAny: charm classes differ in their container type
+  private readonly charmClass: CharmClass<any>;
+
+  // biome-ignore lint/suspicious/noExplicitAny: charm classes differ in their container type
+  constructor(charmClass: CharmClass<any>, opts: ContextOptions) {
+    if (!opts.charmDir && !opts.metadata) throw new TypeError("Context needs charmDir or metadata");
+    this.charmClass = charmClass;
+    this.opts = opts;
+    if (opts.metadata) this.meta = isMeta(opts.metadata) ? opts.metadata : parseCharmMeta(opts.metadata);
+    this.on = eventFactory(() => this.appName);
+  }
+
+  /** The application name (option, else the charm's name once metadata is loaded). */
+  get appName(): string {
+    return this.opts.appName ?? this.meta?.name ?? "app";
+  }
+
+  get unitName(): string {
+    return `${this.appName}/${this.opts.unitId ?? 0}`;
+  }
+
+  /** The charm's metadata (loads it from `charmDir` on first use). */
+  async metadata(): Promise<CharmMeta> {
+    this.meta ??= await loadCharmMeta(this.opts.charmDir as string);
+    return this.meta;
+  }
+
+  private env(event: TestEvent, s: State): Record<string, string> {
+    return {
+      JUJU_UNIT_NAME: this.unitName,
+      JUJU_MODEL_NAME: s.model.name,
+      JUJU_MODEL_UUID: s.model.uuid,
+      JUJU_VERSION: this.opts.jujuVersion ?? "3.6.14",
+      JUJU_CHARM_DIR: this.opts.charmDir ?? "/var/lib/juju/agents/unit-harness/charm",
+      JUJU_CONTEXT_ID: `${this.unitName}-${event.hookName}-harness`,
+      ...event.env,
+    };
+  }
+
+  /**
+   * Runs `event` on `input` and returns the output State. `input` is never modified and the
+   * output shares nothing mutable with it.
+   *
+   * @throws InconsistentScenarioError before running when State, event and metadata disagree.
+   * @throws UncaughtCharmError when the charm throws (with the error as `cause`).
+   * @throws ActionFailed when an action called `fail()`.
+   */
+  async run(event: TestEvent, input: State): Promise<State> {
+    const meta = await this.metadata();
+    const problems = findInconsistencies(meta, input, event);
+    if (problems.length) throw new InconsistentScenarioError(problems);
+
+    const records = emptyRecords();
+    const draft = structuredClone(input) as Draft<State>;
+    const d = event.data;
+    const actionParams =
+      d.kind === "action" ? { ...actionDefaults(meta, d.action), ...(event.actionParams ?? {}) } : undefined;
+    const backend = new StateBackend(
+      draft,
+      meta,
+      {
+        appName: this.appName,
+        unitName: this.unitName,
+        unitId: this.opts.unitId ?? 0,
+        actionParams,
+        departing:
+          d.kind === "relation-departed" && d.remoteUnit
+            ? { relationId: d.relationId, unit: d.remoteUnit }
+            : undefined,
+        brokenRelationId: d.kind === "relation-broken" ? d.relationId : undefined,
+      },
+      records,
+    );
+    const context = JujuContext.fromEnv(this.env(event, input));
+    const containerFactory = (name: string, pebble: import("../pebble/types.js").Pebble) =>
+      new Container(name, pebble);
+
+    const emitted: EventData[] = [];
+    const Charm = this.charmClass;
+    const Recording = class extends Charm {
+      // biome-ignore lint/suspicious/noExplicitAny: mirrors the wrapped class
+      constructor(framework: Framework<any>) {
+        super(framework);
+        framework.observers.forEach((o, i) => {
+          const inner = o.handler;
+          framework.observers[i] = {
+            ...o,
+            handler: (ev: EventBase) => {
+              if (ev.data.kind !== "collect-unit-status" && ev.data.kind !== "collect-app-status")
+                emitted.push(ev.data);
+              return inner(ev);
+            },
+          };
+        });
+      }
+    };
+
+    const deferredIn = this.resolveDeferred(input.deferred, meta, backend, context);
+    const store = new MemoryStateStore({
+      stored: structuredClone(input.storedStates) as never,
+      deferred: deferredIn,
+    });
+    let result: Awaited<ReturnType<typeof runDispatch>>;
+    try {
+      result = await runDispatch({
+        charmClass: Recording,
+        context,
+        metadata: meta,
+        backend,
+        store,
+        containerFactory,
+      });
+    } catch (e) {
+      this.keep(backend.records, emitted);
+      throw new UncaughtCharmError(event.hookName, e);
+    }
+    this.keep(backend.records, emitted);
+    draft.storedStates = structuredClone(result.state.stored) as never;
+    draft.deferred = structuredClone(result.state.deferred) as never;
+    const output = deepFreeze(draft as State);
+    if (backend.records.actionFailure !== undefined)
+      throw new ActionFailed(backend.records.actionFailure, output);
+    return output;
+  }
+
+  /** Turns `deferred(event, index)` placeholders into the framework's observer keys. */
+  private resolveDeferred(
+    notices: readonly DeferredNotice[],
+    meta: CharmMeta,
+    backend: StateBackend,
+    context: JujuContext,
+  ): DeferredNotice[] {
+    if (!notices.some((n) => n.observer.startsWith("?"))) return structuredClone(notices) as DeferredNotice[];
+    const model = new Model({ context, metadata: meta, backend });
+    const framework = new Framework(model, {});
+    new this.charmClass(framework);
+    return notices.map((n) => {
+      if (!n.observer.startsWith("?")) return structuredClone(n);
+      const index = Number(n.observer.slice(1));
+      const subject = eventSubject(n.event);
+      const matches = framework.observers.filter((o) => o.kind === n.event.kind && o.subject === subject);
+      const obs = matches[index];
+      if (!obs) {
+        throw new InconsistentScenarioError([
+          `deferred ${n.event.kind}${subject ? ` (${subject})` : ""}: the charm has no observer #${index} for it`,
+        ]);
+      }
+      return { event: structuredClone(n.event), observer: obs.key };
+    });
+  }
+
+  private keep(r: RunRecords, emitted: EventData[]): void {
+    this.unitStatusHistory = r.unitStatusHistory;
+    this.appStatusHistory = r.appStatusHistory;
+    this.jujuLog = r.jujuLog;
+    this.workloadVersionHistory = r.workloadVersionHistory;
+    this.execHistory = r.execHistory;
+    this.actionLogs = r.actionLogs;
+    this.actionResults = r.actionResults === undefined ? undefined : nest(r.actionResults);
+    this.emittedEvents = emitted;
+    this.removedSecretRevisions = r.removedSecretRevisions;
+    this.requestedStorages = r.requestedStorages;
+  }
+}
+
+function actionDefaults(meta: CharmMeta, action: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, p] of Object.entries(meta.actions[action]?.params ?? {})) {
+    if (p.default !== undefined) out[k] = structuredClone(p.default);
+  }
+  return out;
+}
+
+/** `{"a.b": "1"}` → `{a: {b: "1"}}`, the shape Juju shows action results in. */
+function nest(flat: Readonly<Record<string, string>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    const parts = k.split(".");
+    let o = out;
+    for (const p of parts.slice(0, -1)) {
+      o[p] ??= {};
+      o = o[p] as Record<string, unknown>;
+    }
+    o[parts.at(-1) as string] = v;
+  }
+  return out;
+}
