@@ -4,7 +4,7 @@
  * typed errors. One instance per container socket; it holds no connection between calls.
  */
 import { type IncomingHttpHeaders, request as httpRequest } from "node:http";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { APIError, ChangeError, ConnectionError, ExecError, PathError, TimeoutError } from "./errors.js";
 import { type Layer, layerToYaml, type Plan, parsePlan } from "./layer.js";
 import { boundaryOf, decodeMultipart, encodeMultipart, newBoundary } from "./multipart.js";
@@ -487,9 +487,11 @@ function ownerFields(opts: {
   return out;
 }
 
-function openSocket(url: string, timeout: number): Promise<WebSocket> {
+async function openSocket(url: string, timeout: number): Promise<WebSocket> {
+  // Loaded on first exec only: most hooks never exec, and start-up time is paid by every hook.
+  const { default: WS } = await import("ws");
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { handshakeTimeout: timeout * 1000 });
+    const ws = new WS(url, { handshakeTimeout: timeout * 1000 });
     ws.once("open", () => resolve(ws));
     ws.once("error", (e) =>
       reject(new ConnectionError(`cannot open exec websocket: ${e.message}`, { cause: e })),
