@@ -60,44 +60,57 @@ interface SelectorSite {
 /** The parse of one expression, reduced to what injection needs; cached by expression text. */
 interface ParsedExpr {
   readonly sites: readonly SelectorSite[];
+  /** Output templates by the sorted list of injected label names (usually one entry per expression). */
+  readonly templates: Map<string, Template>;
+}
+
+/**
+ * The injected expression with holes for the values: `parts[0] + v[slots[0]] + parts[1] + ...`.
+ * Building it once per expression and label set makes each further injection a concatenation.
+ */
+interface Template {
+  readonly parts: readonly string[];
+  /** Index into the sorted label names of the value that fills each hole. */
+  readonly slots: readonly number[];
+  readonly wellFormed: boolean;
 }
 
 const CACHE_LIMIT = 8192;
 const parseCache = new Map<string, ParsedExpr>();
 
-function firstErrorPosition(tree: Tree): number {
-  let pos = -1;
-  tree.iterate({
-    enter(node) {
-      if (pos >= 0) return false;
-      if (node.type.isError) {
-        pos = node.from;
-        return false;
-      }
-      return undefined;
-    },
-  });
-  return pos;
-}
+const VALID_LIMIT = 65536;
+/**
+ * Expressions known to be valid without a parse: outputs of {@link injectTopology}. Splicing
+ * well-formed `name="value"` matchers into a valid expression keeps it valid, and callers commonly
+ * validate right after injecting (thousands of distinct expressions per hook), so this saves a
+ * second full parse of every injected expression.
+ */
+const knownValid = new Set<string>();
 
 function parseExpr(expr: string): ParsedExpr {
   const cached = parseCache.get(expr);
   if (cached) return cached;
-  const tree = parser.parse(expr);
-  const errorAt = firstErrorPosition(tree);
-  if (errorAt >= 0) throw new PromQLError(expr, errorAt);
   if (expr.trim() === "") throw new PromQLError(expr, 0);
+  const tree: Tree = parser.parse(expr);
   const sites: SelectorSite[] = [];
+  let errorAt = -1;
+  // One walk finds both the first syntax error and every selector.
   tree.iterate({
     enter(node) {
+      if (errorAt >= 0) return false;
+      if (node.type.isError) {
+        errorAt = node.from;
+        return false;
+      }
       if (node.name !== "VectorSelector") return undefined;
       sites.push(selectorSite(expr, node.node));
-      // A selector has no nested expressions, so its children need no visit.
-      return false;
+      // Descend anyway: a selector holds no nested selector, but it may hold an error node.
+      return undefined;
     },
   });
+  if (errorAt >= 0) throw new PromQLError(expr, errorAt);
   if (parseCache.size >= CACHE_LIMIT) parseCache.clear();
-  const parsed: ParsedExpr = { sites };
+  const parsed: ParsedExpr = { sites, templates: new Map() };
   parseCache.set(expr, parsed);
   return parsed;
 }
@@ -215,24 +228,53 @@ function byName(a: ExistingMatcher, b: ExistingMatcher): number {
  * @example injectTopology("rate(up[5m]) > 0", { juju_model: "cos" }) // 'rate(up{juju_model="cos"}[5m]) > 0'
  */
 export function injectTopology(expr: string, matchers: Readonly<Record<string, string>>): string {
-  const { sites } = parseExpr(expr);
+  const parsed = parseExpr(expr);
   const names = Object.keys(matchers);
-  if (names.length === 0 || sites.length === 0) return expr;
-  const injected: ExistingMatcher[] = names.map((name) => ({
-    name,
-    text: `${name}=${quotePromQLString(matchers[name]!)}`,
-  }));
+  if (names.length === 0 || parsed.sites.length === 0) return expr;
+  names.sort();
+  const key = names.join("\u0000");
+  let template = parsed.templates.get(key);
+  if (!template) {
+    template = buildTemplate(expr, parsed.sites, names);
+    parsed.templates.set(key, template);
+  }
+  const { parts, slots } = template;
+  const values = names.map((n) => quotePromQLString(matchers[n]!));
+  let out = parts[0]!;
+  for (let i = 0; i < slots.length; i++) out += values[slots[i]!]! + parts[i + 1]!;
+  if (template.wellFormed) {
+    if (knownValid.size >= VALID_LIMIT) knownValid.clear();
+    knownValid.add(out);
+  }
+  return out;
+}
+
+function buildTemplate(expr: string, sites: readonly SelectorSite[], names: readonly string[]): Template {
   const injectedNames = new Set(names);
-  let out = "";
+  const injected = names.map((name, slot) => ({ name, text: `${name}=`, slot }));
+  const parts: string[] = [];
+  const slots: number[] = [];
+  let pending = "";
   let last = 0;
   for (const site of sites) {
-    const kept = site.existing.filter((m) => m.name === undefined || !injectedNames.has(m.name));
-    const all = kept.concat(injected).sort(byName);
-    const body = all.map((m) => m.text).join(",");
-    out += expr.slice(last, site.from) + (site.addBraces ? `{${body}}` : body);
+    pending += expr.slice(last, site.from) + (site.addBraces ? "{" : "");
+    const kept = site.existing
+      .filter((m) => m.name === undefined || !injectedNames.has(m.name))
+      .map((m) => ({ ...m, slot: -1 }));
+    const all = [...kept, ...injected].sort(byName);
+    all.forEach((m, i) => {
+      pending += (i > 0 ? "," : "") + m.text;
+      if (m.slot >= 0) {
+        parts.push(pending);
+        slots.push(m.slot);
+        pending = "";
+      }
+    });
+    pending += site.addBraces ? "}" : "";
     last = site.to;
   }
-  return out + expr.slice(last);
+  parts.push(pending + expr.slice(last));
+  return { parts, slots, wellFormed: names.every((n) => LABEL_NAME.test(n)) };
 }
 
 /**
@@ -241,6 +283,7 @@ export function injectTopology(expr: string, matchers: Readonly<Record<string, s
  * @returns `undefined` when it parses, else the parse problem as a sentence.
  */
 export function checkExpression(expr: string): string | undefined {
+  if (knownValid.has(expr)) return undefined;
   try {
     parseExpr(expr);
     return undefined;
