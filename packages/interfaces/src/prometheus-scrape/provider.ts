@@ -8,12 +8,21 @@
  */
 
 import { isIP } from "node:net";
+import { hostname } from "node:os";
+import { isAbsolute, resolve } from "node:path";
+import type { CharmBase, RelationEvent } from "@charmkit/ops";
 import { type PyJsonValue, pyJsonDumps } from "../common/pyjson.js";
 import { isRecord, parseJsonValue } from "../common/result.js";
 import { ensureScheme, splitUrl } from "../common/url.js";
 import { defaultJob, type ScrapeJob, sanitizeScrapeConfig } from "./jobs.js";
-import { type AlertRulesDict, alertRulesDict, type RuleGroup } from "./rules.js";
-import type { JujuTopology } from "./topology.js";
+import {
+  type AlertRulesDict,
+  alertRulesDict,
+  providerAlertRules,
+  type RuleGroup,
+  type RulesProblem,
+} from "./rules.js";
+import { JujuTopology } from "./topology.js";
 
 /** The three application-bag keys a provider leader writes, all JSON strings. */
 export interface ProviderAppData {
@@ -143,4 +152,159 @@ export function parseProviderFeedback(remoteAppData: Readonly<Record<string, str
       scrapeJobErrors: text(ev.scrape_job_errors),
     },
   };
+}
+
+// --- the charm-side object ----------------------------------------------------------------------
+
+/** Thrown at construction when the endpoint is missing or is not a `prometheus_scrape` provider. */
+export class RelationMismatchError extends Error {
+  override readonly name = "RelationMismatchError";
+}
+
+/** An event that republishes the scrape spec: a lifecycle event, or a named one (`["pebble-ready", "workload"]`). */
+export type RefreshEvent =
+  | "config-changed"
+  | "update-status"
+  | "upgrade-charm"
+  | "start"
+  | "leader-elected"
+  | readonly ["pebble-ready", string];
+
+/** Options of {@link MetricsEndpointProvider}; names follow the Python constructor's. */
+export interface MetricsEndpointProviderOptions {
+  /** Endpoint name (default `metrics-endpoint`); must be `provides` with interface `prometheus_scrape`. */
+  readonly relationName?: string;
+  /** Scrape jobs; sanitised. None means `[DEFAULT_JOB]`. */
+  readonly jobs?: readonly ScrapeJob[];
+  /** Rules directory (default `./src/prometheus_alert_rules`), relative to the charm directory (the hook's cwd). */
+  readonly alertRulesPath?: string;
+  /** Events that republish; default: the only container's pebble-ready, else update-status. */
+  readonly refreshEvents?: readonly RefreshEvent[];
+  /** Where Prometheus should scrape instead of the unit's address (e.g. behind ingress). */
+  readonly externalUrl?: string | (() => string | undefined);
+  /** Extra jobs computed at publish time (Python's `lookaside_jobs_callable`, without its in-place growth quirk). */
+  readonly lookasideJobs?: () => readonly ScrapeJob[];
+  /** Publish alert rules (default true); when false not even the generic HostHealth group is sent. */
+  readonly forwardAlertRules?: boolean;
+  /** This host's fqdn (default `os.hostname()`); injectable for tests. */
+  readonly fqdn?: () => string;
+}
+
+/**
+ * The scrape-target side of `prometheus_scrape` for a TypeScript charm (Python's
+ * `MetricsEndpointProvider`). Construct it in the charm's constructor:
+ *
+ * @example
+ * this.metrics = new MetricsEndpointProvider(this, { jobs: [{ static_configs: [{ targets: ["*:8080"] }] }] });
+ *
+ * It publishes on relation-joined and on each refresh event (the leader also writes the three app
+ * keys on every relation), refreshes only the unit address on relation-changed and update-status
+ * (so a rescheduled pod's new IP reaches Prometheus), and reads Prometheus' feedback on
+ * relation-changed. Like the Python library it does not republish on leader-elected unless that
+ * event is listed in `refreshEvents`; a new leader therefore publishes at the next refresh event.
+ */
+export class MetricsEndpointProvider {
+  readonly relationName: string;
+  private jobs: readonly ScrapeJob[];
+  private readonly charm: CharmBase<unknown>;
+  private readonly opts: MetricsEndpointProviderOptions;
+  /** Rule files skipped at the last publish (path and reason). */
+  problems: RulesProblem[] = [];
+  /** Feedback read from Prometheus on the last relation-changed, by relation id (leader only). */
+  readonly feedback = new Map<number, FeedbackParse>();
+
+  constructor(charm: CharmBase<unknown>, opts: MetricsEndpointProviderOptions = {}) {
+    this.charm = charm;
+    this.opts = opts;
+    this.relationName = opts.relationName ?? "metrics-endpoint";
+    this.jobs = opts.jobs ?? [];
+    const meta = charm.meta.relations[this.relationName];
+    if (!meta) throw new RelationMismatchError(`no endpoint "${this.relationName}" in the charm's metadata`);
+    if (meta.interface !== "prometheus_scrape") {
+      throw new RelationMismatchError(
+        `endpoint "${this.relationName}" has interface "${meta.interface}", expected "prometheus_scrape"`,
+      );
+    }
+    if (meta.role !== "provides") {
+      throw new RelationMismatchError(
+        `endpoint "${this.relationName}" must be under provides, not ${meta.role}`,
+      );
+    }
+    const fw = charm.framework;
+    fw.observe("relation-joined", this.relationName, () => this.setScrapeJobSpec());
+    fw.observe("relation-changed", this.relationName, (e) => this.onRelationChanged(e));
+    fw.observe("update-status", () => this.setUnitAddress());
+    const containers = Object.keys(charm.meta.containers);
+    const refresh =
+      opts.refreshEvents ??
+      (containers.length === 1 ? [["pebble-ready", containers[0]!] as const] : ["update-status"]);
+    for (const ev of refresh) {
+      if (typeof ev === "string") fw.observe(ev, () => this.setScrapeJobSpec());
+      else fw.observe("pebble-ready", ev[1], () => this.setScrapeJobSpec());
+    }
+  }
+
+  private topology(): JujuTopology {
+    const m = this.charm.model;
+    return new JujuTopology(m.name, m.uuid, m.app.name, m.unit.name, this.charm.meta.name);
+  }
+
+  private externalUrl(): string | undefined {
+    const u = this.opts.externalUrl;
+    return typeof u === "function" ? u() : u;
+  }
+
+  /** Writes the unit keys on every relation, and as leader the app keys too. */
+  setScrapeJobSpec(): void {
+    this.setUnitAddress();
+    if (!this.charm.model.unit.isLeader()) return;
+    const topology = this.topology();
+    const rulesPath = this.opts.alertRulesPath ?? "./src/prometheus_alert_rules";
+    const rules = providerAlertRules({
+      topology,
+      rulesDir: isAbsolute(rulesPath) ? rulesPath : resolve(rulesPath),
+      forwardAlertRules: this.opts.forwardAlertRules ?? true,
+      log: (level, message) => this.charm.log[level](message),
+    });
+    this.problems = rules.problems;
+    const jobs = [...this.jobs, ...(this.opts.lookasideJobs?.() ?? [])];
+    const data = buildProviderAppData({ topology, jobs, alertRules: rules.groups });
+    for (const rel of this.charm.model.relations(this.relationName)) rel.localAppData.update({ ...data });
+  }
+
+  /** Replaces the jobs and republishes (Python's `update_scrape_job_spec`). */
+  updateScrapeJobSpec(jobs: readonly ScrapeJob[]): void {
+    this.jobs = jobs;
+    this.setScrapeJobSpec();
+  }
+
+  /** Writes the four unit keys on every relation, from each relation's bind address. */
+  setUnitAddress(): void {
+    const m = this.charm.model;
+    const fqdn = (this.opts.fqdn ?? hostname)();
+    for (const rel of m.relations(this.relationName)) {
+      const data = buildProviderUnitData({
+        address: m.network(this.relationName, rel.id).bindAddress,
+        unitName: m.unit.name,
+        externalUrl: this.externalUrl(),
+        fqdn,
+      });
+      rel.localUnitData.update({ ...data });
+    }
+  }
+
+  private onRelationChanged(event: RelationEvent): void {
+    this.setUnitAddress();
+    if (!this.charm.model.unit.isLeader()) return;
+    const rel = this.charm.model.relation(this.relationName, event.data.relationId);
+    if (!rel || rel.app === undefined) return;
+    const parsed = parseProviderFeedback(rel.remoteAppData.toObject());
+    this.feedback.set(rel.id, parsed);
+    if (!parsed.ok) this.charm.log.warning(`relation ${this.relationName}:${rel.id}: ${parsed.error}`);
+    else if (parsed.feedback?.errors)
+      this.charm.log.error(`Prometheus rejected alert rules: ${parsed.feedback.errors}`);
+    else if (parsed.feedback?.scrapeJobErrors) {
+      this.charm.log.error(`Prometheus rejected scrape jobs: ${parsed.feedback.scrapeJobErrors}`);
+    }
+  }
 }
