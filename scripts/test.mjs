@@ -4,7 +4,7 @@
 // need the real Debian prometheus, prometheus-alertmanager and nginx binaries.
 // Extra arguments that are paths narrow the run to the test files under them.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
@@ -32,13 +32,17 @@ function walk(dir, out) {
 
 let files = SEARCH.flatMap((d) => walk(join(root, d), []));
 if (!all) files = files.filter((f) => !f.endsWith(".e2e.test.ts"));
-if (filters.length) files = files.filter((f) => filters.some((p) => f === p || f.startsWith(p + "/")));
+if (filters.length) files = files.filter((f) => filters.some((p) => f === p || f.startsWith(`${p}/`)));
 files.sort();
 
 if (!skipTypecheck) {
-  const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], {
-    stdio: "inherit",
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")],
+    {
+      stdio: "inherit",
+    },
+  );
   if (tsc.status !== 0) {
     console.error("type-check failed");
     process.exit(tsc.status ?? 1);
@@ -51,7 +55,14 @@ if (files.length === 0) {
 console.error(`running ${files.length} test files${all ? " (with end-to-end)" : ""}`);
 const run = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files.map((f) => relative(root, f))],
+  [
+    "--import",
+    "tsx",
+    "--test",
+    "--test-concurrency=2",
+    "--test-reporter=spec",
+    ...files.map((f) => relative(root, f)),
+  ],
   { stdio: "inherit", cwd: root },
 );
 process.exit(run.status ?? 1);

@@ -30,7 +30,7 @@ import {
   parseIngressUrls,
 } from "./ingress-per-unit/index.js";
 
-const FIXTURES = resolve(import.meta.dirname, "../../../../shared/fixtures/misc");
+const FIXTURES = resolve(import.meta.dirname, "../../../testdata/fixtures/misc");
 
 interface FixtureRelation {
   id: number;

@@ -1254,7 +1254,7 @@ class HookContext implements ToolHost {
       .map(Number)
       .filter((id) => {
         const r = m.relations[String(id)];
-        return r !== undefined && r.sides.some((s) => s.app === this.app && s.endpoint === endpoint);
+        return r?.sides.some((s) => s.app === this.app && s.endpoint === endpoint);
       })
       .sort((a, b) => a - b);
   }

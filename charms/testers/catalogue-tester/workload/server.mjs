@@ -16,7 +16,7 @@ const sep = listen.lastIndexOf(":");
 const host = listen.slice(0, sep);
 const port = Number(listen.slice(sep + 1));
 
-const escape = (s) =>
+const escapeHtml = (s) =>
   String(s).replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
@@ -41,7 +41,7 @@ const server = createServer((req, res) => {
   const rows = items
     .map(
       (i) =>
-        `<li><a href="${escape(i.url)}">${escape(i.name)}</a> <small>(${escape(i.icon ?? "")})</small><p>${escape(i.description ?? "")}</p></li>`,
+        `<li><a href="${escapeHtml(i.url)}">${escapeHtml(i.name)}</a> <small>(${escapeHtml(i.icon ?? "")})</small><p>${escapeHtml(i.description ?? "")}</p></li>`,
     )
     .join("\n");
   res.writeHead(200, { "content-type": "text/html; charset=utf-8" });

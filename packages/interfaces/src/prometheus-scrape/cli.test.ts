@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { main, provideFromState } from "./cli.js";
 
 const BIN = new URL("../../bin/prometheus-scrape.mjs", import.meta.url).pathname;
-const FIX = new URL("../../../../../shared/fixtures/", import.meta.url).pathname;
+const FIX = new URL("../../../../testdata/fixtures/", import.meta.url).pathname;
 const ENV_FLAGS = [
   "--charm-name",
   "target-charm",

@@ -18,7 +18,7 @@ import { type ConsumerResult, consume } from "./consumer.js";
 import { ALLOWED_KEYS, TOPOLOGY_LABELS } from "./jobs.js";
 import { JujuTopology } from "./topology.js";
 
-const DIR = resolve(import.meta.dirname, "../../../../../shared/fixtures/consumer");
+const DIR = resolve(import.meta.dirname, "../../../../testdata/fixtures/consumer");
 
 interface FixtureRelation {
   id: number;

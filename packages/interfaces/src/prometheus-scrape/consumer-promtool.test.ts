@@ -15,7 +15,7 @@ import { consume } from "./consumer.js";
 import type { RelationSnapshot } from "@charmkit/ops";
 
 const PROMTOOL = "/usr/bin/promtool";
-const DIR = resolve(import.meta.dirname, "../../../../../shared/fixtures/consumer");
+const DIR = resolve(import.meta.dirname, "../../../../testdata/fixtures/consumer");
 const skip = existsSync(PROMTOOL) ? false : `${PROMTOOL} is not installed (Debian package 'prometheus')`;
 const work = mkdtempSync(join(tmpdir(), "consumer-promtool-"));
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -6,7 +6,7 @@ import { Context, relation, state } from "@charmkit/ops/testing";
 import { MetricsEndpointProvider, RelationMismatchError } from "./provider.js";
 
 const RULES = new URL(
-  "../../../../../shared/fixtures/provider/rules/non_standard_prometheus_alert_rules",
+  "../../../../testdata/fixtures/provider/rules/non_standard_prometheus_alert_rules",
   import.meta.url,
 ).pathname;
 const META = {

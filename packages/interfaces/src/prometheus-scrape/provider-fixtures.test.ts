@@ -12,7 +12,7 @@ import { parser } from "@prometheus-io/lezer-promql";
 import { type ProvideEnv, provideFromState } from "./cli.js";
 import { injectTopology } from "./promql.js";
 
-const DIR = new URL("../../../../../shared/fixtures/provider/", import.meta.url).pathname;
+const DIR = new URL("../../../../testdata/fixtures/provider/", import.meta.url).pathname;
 
 /**
  * What the generator's harness supplied but the inputs do not record: the test charm's name, its

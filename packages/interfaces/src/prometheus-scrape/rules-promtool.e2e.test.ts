@@ -12,7 +12,7 @@ import { providerAlertRules } from "./rules.js";
 import { JujuTopology } from "./topology.js";
 
 const PROMTOOL = "/usr/bin/promtool";
-const RULES = new URL("../../../../../shared/fixtures/provider/rules/", import.meta.url).pathname;
+const RULES = new URL("../../../../testdata/fixtures/provider/rules/", import.meta.url).pathname;
 const topo = new JujuTopology(
   "cos",
   "a1b2c3d4-1111-4222-8333-444455556666",

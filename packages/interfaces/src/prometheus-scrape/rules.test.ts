@@ -17,7 +17,7 @@ import {
 } from "./rules.js";
 import { JujuTopology } from "./topology.js";
 
-const FIXTURE_RULES = new URL("../../../../../shared/fixtures/provider/rules/", import.meta.url).pathname;
+const FIXTURE_RULES = new URL("../../../../testdata/fixtures/provider/rules/", import.meta.url).pathname;
 const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
 const topo = new JujuTopology("cos", UUID, "zinc-k8s", "zinc-k8s/0", "zinc");
 const M = `juju_application="zinc-k8s",juju_model="cos",juju_model_uuid="${UUID}"`;
