@@ -43,6 +43,8 @@ export interface Collected {
   readonly alertmanagers: readonly AlertmanagerEntry[];
   readonly prometheusMajor: number;
   readonly tracing?: { readonly endpoint: string } | undefined;
+  /** Bind Prometheus to this host only (see {@link FlagInputs.listenHost}). */
+  readonly listenHost?: string | undefined;
 }
 
 /** URLs and values the publish step writes. */
@@ -84,7 +86,13 @@ export function planReconcile(c: Collected): Plan {
     else retentionSizeError = c.storage.error;
   }
 
-  const command = prometheusCommand({ config, externalUrl, tls, retentionSize: size });
+  const command = prometheusCommand({
+    config,
+    externalUrl,
+    tls,
+    retentionSize: size,
+    listenHost: c.listenHost,
+  });
   const id = c.identity;
   const layer = buildLayer(
     command,

@@ -132,6 +132,9 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
     stringify({ options: (cc.config as { options?: unknown } | undefined)?.options ?? {} }),
   );
   write("actions.yaml", stringify(cc.actions ?? {}));
+  // The bundle is CommonJS: a `"type": "module"` package.json copied from the charm's sources
+  // would make Node load it as ESM and fail on `require`.
+  write("package.json", `${JSON.stringify({ type: "commonjs" })}\n`);
 
   return { bundle, dispatch, bytes: readFileSync(bundle).length, files };
 }

@@ -1,0 +1,421 @@
+/**
+ * The prometheus-k8s charm: one reconcile per relevant event.
+ *
+ * collect (config, every relation through the interface libraries, the workload's facts) →
+ * plan (pure: {@link planReconcile}) → apply (push only what changed, promtool before activating,
+ * reload or restart, keep the last good config on any failure) → publish (relation data) →
+ * status (derived from what was found). A retry is remembered in stored state and done on
+ * update-status, so a failed or slow reload converges by itself.
+ */
+import {
+  type ActionEvent,
+  ActiveStatus,
+  BlockedStatus,
+  CharmBase,
+  type Framework,
+  MaintenanceStatus,
+  type Status,
+  WaitingStatus,
+} from "@charmkit/ops";
+import type { Container } from "@charmkit/ops/pebble";
+import { readAlertmanagers, renderAlertmanagers } from "@charmkit/interfaces/alertmanager-dispatch";
+import { prometheusCatalogueItem, publishCatalogueItem } from "@charmkit/interfaces/catalogue";
+import { publishGrafanaSource, readGrafanaSourceInfo } from "@charmkit/interfaces/grafana-datasource";
+import { publishIngressRequest, readIngressUrl } from "@charmkit/interfaces/ingress-per-unit";
+import { publishPrometheusApi } from "@charmkit/interfaces/prometheus-api";
+import { consume, MetricsEndpointProvider } from "@charmkit/interfaces/prometheus-scrape";
+import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
+import { type ApplyResult, apply, type ExecResult, type Workload } from "./apply.js";
+import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
+import { filesystemCapacity, PATHS } from "./flags.js";
+import type { PrometheusLayer } from "./layer.js";
+import { type Collected, type Plan, planReconcile } from "./plan.js";
+import { majorVersion, PrometheusHttp, parseVersion } from "./prometheus_api.js";
+import { WEB_PORT } from "./render.js";
+import type { RulesDoc } from "./rules.js";
+import { type ApplyOutcome, deriveStatus, type Findings, type RejectedRelation } from "./status.js";
+
+const CONTAINER = "prometheus";
+const SERVICE = "prometheus";
+
+/** Endpoints whose every relation event triggers a reconcile. */
+const RECONCILE_ENDPOINTS = [
+  "metrics-endpoint",
+  "alertmanager",
+  "ingress",
+  "grafana-source",
+  "catalogue",
+  "receive-remote-write",
+  "prometheus-api",
+  "send-datasource",
+] as const;
+
+const RELATION_KINDS = [
+  "relation-created",
+  "relation-joined",
+  "relation-changed",
+  "relation-departed",
+  "relation-broken",
+] as const;
+
+interface Stored extends Record<string, string | boolean | number> {
+  /** A reload (or the whole apply) must be retried on update-status. */
+  retryPending: boolean;
+  /** Last unit status set, to know whether update-status must reconcile. */
+  lastStatus: string;
+  /** `prometheus --version` of the running workload. */
+  version: string;
+}
+
+function errText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function toStatus(s: { name: string; message: string }): Status {
+  switch (s.name) {
+    case "blocked":
+      return BlockedStatus(s.message);
+    case "maintenance":
+      return MaintenanceStatus(s.message);
+    case "waiting":
+      return WaitingStatus(s.message);
+    default:
+      return ActiveStatus(s.message);
+  }
+}
+
+function isNotFound(e: unknown): boolean {
+  const kind = (e as { kind?: string }).kind;
+  return kind === "not-found";
+}
+
+/**
+ * A unit whose address is a loopback address other than 127.0.0.1 shares its host's network with
+ * other units (the local model runtime gives each unit its own 127.0.x.y), so Prometheus binds
+ * that address alone instead of every interface.
+ */
+export function listenHostFor(fqdn: string): string | undefined {
+  return /^127\.\d+\.\d+\.\d+$/.test(fqdn) && fqdn !== "127.0.0.1" ? fqdn : undefined;
+}
+
+/** The apply step's view of the workload, over the SDK's Pebble `Container`. */
+class PebbleWorkload implements Workload {
+  constructor(private readonly c: Container) {}
+
+  async read(path: string): Promise<string | undefined> {
+    try {
+      return await this.c.pull(path);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  write(path: string, content: string): Promise<void> {
+    return this.c.push(path, content, { makeDirs: true });
+  }
+
+  async remove(path: string): Promise<void> {
+    try {
+      await this.c.remove(path, { recursive: true });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  async list(dir: string): Promise<string[]> {
+    try {
+      const files = await this.c.listFiles(dir);
+      return files.filter((f) => f.type === "file").map((f) => f.path);
+    } catch (e) {
+      if (isNotFound(e)) return [];
+      throw e;
+    }
+  }
+
+  exists(path: string): Promise<boolean> {
+    return this.c.exists(path);
+  }
+
+  async exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    try {
+      return await this.c.exec(argv, { timeout: timeoutMs / 1000 });
+    } catch (e) {
+      const x = e as { exitCode?: number; stdout?: string; stderr?: string };
+      if (typeof x.exitCode === "number")
+        return { exitCode: x.exitCode, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
+      throw e;
+    }
+  }
+
+  async plannedService(name: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+    const plan = await this.c.getPlan();
+    return (plan.services as Record<string, Readonly<Record<string, unknown>>> | undefined)?.[name];
+  }
+
+  async serviceRunning(name: string): Promise<boolean> {
+    const s = await this.c.getServices(name);
+    return s.get(name)?.current === "active";
+  }
+
+  addLayer(label: string, layer: PrometheusLayer): Promise<void> {
+    return this.c.addLayer(label, layer as never, { combine: true });
+  }
+
+  replan(): Promise<void> {
+    return this.c.replan();
+  }
+}
+
+/** The charm. */
+export default class PrometheusCharm extends CharmBase {
+  private readonly stored: Stored;
+  private readonly selfMetrics: MetricsEndpointProvider;
+
+  constructor(framework: Framework) {
+    super(framework);
+    this.stored = framework.storedState<Stored>("prometheus", {
+      retryPending: false,
+      lastStatus: "",
+      version: "",
+    });
+    this.selfMetrics = new MetricsEndpointProvider(this, {
+      relationName: "self-metrics-endpoint",
+      jobs: [{ scheme: "http", static_configs: [{ targets: [`*:${WEB_PORT}`] }] }],
+      alertRulesPath: "./alert_rules",
+      refreshEvents: [["pebble-ready", CONTAINER], "config-changed", "upgrade-charm", "leader-elected"],
+      fqdn: () => this.fqdn(),
+    });
+
+    const run = async (): Promise<void> => {
+      await this.reconcile();
+    };
+    framework.observe("config-changed", run);
+    framework.observe("upgrade-charm", run);
+    framework.observe("leader-elected", run);
+    framework.observe("storage-attached", "database", run);
+    framework.observe("pebble-ready", CONTAINER, async () => {
+      await this.reconcile();
+      await this.refreshVersion();
+    });
+    for (const ep of RECONCILE_ENDPOINTS) for (const k of RELATION_KINDS) framework.observe(k, ep, run);
+    framework.observe("update-status", () => this.onUpdateStatus());
+    framework.observe("action", "validate-configuration", (e) => this.onValidate(e));
+    framework.observe("action", "show-config", (e) => this.onShowConfig(e));
+  }
+
+  /** The host other units and Prometheus itself reach this unit at. */
+  private fqdn(): string {
+    return this.model.unit.fqdn;
+  }
+
+  private container(): Container {
+    return this.model.unit.container(CONTAINER) as Container;
+  }
+
+  /** Everything the plan needs, read from config and relations. Never throws on remote data. */
+  private collect(): Collected {
+    const model = this.model;
+    const leader = model.unit.isLeader();
+    const scrape = consume(
+      model.relations("metrics-endpoint").map((r) => r.snapshot()),
+      { fallbackScrapeProtocol: majorVersion(this.stored.version || undefined) >= 3 },
+    );
+    const rejected: RejectedRelation[] = scrape.rejected
+      .filter((r) => r.kind !== "ignored")
+      .map((r) => ({ relation: `metrics-endpoint:${r.relationId}`, remoteApp: r.app, reason: r.reason }));
+    if (leader) {
+      for (const rel of model.relations("metrics-endpoint")) {
+        const fb = scrape.feedback.get(rel.id);
+        if (fb !== undefined) rel.localAppData.update({ event: fb });
+      }
+    }
+    const ruleFiles: Record<string, RulesDoc> = {};
+    for (const f of scrape.ruleFiles) ruleFiles[f.key] = { groups: f.groups };
+
+    const am = readAlertmanagers(model);
+    for (const r of am.rejected)
+      rejected.push({ relation: `alertmanager:${r.relationId}`, remoteApp: r.unit, reason: r.reason });
+    const rendered = renderAlertmanagers(am.urls);
+    for (const u of rendered.invalid)
+      rejected.push({ relation: "alertmanager", reason: `not a valid Alertmanager URL: ${u}` });
+
+    const ingress = readIngressUrl(model);
+    for (const r of ingress.rejected)
+      rejected.push({ relation: `ingress:${r.relationId}`, remoteApp: r.unit, reason: r.reason });
+
+    let storage: Collected["storage"];
+    try {
+      const [db] = model.storages("database");
+      storage = { bytes: filesystemCapacity(db ? db.location : PATHS.tsdb) };
+    } catch (e) {
+      storage = { error: errText(e) };
+    }
+
+    return {
+      rawConfig: model.config.toObject(),
+      identity: {
+        modelName: model.name,
+        modelUuid: model.uuid,
+        appName: model.app.name,
+        unitName: model.unit.name,
+        charmName: this.meta.name,
+      },
+      fqdn: this.fqdn(),
+      ingressUrl: ingress.url,
+      storage,
+      jobs: scrape.jobs,
+      ruleFiles,
+      rejected,
+      alertmanagers: rendered.alertmanagers as unknown as Collected["alertmanagers"],
+      prometheusMajor: majorVersion(this.stored.version || undefined),
+      listenHost: listenHostFor(this.fqdn()),
+    };
+  }
+
+  /** Writes what other applications read from us. Leader-only parts are skipped on other units. */
+  private publish(plan: Plan): void {
+    const model = this.model;
+    const p = plan.published;
+    const fqdn = this.fqdn();
+    publishGrafanaSource(
+      model,
+      {
+        sourceType: "prometheus",
+        extraFields: { timeInterval: "1m" },
+        appDatasource: false,
+        unitDatasources: true,
+        unitDatasourceUrl: p.externalUrl,
+      },
+      fqdn,
+    );
+    publishIngressRequest(model, {
+      model: model.name,
+      name: model.unit.name,
+      host: fqdn,
+      port: WEB_PORT,
+      mode: "http",
+      scheme: p.ingressScheme,
+      stripPrefix: true,
+      redirectHttps: true,
+    });
+    publishRemoteWrite(model, p.externalUrl);
+    if (model.unit.isLeader()) {
+      publishCatalogueItem(model, prometheusCatalogueItem(p.externalUrl));
+      publishPrometheusApi(model, {
+        directUrl: p.prometheusApi.direct_url ?? p.internalUrl,
+        ingressUrl: p.prometheusApi.ingress_url,
+      });
+      // Grafana's answers are read so a broken bag is reported, not thrown.
+      readGrafanaSourceInfo(model);
+    }
+    model.unit.setPorts([{ protocol: "tcp", port: WEB_PORT }]);
+  }
+
+  private findings(plan: Plan, outcome: ApplyOutcome): Findings {
+    return {
+      configProblems: plan.configProblems,
+      retentionSizeError: plan.retentionSizeError,
+      rejected: [
+        ...plan.rejected,
+        ...plan.renderRejected.map((j) => ({ relation: `job ${j.job}`, reason: j.reason })),
+      ],
+      apply: outcome,
+    };
+  }
+
+  private setStatus(f: Findings): void {
+    const s = deriveStatus(f);
+    this.model.unit.setStatus(toStatus(s));
+    this.stored.lastStatus = `${s.name}:${s.message}`;
+  }
+
+  /** The whole reconcile. */
+  async reconcile(): Promise<ApplyResult | undefined> {
+    let plan: Plan;
+    try {
+      plan = planReconcile(this.collect());
+    } catch (e) {
+      // A bug, not bad remote data (the libraries never throw on that): say so and retry later.
+      this.log.error(`reconcile: ${errText(e)}`);
+      this.stored.retryPending = true;
+      this.model.unit.setStatus(
+        BlockedStatus(`Internal error while rendering (${errText(e)}); see juju debug-log`),
+      );
+      return undefined;
+    }
+    this.publish(plan);
+
+    const container = this.container();
+    if (!(await container.canConnect())) {
+      this.stored.retryPending = true;
+      this.setStatus(this.findings(plan, { kind: "no-container" }));
+      return undefined;
+    }
+    const base = this.internalApiUrl(plan);
+    const result = await apply(plan.desired, new PebbleWorkload(container), new PrometheusHttp(base), {
+      reloadPending: this.stored.retryPending,
+    });
+    this.stored.retryPending = result.reloadPending || result.outcome.kind !== "ok";
+    if (result.restarted) this.log.info("prometheus (re)started with a new command line");
+    else if (result.reloaded) this.log.info("prometheus reloaded its configuration");
+    if (result.outcome.kind !== "ok") this.log.warning(`apply: ${JSON.stringify(result.outcome)}`);
+    this.setStatus(this.findings(plan, result.outcome));
+    return result;
+  }
+
+  /** Where the charm reaches Prometheus' HTTP API: the unit's own address. */
+  private internalApiUrl(plan: Plan): string {
+    return plan.published.internalUrl;
+  }
+
+  private async onUpdateStatus(): Promise<void> {
+    const container = this.container();
+    let healthy = false;
+    if (await container.canConnect()) {
+      try {
+        const s = await container.getServices(SERVICE);
+        healthy = s.get(SERVICE)?.current === "active";
+      } catch {
+        healthy = false;
+      }
+    }
+    if (this.stored.retryPending || !healthy || !this.stored.lastStatus.startsWith("active:")) {
+      await this.reconcile();
+    }
+    if (healthy && this.stored.version === "") await this.refreshVersion();
+  }
+
+  private async refreshVersion(): Promise<void> {
+    const container = this.container();
+    try {
+      if (!(await container.canConnect())) return;
+      const r = await new PebbleWorkload(container).exec([PATHS.binary, "--version"], 10_000);
+      const v = parseVersion(`${r.stdout}\n${r.stderr}`);
+      if (v) {
+        this.stored.version = v;
+        this.model.unit.setWorkloadVersion(v);
+      }
+    } catch (e) {
+      this.log.warning(`cannot read the Prometheus version: ${errText(e)}`);
+    }
+  }
+
+  private async onValidate(e: ActionEvent): Promise<void> {
+    const container = this.container();
+    if (!(await container.canConnect())) {
+      e.fail(NO_WORKLOAD);
+      return;
+    }
+    const r = await new PebbleWorkload(container).exec(
+      ["/usr/bin/promtool", "check", "config", PATHS.config],
+      60_000,
+    );
+    e.setResults(validateConfigurationResult(r));
+  }
+
+  private onShowConfig(e: ActionEvent): void {
+    const plan = planReconcile(this.collect());
+    e.setResults(showConfigResult(plan, this.findings(plan, { kind: "ok" })));
+  }
+}
