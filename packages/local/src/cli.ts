@@ -264,7 +264,7 @@ program
       for (let i = 0; i < 100 && existsSync(join(home, "controller.sock")); i++)
         await new Promise((r) => setTimeout(r, 100));
     }
-    if (!o.keep) rmSync(home, { recursive: true, force: true });
+    if (!o.keep) rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 200 });
   });
 
 program
