@@ -261,7 +261,7 @@ program
   .action(async (o: { keep?: boolean }) => {
     if (await daemonRunning()) {
       await api("POST", "/down");
-      for (let i = 0; i < 100 && existsSync(join(home, "controller.sock")); i++)
+      for (let i = 0; i < 300 && existsSync(join(home, "controller.sock")); i++)
         await new Promise((r) => setTimeout(r, 100));
     }
     if (!o.keep) rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 200 });

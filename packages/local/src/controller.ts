@@ -289,8 +289,10 @@ export class Controller extends EventEmitter {
     if (interval > 0) {
       this.updateTimer = setInterval(() => {
         for (const u of Object.values(this.model.units)) {
-          if (!u.dying && !u.queue.some((e) => e.hook === "update-status"))
+          if (!u.dying && !u.queue.some((e) => e.hook === "update-status")) {
             this.enqueue(u, { hook: "update-status", env: {} });
+            this.kick(u.name);
+          }
         }
       }, interval);
       this.updateTimer.unref();

@@ -142,8 +142,10 @@ async function main(): Promise<void> {
   });
   rmSync(controlSocket(c.home), { force: true });
   const server = await serveControl(c, async () => {
-    server.close();
+    // Stop everything before the socket goes: `charmkit down` takes its disappearance as the
+    // signal that the home can be removed.
     await c.close();
+    server.close();
     rmSync(controlSocket(c.home), { force: true });
     process.exit(0);
   });

@@ -1,0 +1,223 @@
+/**
+ * End-to-end: the real charm and tester charms on the local runtime, with the Debian
+ * prometheus, prometheus-alertmanager and nginx. One model for the whole file; each test builds
+ * on the state the previous one left, in order.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { getJson, LocalModel, prometheusPid, query, ROOT } from "./support.js";
+
+const TOPOLOGY = ["juju_model", "juju_model_uuid", "juju_application", "juju_unit", "juju_charm"];
+
+interface Target {
+  health: string;
+  labels: Record<string, string>;
+  scrapeUrl: string;
+  lastScrape: string;
+}
+interface RuleGroup {
+  name: string;
+  file: string;
+  rules: { name: string; query: string; state?: string }[];
+}
+
+describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () => {
+  const m = new LocalModel();
+  let prom = "";
+  let promAddress = "";
+  let pid: number | undefined;
+
+  const targets = async (): Promise<Target[]> =>
+    (await getJson<{ data: { activeTargets: Target[] } }>(`${prom}/api/v1/targets`)).data.activeTargets;
+  const rules = async (): Promise<RuleGroup[]> =>
+    (await getJson<{ data: { groups: RuleGroup[] } }>(`${prom}/api/v1/rules`)).data.groups;
+  const testerTargets = async (): Promise<Target[]> =>
+    (await targets()).filter((t) => t.labels.juju_charm === "metrics-tester");
+
+  before(async () => {
+    await m.cli("up", join(ROOT, "tests/e2e/bundle.yaml"), "--timeout", "240");
+    promAddress = (await m.unit("prometheus/0")).address;
+    prom = `http://${promAddress}:9090`;
+    pid = prometheusPid(promAddress);
+  });
+  after(async () => {
+    await m.down();
+  });
+
+  test("every unit settles active, Prometheus runs on the unit's address", async () => {
+    const s = await m.status();
+    for (const u of s.units) assert.equal(u.workload, "active", `${u.name}: ${u.message}`);
+    assert.ok(pid, "a prometheus process listens on the unit's address");
+  });
+
+  test("every target unit is scraped, each series carrying the five juju_* labels", async () => {
+    const up = await m.until(
+      "3 tester targets up",
+      async () => {
+        const t = await testerTargets();
+        return t.length === 3 && t.every((x) => x.health === "up") ? t : undefined;
+      },
+      { timeoutMs: 60_000, unit: "prometheus/0" },
+    );
+    assert.deepEqual(up.map((t) => t.labels.juju_unit).sort(), ["targets-a/0", "targets-a/1", "targets-b/0"]);
+    const series = await m.until("tester_up samples", async () => {
+      const r = await query(prom, "tester_up");
+      return r.length === 3 ? r : undefined;
+    });
+    const s = await m.status();
+    for (const x of series) {
+      for (const l of TOPOLOGY) assert.ok(x.metric[l], `${l} on ${JSON.stringify(x.metric)}`);
+      assert.equal(x.metric.juju_model, s.model.name);
+      assert.equal(x.metric.juju_model_uuid, s.model.uuid);
+      assert.equal(x.metric.juju_charm, "metrics-tester");
+      assert.match(x.metric.juju_unit ?? "", new RegExp(`^${x.metric.juju_application}/\\d+$`));
+    }
+  });
+
+  test("the targets' alert rules are loaded with topology matchers injected", async () => {
+    const s = await m.status();
+    const groups = await m.until("rule groups of both targets", async () => {
+      const g = await rules();
+      const apps = new Set(
+        g.flatMap((x) => x.rules.map((r) => /juju_application="([^"]+)"/.exec(r.query)?.[1])),
+      );
+      return apps.has("targets-a") && apps.has("targets-b") ? g : undefined;
+    });
+    const firing = groups
+      .flatMap((g) => g.rules)
+      .filter((r) => r.name === "TesterAlwaysFiring")
+      .map((r) => r.query)
+      .sort();
+    assert.equal(firing.length, 2);
+    for (const q of firing) {
+      assert.match(q, /^tester_up\{.*\} > 0$/);
+      assert.ok(q.includes(`juju_model="${s.model.name}"`), q);
+      assert.ok(q.includes(`juju_model_uuid="${s.model.uuid}"`), q);
+    }
+    assert.ok(firing[0]!.includes('juju_application="targets-a"'));
+    assert.ok(firing[1]!.includes('juju_application="targets-b"'));
+  });
+
+  test("the always-firing rule reaches the real Alertmanager", async () => {
+    const am = `http://${(await m.unit("alertmanager/0")).address}:9093`;
+    const alerts = await m.until(
+      "TesterAlwaysFiring in Alertmanager",
+      async () => {
+        const a = await getJson<{ labels: Record<string, string> }[]>(`${am}/api/v2/alerts`);
+        const mine = a.filter((x) => x.labels.alertname === "TesterAlwaysFiring");
+        return mine.length >= 3 ? mine : undefined;
+      },
+      { timeoutMs: 150_000, unit: "prometheus/0" },
+    );
+    for (const a of alerts)
+      for (const l of TOPOLOGY) assert.ok(a.labels[l], `${l} on ${JSON.stringify(a.labels)}`);
+  });
+
+  test("Prometheus is served through the nginx ingress, API included", async () => {
+    const ingress = (await m.unit("ingress/0")).address;
+    const flags = await getJson<{ data: Record<string, string> }>(`${prom}/api/v1/status/flags`);
+    const external = flags.data["web.external-url"] ?? "";
+    assert.ok(external.startsWith(`http://${ingress}/`), `external URL ${external} goes through ${ingress}`);
+    const r = await getJson<{ status: string; data: { result: unknown[] } }>(
+      `${external}/api/v1/query?query=${encodeURIComponent("up")}`,
+    );
+    assert.equal(r.status, "success");
+    assert.ok(r.data.result.length >= 4, "self + 3 targets through the proxy");
+    const page = await fetch(`${external}/graph`);
+    assert.equal(page.status, 200);
+  });
+
+  test("the datasource consumer queries Prometheus at the URL it was given", async () => {
+    const flags = await getJson<{ data: Record<string, string> }>(`${prom}/api/v1/status/flags`);
+    const external = flags.data["web.external-url"] ?? "";
+    const g = await m.until("grafana queried through ingress", async () => {
+      const u = await m.unit("grafana/0");
+      return u.workload === "active" && u.message.includes(external) && !u.message.startsWith("queried 0")
+        ? u
+        : undefined;
+    });
+    assert.match(g.message, /^queried [1-9]\d* series from /);
+    const out = await m.cli("run-action", "grafana/0", "query", "expr=count(tester_up)", "--format", "json");
+    assert.match(out, /"ok\\?":\s*true/);
+  });
+
+  test("the catalogue page lists Prometheus with its ingress URL", async () => {
+    const flags = await getJson<{ data: Record<string, string> }>(`${prom}/api/v1/status/flags`);
+    const external = flags.data["web.external-url"] ?? "";
+    const cat = (await m.unit("catalogue/0")).address;
+    const items = await getJson<{ name: string; url: string; api_endpoints: Record<string, string> }[]>(
+      `http://${cat}/items`,
+    );
+    const p = items.find((i) => i.name === "Prometheus");
+    assert.ok(p, JSON.stringify(items));
+    assert.equal(p.url, external);
+    assert.equal(p.api_endpoints["Instant queries"], `${external}/api/v1/query`);
+    const html = await (await fetch(`http://${cat}/`)).text();
+    assert.ok(html.includes("Prometheus") && html.includes(external));
+  });
+
+  test("scaling a target 2 -> 3 adds a scrape target without restarting Prometheus", async () => {
+    pid = prometheusPid(promAddress);
+    await m.cli("scale", "targets-a", "3");
+    await m.until("targets-a/2 scraped", async () => {
+      const t = (await testerTargets()).find((x) => x.labels.juju_unit === "targets-a/2");
+      return t?.health === "up" ? t : undefined;
+    });
+    assert.equal(prometheusPid(promAddress), pid, "same Prometheus process");
+  });
+
+  test("a broken alert rule rejects that relation alone, named in the status", async () => {
+    await m.cli("config", "targets-b", "broken_alert_rule=true");
+    const u = await m.until("prometheus names the rejected relation", async () => {
+      const x = await m.unit("prometheus/0");
+      return x.message.includes("targets-b") ? x : undefined;
+    });
+    assert.equal(u.workload, "blocked");
+    assert.match(u.message, /metrics-endpoint:\d+ \(targets-b\)/);
+    // Everything else keeps working: targets-a's rules and every target stay.
+    const g = await rules();
+    assert.ok(g.some((x) => x.rules.some((r) => r.query.includes('juju_application="targets-a"'))));
+    assert.equal((await testerTargets()).filter((t) => t.health === "up").length, 4);
+    assert.equal(prometheusPid(promAddress), pid, "same Prometheus process");
+    await m.cli("config", "targets-b", "broken_alert_rule=false");
+    await m.until("prometheus active again", async () => {
+      const x = await m.unit("prometheus/0");
+      return x.workload === "active" ? x : undefined;
+    });
+  });
+
+  test("removing a relation removes its jobs and rules without restarting Prometheus", async () => {
+    await m.cli("remove-relation", "prometheus:metrics-endpoint", "targets-b:metrics-endpoint");
+    await m.until("targets-b gone from targets and rules", async () => {
+      const t = await testerTargets();
+      const g = await rules();
+      const stillRules = g.some((x) => x.rules.some((r) => r.query.includes('juju_application="targets-b"')));
+      return !t.some((x) => x.labels.juju_application === "targets-b") && !stillRules ? true : undefined;
+    });
+    assert.equal((await testerTargets()).length, 3);
+    assert.equal(prometheusPid(promAddress), pid, "same Prometheus process");
+  });
+
+  test("a killed Prometheus is restarted by Pebble and keeps its TSDB", async () => {
+    const before = Date.now() / 1000;
+    const sampled = await query(prom, "tester_up", before);
+    assert.ok(sampled.length > 0);
+    const old = prometheusPid(promAddress);
+    assert.ok(old);
+    process.kill(old, "SIGKILL");
+    const fresh = await m.until("a new prometheus process", async () => {
+      const p = prometheusPid(promAddress);
+      return p && p !== old ? p : undefined;
+    });
+    assert.notEqual(fresh, old);
+    const again = await m.until("the pre-kill samples queried after the restart", async () => {
+      const r = await query(prom, "tester_up", before);
+      return r.length === sampled.length ? r : undefined;
+    });
+    assert.deepEqual(
+      again.map((s) => s.metric.juju_unit).sort(),
+      sampled.map((s) => s.metric.juju_unit).sort(),
+    );
+  });
+});
