@@ -60,6 +60,25 @@ async function ensureDaemon(): Promise<void> {
   fail(`the controller did not start; see ${join(home, "controller.log")}`);
 }
 
+/**
+ * What to open after `up`: every opened port as a URL, and every unit's status message that names
+ * a URL (the charms say where their workload answers, e.g. through an ingress).
+ */
+export function whereToLook(s: ModelStatus): string {
+  const lines: string[] = [];
+  for (const u of s.units) {
+    const urls = new Set<string>();
+    for (const p of u.ports) {
+      const port = p.split("/")[0];
+      if (port) urls.add(`http://${u.address}:${port}`);
+    }
+    for (const m of u.message.matchAll(/https?:\/\/[^\s;,)]+/g)) urls.add(m[0]);
+    if (urls.size > 0) lines.push(`  ${u.name.padEnd(18)} ${[...urls].join("  ")}`);
+  }
+  if (lines.length === 0) return "";
+  return `\nWhere to look:\n${lines.join("\n")}\n\nNext: npx charmkit status, npx charmkit logs UNIT, npx charmkit down (model home: ${home})\n`;
+}
+
 function pad(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) {
@@ -154,6 +173,7 @@ program
       `model settled: ${s.units.length} unit(s)${errors.length ? `, ${errors.length} in error` : ""}\n`,
     );
     if (errors.length) process.exitCode = 1;
+    process.stdout.write(whereToLook(s));
   });
 
 program

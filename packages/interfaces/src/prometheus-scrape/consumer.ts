@@ -326,7 +326,7 @@ export function consume(relations: readonly RelationSnapshot[], opts: ConsumerOp
   const rejected: ConsumerRejection[] = [];
   const feedback = new Map<number, string>();
   const ruleFiles: RuleFile[] = [];
-  let all: ScrapeJob[] = [];
+  const all: ScrapeJob[] = [];
   const sorted = [...relations].sort((a, b) => a.id - b.id);
   for (const rel of sorted) {
     if (rel.remoteApp === undefined || Object.keys(rel.remoteUnitsData).length === 0) continue;
@@ -342,7 +342,7 @@ export function consume(relations: readonly RelationSnapshot[], opts: ConsumerOp
     const topology = readTopology(ctx);
     let hasRules = false;
     if (topology !== undefined) {
-      all = all.concat(relationJobs(ctx, topology, opts));
+      for (const j of relationJobs(ctx, topology, opts)) all.push(j);
       const file = relationRules(ctx, topology);
       if (file) ruleFiles.push(file);
       hasRules = file !== undefined;

@@ -176,28 +176,50 @@ export function jobHash(job: unknown): string {
  * then jobs whose JSON was already seen are dropped. Every job must have a string `job_name`.
  */
 export function dedupeJobNames(jobs: readonly ScrapeJob[]): ScrapeJob[] {
+  // Identical jobs have identical names, so only jobs whose name is shared need hashing: a job
+  // with a unique name is kept as is (no copy, no hash), which keeps large models linear.
   const groups = new Map<string, ScrapeJob[]>();
   for (const job of jobs) {
     const name = String(job.job_name);
-    const copy = structuredClone(job);
     const g = groups.get(name);
-    if (g) g.push(copy);
-    else groups.set(name, [copy]);
+    if (g) g.push(job);
+    else groups.set(name, [job]);
   }
-  const flat: ScrapeJob[] = [];
-  for (const [name, group] of groups) {
-    if (group.length > 1) {
-      for (const job of group) job.job_name = `${name}_${jobHash(job)}`;
-    }
-    flat.push(...group);
-  }
-  const seen = new Set<string>();
   const out: ScrapeJob[] = [];
-  for (const job of flat) {
-    const h = jobHash(job);
-    if (seen.has(h)) continue;
-    seen.add(h);
+  const emitted = new Map<string, ScrapeJob>();
+  let hashes: Map<ScrapeJob, string> | undefined;
+  const emit = (job: ScrapeJob) => {
+    const name = String(job.job_name);
+    const prior = emitted.get(name);
+    if (prior !== undefined) {
+      // Only reachable when a renamed job meets a job that already had that name: drop it when
+      // identical (as Python does); otherwise keep both, as Python would.
+      hashes ??= new Map();
+      const h = (j: ScrapeJob) => {
+        let v = hashes!.get(j);
+        if (v === undefined) {
+          v = jobHash(j);
+          hashes!.set(j, v);
+        }
+        return v;
+      };
+      if (h(prior) === h(job)) return;
+    } else emitted.set(name, job);
     out.push(job);
+  };
+  for (const [name, group] of groups) {
+    if (group.length === 1) {
+      emit(group[0]!);
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const job of group) {
+      const h = jobHash(job);
+      // Same content before renaming means same content after: Python's second pass drops it.
+      if (seen.has(h)) continue;
+      seen.add(h);
+      emit({ ...job, job_name: `${name}_${h}` });
+    }
   }
   return out;
 }
