@@ -124,8 +124,9 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
     );
     assert.equal(r.status, "success");
     assert.ok(r.data.result.length >= 4, "self + 3 targets through the proxy");
-    const page = await fetch(`${external}/graph`);
-    assert.equal(page.status, 200);
+    const ready = await fetch(`${external}/-/ready`);
+    assert.equal(ready.status, 200);
+    assert.match(await ready.text(), /Ready/);
   });
 
   test("the datasource consumer queries Prometheus at the URL it was given", async () => {
