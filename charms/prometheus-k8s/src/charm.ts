@@ -25,7 +25,7 @@ import { publishIngressRequest, readIngressUrl } from "@charmkit/interfaces/ingr
 import { publishPrometheusApi } from "@charmkit/interfaces/prometheus-api";
 import { consume, MetricsEndpointProvider } from "@charmkit/interfaces/prometheus-scrape";
 import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
-import { type ApplyResult, apply, type ExecResult, type Workload } from "./apply.js";
+import { type ApplyResult, apply, type ExecResult, type PrometheusApi, type Workload } from "./apply.js";
 import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
 import { filesystemCapacity, PATHS } from "./flags.js";
 import type { PrometheusLayer } from "./layer.js";
@@ -169,6 +169,9 @@ class PebbleWorkload implements Workload {
 
 /** The charm. */
 export default class PrometheusCharm extends CharmBase {
+  /** How the charm talks to Prometheus' HTTP API; tests replace it with a fake. */
+  static prometheusApi: (baseUrl: string) => PrometheusApi = (baseUrl) => new PrometheusHttp(baseUrl);
+
   private readonly stored: Stored;
   private readonly selfMetrics: MetricsEndpointProvider;
 
@@ -353,9 +356,14 @@ export default class PrometheusCharm extends CharmBase {
       return undefined;
     }
     const base = this.internalApiUrl(plan);
-    const result = await apply(plan.desired, new PebbleWorkload(container), new PrometheusHttp(base), {
-      reloadPending: this.stored.retryPending,
-    });
+    const result = await apply(
+      plan.desired,
+      new PebbleWorkload(container),
+      PrometheusCharm.prometheusApi(base),
+      {
+        reloadPending: this.stored.retryPending,
+      },
+    );
     this.stored.retryPending = result.reloadPending || result.outcome.kind !== "ok";
     if (result.restarted) this.log.info("prometheus (re)started with a new command line");
     else if (result.reloaded) this.log.info("prometheus reloaded its configuration");

@@ -1,0 +1,289 @@
+/**
+ * State-transition tests of the charm class with the SDK's harness: what a hook pushes to the
+ * workload, writes to databags and says in its status, for the main paths and bad input.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import {
+  type ContainerState,
+  Context,
+  container,
+  execMock,
+  getContainer,
+  getRelation,
+  relation,
+  type State,
+  state,
+  storage,
+} from "@charmkit/ops/testing";
+import type { ReloadResult } from "./apply.js";
+import PrometheusCharm from "./charm.js";
+import { PATHS } from "./flags.js";
+
+const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
+const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
+const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
+
+/** Records reloads and answers with the queued results (ok when the queue is empty). */
+class FakeApi {
+  calls = 0;
+  constructor(private readonly answers: ReloadResult[] = []) {}
+  async reload(): Promise<ReloadResult> {
+    this.calls += 1;
+    return this.answers.shift() ?? { kind: "ok" };
+  }
+}
+
+function useApi(api: FakeApi): void {
+  PrometheusCharm.prometheusApi = () => api;
+}
+const realApi = PrometheusCharm.prometheusApi;
+afterEach(() => {
+  PrometheusCharm.prometheusApi = realApi;
+});
+
+const ctx = () => new Context(PrometheusCharm, { charmDir: CHARM_DIR });
+
+function workload(init: Partial<ContainerState> = {}): ContainerState {
+  return container({ name: "prometheus", canConnect: true, ...init });
+}
+
+function scrapeRelation(
+  id: number,
+  app: string,
+  opts: { jobs?: string; rules?: string; units?: number } = {},
+) {
+  const units: Record<number, Record<string, string>> = {};
+  for (let u = 0; u < (opts.units ?? 2); u++) {
+    units[u] = {
+      prometheus_scrape_unit_address: `10.1.${id}.${u + 1}`,
+      prometheus_scrape_unit_name: `${app}/${u}`,
+    };
+  }
+  return relation({
+    endpoint: "metrics-endpoint",
+    id,
+    remoteAppName: app,
+    remoteAppData: {
+      scrape_metadata: JSON.stringify({
+        model: "cos",
+        model_uuid: UUID,
+        application: app,
+        unit: `${app}/0`,
+        charm_name: app,
+      }),
+      scrape_jobs: opts.jobs ?? JSON.stringify([{ static_configs: [{ targets: ["*:8000"] }] }]),
+      ...(opts.rules !== undefined ? { alert_rules: opts.rules } : {}),
+    },
+    remoteUnitsData: units,
+  });
+}
+
+const GOOD_RULES = JSON.stringify({
+  groups: [{ name: "g", rules: [{ alert: "Down", expr: "up{%%juju_topology%%} < 1", for: "1m" }] }],
+});
+
+function base(extra: Partial<State> = {}): State {
+  return state({
+    leader: true,
+    containers: [workload()],
+    storages: [storage({ name: "database", location: DB })],
+    ...extra,
+  });
+}
+
+function pushedConfig(s: State): string {
+  return getContainer(s, "prometheus")?.filesystem[PATHS.config] ?? "";
+}
+
+describe("prometheus-k8s charm", () => {
+  it("pebble-ready: pushes prometheus.yml with the self-scrape job, plans the service, active", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const out = await c.run(c.on.pebbleReady(workload()), base());
+    const cfg = pushedConfig(out);
+    assert.match(cfg, /job_name: prometheus\n/);
+    assert.match(cfg, /rule_files:\n- \/etc\/prometheus\/rules\/juju_\*\.rules/);
+    const layer = getContainer(out, "prometheus")?.layers.find((l) => l.label === "prometheus")?.layer as
+      | { services?: Record<string, { command?: string }> }
+      | undefined;
+    const command = layer?.services?.prometheus?.command ?? "";
+    assert.ok(command.startsWith("/bin/prometheus --config.file=/etc/prometheus/prometheus.yml"), command);
+    assert.match(command, /--storage\.tsdb\.retention\.size=\S+GB/);
+    assert.equal(out.unitStatus.name, "active");
+    assert.deepEqual(out.openedPorts, [{ protocol: "tcp", port: 9090 }]);
+  });
+
+  it("metrics-endpoint: jobs of every related app and one rule file per relation, hot reload", async () => {
+    const c = ctx();
+    const api = new FakeApi();
+    useApi(api);
+    const started = await c.run(c.on.pebbleReady(workload()), base());
+    const a = scrapeRelation(3, "zinc", { rules: GOOD_RULES });
+    const b = scrapeRelation(4, "tin");
+    const s1 = state({ ...started, relations: [a, b] });
+    const out = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), s1);
+    const cfg = pushedConfig(out);
+    for (const unit of ["zinc/0", "zinc/1", "tin/0", "tin/1"])
+      assert.ok(cfg.includes(`juju_unit: ${unit}`), unit);
+    assert.match(cfg, /honor_labels: true/);
+    const fs = getContainer(out, "prometheus")?.filesystem ?? {};
+    const ruleFiles = Object.keys(fs).filter((p) => p.startsWith("/etc/prometheus/rules/"));
+    assert.equal(ruleFiles.length, 1, ruleFiles.join(","));
+    assert.match(fs[ruleFiles[0]!] ?? "", /juju_application="zinc"/);
+    assert.equal(api.calls, 1, "config change is applied by a reload, not a restart");
+    assert.equal(out.unitStatus.name, "active");
+    // The leader feeds back to the related app (the relation with rules gets an `event`).
+    assert.equal(getRelation(out, 3)?.localAppData.event, "{}");
+  });
+
+  it("one malformed relation is rejected by name; the others keep their jobs", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const good = scrapeRelation(3, "zinc");
+    const bad = scrapeRelation(4, "tin", { jobs: "[{not json" });
+    const out = await c.run(c.on.relationChanged(bad), base({ relations: [good, bad] }));
+    const cfg = pushedConfig(out);
+    assert.ok(cfg.includes("juju_unit: zinc/0"));
+    assert.ok(!cfg.includes("juju_unit: tin/0"));
+    assert.equal(out.unitStatus.name, "blocked");
+    assert.match(out.unitStatus.message, /metrics-endpoint:4 \(tin\)/);
+  });
+
+  it("a bad option blocks with the option's name and keeps Prometheus configured", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const out = await c.run(c.on.configChanged(), base({ config: { metrics_retention_time: "1h30m" } }));
+    assert.equal(out.unitStatus.name, "blocked");
+    assert.match(out.unitStatus.message, /metrics_retention_time/);
+    assert.ok(pushedConfig(out).includes("job_name: prometheus"));
+  });
+
+  it("a failed reload keeps the retry pending and update-status retries until it works", async () => {
+    const c = ctx();
+    const api = new FakeApi([{ kind: "failed", detail: "HTTP 500: bad" }]);
+    useApi(api);
+    const started = await c.run(c.on.pebbleReady(workload()), base());
+    const a = scrapeRelation(3, "zinc");
+    const failed = await c.run(c.on.relationChanged(a), state({ ...started, relations: [a] }));
+    assert.equal(failed.unitStatus.name, "blocked");
+    assert.match(failed.unitStatus.message, /did not load the new configuration/);
+    const healed = await c.run(c.on.updateStatus(), failed);
+    assert.equal(api.calls, 2, "update-status reloads again although no file changed");
+    assert.equal(healed.unitStatus.name, "active");
+  });
+
+  it("promtool rejecting the candidate keeps the running config", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const started = await c.run(c.on.pebbleReady(workload()), base());
+    const before = pushedConfig(started);
+    const wl = getContainer(started, "prometheus")!;
+    const withPromtool = container({
+      ...wl,
+      filesystem: { ...wl.filesystem, "/usr/bin/promtool": "" },
+      execs: [
+        execMock({ command: ["/usr/bin/promtool", "check", "config"], exitCode: 1, stderr: "FAILED: nope" }),
+      ],
+    });
+    const a = scrapeRelation(3, "zinc");
+    const out = await c.run(
+      c.on.relationChanged(a),
+      state({ ...started, containers: [withPromtool], relations: [a] }),
+    );
+    assert.equal(pushedConfig(out), before, "the previous prometheus.yml stays");
+    assert.equal(out.unitStatus.name, "blocked");
+    assert.match(out.unitStatus.message, /promtool rejected the new config, previous config kept/);
+  });
+
+  it("without Pebble it waits and publishes nothing it cannot know", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const out = await c.run(c.on.configChanged(), base({ containers: [container({ name: "prometheus" })] }));
+    assert.equal(out.unitStatus.name, "waiting");
+  });
+
+  it("a non-leader writes its unit data but never touches app bags", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const cat = relation({ endpoint: "catalogue", id: 9, remoteAppName: "catalogue" });
+    const gs = relation({ endpoint: "grafana-source", id: 10, remoteAppName: "grafana" });
+    const a = scrapeRelation(3, "zinc", { rules: GOOD_RULES });
+    const out = await c.run(c.on.configChanged(), base({ leader: false, relations: [cat, gs, a] }));
+    assert.deepEqual(getRelation(out, 9)?.localAppData, {});
+    assert.deepEqual(getRelation(out, 10)?.localAppData, {});
+    assert.deepEqual(getRelation(out, 3)?.localAppData, {});
+    assert.match(getRelation(out, 10)?.localUnitData.grafana_source_host ?? "", /^http:\/\/.+:9090$/);
+  });
+
+  it("the leader publishes the catalogue item with real URLs (never None/...)", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const cat = relation({ endpoint: "catalogue", id: 9, remoteAppName: "catalogue" });
+    const out = await c.run(c.on.relationJoined(cat), base({ relations: [cat] }));
+    const bag = getRelation(out, 9)?.localAppData ?? {};
+    assert.equal(bag.name, "Prometheus");
+    assert.match(bag.url ?? "", /^http:\/\/.+:9090$/);
+    const eps = JSON.parse(bag.api_endpoints ?? "{}") as Record<string, string>;
+    assert.equal(eps["Instant queries"], `${bag.url}/api/v1/query`);
+  });
+
+  it("ingress: requests per-unit ingress and uses the answer as external URL", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const ing = relation({
+      endpoint: "ingress",
+      id: 11,
+      remoteAppName: "traefik",
+      remoteAppData: { ingress: "prometheus-k8s/0:\n  url: http://10.0.0.1/cos-prometheus-0\n" },
+    });
+    const out = await c.run(c.on.relationChanged(ing), base({ relations: [ing] }));
+    const req = getRelation(out, 11)?.localUnitData ?? {};
+    assert.equal(req.port, "9090");
+    assert.equal(req["strip-prefix"], "true");
+    const layer = getContainer(out, "prometheus")?.layers.find((l) => l.label === "prometheus")?.layer as {
+      services: Record<string, { command: string }>;
+    };
+    assert.match(
+      layer.services.prometheus!.command,
+      /--web\.external-url=http:\/\/10\.0\.0\.1\/cos-prometheus-0 /,
+    );
+  });
+
+  it("alertmanager units end up in alerting.alertmanagers", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const am = relation({
+      endpoint: "alertmanager",
+      id: 12,
+      remoteAppName: "am",
+      remoteUnitsData: {
+        0: { url: "http://am-0.am:9093" },
+        1: { public_address: "am-1.am:9093", scheme: "http" },
+      },
+    });
+    const out = await c.run(c.on.relationChanged(am, { remoteUnit: 0 }), base({ relations: [am] }));
+    const cfg = pushedConfig(out);
+    assert.match(cfg, /alerting:\n {2}alertmanagers:/);
+    assert.ok(cfg.includes("am-0.am:9093") && cfg.includes("am-1.am:9093"));
+  });
+
+  it("actions: validate-configuration returns promtool's verdict; show-config the rendered file", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const wl = workload({
+      execs: [execMock({ command: ["/usr/bin/promtool", "check", "config"], stdout: "SUCCESS: ok\n" })],
+    });
+    await c.run(c.on.action("validate-configuration"), base({ containers: [wl] }));
+    assert.equal(c.actionResults?.valid, "True");
+    assert.match(String(c.actionResults?.result), /SUCCESS/);
+    const bad = scrapeRelation(4, "tin", { jobs: "[{not json" });
+    await c.run(c.on.action("show-config"), base({ relations: [bad] }));
+    assert.match(String(c.actionResults?.["prometheus-yml"]), /job_name: prometheus/);
+    assert.match(String(c.actionResults?.rejected), /metrics-endpoint:4 \(tin\)/);
+  });
+});
