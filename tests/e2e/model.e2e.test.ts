@@ -200,6 +200,19 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
     assert.equal(prometheusPid(promAddress), pid, "same Prometheus process");
   });
 
+  test("removing an application removes its units and relations; Prometheus stays active", async () => {
+    await m.cli("remove-application", "grafana");
+    await m.until("grafana gone", async () => {
+      const s = await m.status();
+      return s.applications.some((a) => a.name === "grafana") ||
+        s.units.some((u) => u.name.startsWith("grafana/"))
+        ? undefined
+        : s;
+    });
+    const p = await m.unit("prometheus/0");
+    assert.equal(p.workload, "active", p.message);
+  });
+
   test("a killed Prometheus is restarted by Pebble and keeps its TSDB", async () => {
     const before = Date.now() / 1000;
     const sampled = await query(prom, "tester_up", before);

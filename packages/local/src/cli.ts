@@ -186,6 +186,14 @@ program
   });
 
 program
+  .command("remove-application")
+  .argument("<app>")
+  .description("remove an application with its units and relations (their hooks run first)")
+  .action(async (app: string) => {
+    await api("POST", "/remove-application", { app });
+  });
+
+program
   .command("relate")
   .alias("integrate")
   .argument("<a>", "app[:endpoint]")

@@ -79,6 +79,10 @@ const ROUTES: Record<string, Handler> = {
     c.removeRelation(String(b.a), String(b.b));
     return { ok: true };
   },
+  "POST /remove-application": async (c, b) => {
+    await c.removeApplication(String(b.app));
+    return { ok: true };
+  },
   "GET /config": (c, _b, q) => c.getConfig(q.get("app") ?? ""),
   "POST /config": (c, b) => {
     c.setConfig(String(b.app), (b.values ?? {}) as Record<string, unknown>);
