@@ -20,6 +20,7 @@ import {
   state,
   storage,
 } from "@charmkit/ops/testing";
+import { lzmaBase64Decompress } from "@charmkit/interfaces/grafana-dashboard";
 import type { ReloadResult } from "./apply.js";
 import PrometheusCharm from "./charm.js";
 import { PATHS } from "./flags.js";
@@ -252,6 +253,22 @@ describe("prometheus-k8s charm", () => {
       layer.services.prometheus!.command,
       /--web\.external-url=http:\/\/10\.0\.0\.1\/cos-prometheus-0 /,
     );
+  });
+
+  it("grafana-dashboard: the leader offers the bundled dashboard, xz-compressed as the Python library does", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const dash = relation({ endpoint: "grafana-dashboard", id: 13, remoteAppName: "grafana" });
+    const out = await c.run(c.on.relationJoined(dash), base({ relations: [dash] }));
+    const doc = JSON.parse(getRelation(out, 13)?.localAppData.dashboards ?? "{}") as {
+      templates?: Record<string, { charm: string; content: string }>;
+    };
+    const t = doc.templates?.["file:prometheus-self-monitoring"];
+    assert.ok(t, JSON.stringify(Object.keys(doc.templates ?? {})));
+    assert.equal(t.charm, "prometheus-k8s");
+    assert.match(lzmaBase64Decompress(t.content), /"panels"/);
+    const follower = await c.run(c.on.relationJoined(dash), base({ leader: false, relations: [dash] }));
+    assert.deepEqual(getRelation(follower, 13)?.localAppData, {});
   });
 
   it("alertmanager units end up in alerting.alertmanagers", async () => {

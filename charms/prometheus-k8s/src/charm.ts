@@ -7,6 +7,8 @@
  * status (derived from what was found). A retry is remembered in stored state and done on
  * update-status, so a failed or slow reload converges by itself.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type ActionEvent,
   ActiveStatus,
@@ -20,6 +22,14 @@ import {
 import type { Container } from "@charmkit/ops/pebble";
 import { readAlertmanagers, renderAlertmanagers } from "@charmkit/interfaces/alertmanager-dispatch";
 import { prometheusCatalogueItem, publishCatalogueItem } from "@charmkit/interfaces/catalogue";
+import {
+  buildDashboardTemplates,
+  type DashboardFile,
+  isDashboardFileName,
+  lzmaBase64Compress,
+  publishGrafanaDashboards,
+  templatesNonce,
+} from "@charmkit/interfaces/grafana-dashboard";
 import { publishGrafanaSource, readGrafanaSourceInfo } from "@charmkit/interfaces/grafana-datasource";
 import { publishIngressRequest, readIngressUrl } from "@charmkit/interfaces/ingress-per-unit";
 import { publishPrometheusApi } from "@charmkit/interfaces/prometheus-api";
@@ -203,6 +213,11 @@ export default class PrometheusCharm extends CharmBase {
     });
     for (const ep of RECONCILE_ENDPOINTS) for (const k of RELATION_KINDS) framework.observe(k, ep, run);
     framework.observe("update-status", () => this.onUpdateStatus());
+    const dashboards = (): void => this.publishDashboards();
+    framework.observe("relation-joined", "grafana-dashboard", dashboards);
+    framework.observe("relation-changed", "grafana-dashboard", dashboards);
+    framework.observe("upgrade-charm", dashboards);
+    framework.observe("leader-elected", dashboards);
     framework.observe("action", "validate-configuration", (e) => this.onValidate(e));
     framework.observe("action", "show-config", (e) => this.onShowConfig(e));
   }
@@ -375,6 +390,39 @@ export default class PrometheusCharm extends CharmBase {
   /** Where the charm reaches Prometheus' HTTP API: the unit's own address. */
   private internalApiUrl(plan: Plan): string {
     return plan.published.internalUrl;
+  }
+
+  /**
+   * Leader: offers the bundled dashboards (./grafana_dashboards) on grafana-dashboard. Only on
+   * that relation's events, upgrade and leadership, since compressing them spawns `xz`.
+   */
+  private publishDashboards(): void {
+    if (!this.model.unit.isLeader() || this.model.relations("grafana-dashboard").length === 0) return;
+    const dir = join(this.charmDir, "grafana_dashboards");
+    let files: DashboardFile[];
+    try {
+      files = readdirSync(dir)
+        .filter((f) => isDashboardFileName(f))
+        .sort()
+        .map((f) => ({ relPath: `grafana_dashboards/${f}`, content: readFileSync(join(dir, f), "utf8") }));
+    } catch (e) {
+      this.log.warning(`no dashboards to offer: ${errText(e)}`);
+      return;
+    }
+    const m = this.model;
+    const identity = { modelName: m.name, modelUuid: m.uuid, appName: m.app.name, unitName: m.unit.name };
+    try {
+      const { templates, errors } = buildDashboardTemplates(
+        files,
+        identity,
+        this.meta.name,
+        lzmaBase64Compress,
+      );
+      for (const e of errors) this.log.warning(`dashboard skipped: ${e}`);
+      publishGrafanaDashboards(m, templates, templatesNonce(templates));
+    } catch (e) {
+      this.log.error(`cannot offer dashboards: ${errText(e)}`);
+    }
   }
 
   private async onUpdateStatus(): Promise<void> {

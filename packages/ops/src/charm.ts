@@ -365,6 +365,10 @@ export class CharmBase<C = BasicContainer> {
     return this.framework.model;
   }
   /** Metadata from charmcraft.yaml / metadata.yaml. */
+  /** The charm's directory (`JUJU_CHARM_DIR`): where its bundled files are, as ops' `charm_dir`. */
+  get charmDir(): string {
+    return this.framework.model.context.charmDir;
+  }
   get meta(): CharmMeta {
     return this.framework.meta;
   }
