@@ -213,11 +213,35 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
     accepted.push(clean);
   });
   if (topology === null) return accepted;
-  const hosts = buildHostMap(ctx.rel.remoteUnitsData);
+  const hosts = buildHostMap(usableUnits(ctx));
   let jobs = expandWildcardTargets(prefixJobNames(accepted, topology), hosts, topology);
   if (opts.fallbackScrapeProtocol)
     jobs = jobs.map((j) => ({ ...j, fallback_scrape_protocol: FALLBACK_PROTOCOL }));
   return dedupeJobNames(jobs);
+}
+
+// A host name, an IPv4 address, or an IPv6 address (bare or in brackets): what a unit may give as
+// the address Prometheus scrapes. Anything else (spaces, newlines, URLs) would only fail at scrape
+// time, far from the relation that sent it.
+const HOST =
+  /^(?:\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)$/;
+
+/** The remote unit bags whose address is usable; the others are reported and left out. */
+function usableUnits(ctx: RelationCtx): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const [unit, bag] of Object.entries(ctx.rel.remoteUnitsData)) {
+    const address = bag.prometheus_scrape_unit_address || bag.prometheus_scrape_host || "";
+    if (address !== "" && !HOST.test(address)) {
+      add(
+        ctx,
+        "jobs",
+        `unit ${unit}: prometheus_scrape_unit_address ${JSON.stringify(address.slice(0, 100))} is not a host name or IP address; that unit is not scraped`,
+      );
+      continue;
+    }
+    out[unit] = bag as Record<string, string>;
+  }
+  return out;
 }
 
 function withoutKeys(job: Record<string, unknown>, keys: readonly string[]): ScrapeJob {

@@ -1,0 +1,721 @@
+#!/usr/bin/env node
+// Writes the hostile-input corpus, testdata/hostile/NN_<name>.json: each case is a consumer state
+// (the fixtures' format) with one well-behaved relation (id 1, app "good") and one hostile one
+// (id 2, app "bad"), plus the expected outcome. The files are the corpus; this script is how they
+// were written, kept so that cases can be added the same way. Usage: node scripts/gen-hostile-corpus.mjs
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const OUT = resolve(import.meta.dirname, "../testdata/hostile");
+const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
+const j = (v) => JSON.stringify(v);
+const meta = (app, extra = {}) =>
+  j({ model: "cos", model_uuid: UUID, application: app, charm_name: `${app}-k8s`, ...extra });
+const units = (app, n = 2, extra = {}) => {
+  const out = {};
+  for (let u = 0; u < n; u++)
+    out[`${app}/${u}`] = {
+      prometheus_scrape_unit_address: `10.1.${app.length}.${u + 1}`,
+      prometheus_scrape_unit_name: `${app}/${u}`,
+      ...extra,
+    };
+  return out;
+};
+const wildcard = (extra = {}) => ({ static_configs: [{ targets: ["*:8000"] }], ...extra });
+const rules = (...rs) => j({ groups: [{ name: "bad_alerts", rules: rs }] });
+const okRule = { alert: "BadDown", expr: "up{%%juju_topology%%} < 1", for: "1m" };
+
+const GOOD = {
+  id: 1,
+  remote_app: "good",
+  app_data: {
+    scrape_metadata: meta("good"),
+    scrape_jobs: j([wildcard()]),
+    alert_rules: j({
+      groups: [
+        { name: "good_alerts", rules: [{ alert: "GoodDown", expr: "up{%%juju_topology%%} < 1", for: "5m" }] },
+      ],
+    }),
+  },
+  units: units("good"),
+};
+
+/** [name, category, description, bad app_data (merged over a valid one), expect, bad units?] */
+const R = (kind, reason) => ({ kind, reason });
+const cases = [];
+const add = (name, category, description, appData, expect, badUnits) =>
+  cases.push({ name, category, description, appData, expect, badUnits });
+const jobs = (...js) => j(js);
+const rejectJobs = (reason, jobsKept = 0) => ({
+  rejected: [R("jobs", reason)],
+  badJobs: jobsKept,
+  badRules: true,
+});
+const rejectRules = (reason) => ({ rejected: [R("rules", reason)], badJobs: 2, badRules: false });
+const accepted = (badJobs = 2) => ({ rejected: [], badJobs, badRules: true });
+
+// --- malformed JSON
+add(
+  "jobs_truncated_json",
+  "malformed-json",
+  "scrape_jobs cut in the middle",
+  { scrape_jobs: '[{"static_configs": [{"targ' },
+  rejectJobs("not valid JSON"),
+);
+add(
+  "jobs_trailing_comma",
+  "malformed-json",
+  "scrape_jobs with a trailing comma",
+  { scrape_jobs: "[1,]" },
+  rejectJobs("not valid JSON"),
+);
+add(
+  "jobs_nan",
+  "malformed-json",
+  "scrape_jobs with NaN (Python json would emit it)",
+  { scrape_jobs: '[{"sample_limit": NaN}]' },
+  rejectJobs("not valid JSON"),
+);
+add(
+  "rules_not_json",
+  "malformed-json",
+  "alert_rules is YAML, not JSON",
+  { alert_rules: "groups:\n- name: x" },
+  rejectRules("not valid JSON"),
+);
+add(
+  "metadata_not_json",
+  "malformed-json",
+  "scrape_metadata is not JSON",
+  { scrape_metadata: "{model: cos}" },
+  { rejected: [R("relation", "not valid JSON")], badJobs: 0, badRules: false },
+);
+add(
+  "metadata_single_quotes",
+  "malformed-json",
+  "Python repr instead of JSON",
+  { scrape_metadata: "{'model': 'cos'}" },
+  { rejected: [R("relation", "not valid JSON")], badJobs: 0, badRules: false },
+);
+// --- wrong types
+add(
+  "jobs_object",
+  "wrong-type",
+  "scrape_jobs is an object",
+  { scrape_jobs: j({ job_name: "x" }) },
+  rejectJobs("not a JSON list"),
+);
+add(
+  "jobs_number",
+  "wrong-type",
+  "scrape_jobs is a number",
+  { scrape_jobs: "42" },
+  rejectJobs("not a JSON list"),
+);
+add(
+  "jobs_of_strings",
+  "wrong-type",
+  "scrape_jobs lists strings",
+  { scrape_jobs: j(["a", "b"]) },
+  rejectJobs("not a JSON object"),
+);
+add(
+  "static_configs_not_list",
+  "wrong-type",
+  "static_configs is an object",
+  { scrape_jobs: jobs({ static_configs: { targets: ["*:1"] } }) },
+  rejectJobs("static_configs"),
+);
+add(
+  "targets_not_list",
+  "wrong-type",
+  "targets is a string",
+  { scrape_jobs: jobs({ static_configs: [{ targets: "*:8000" }] }) },
+  rejectJobs("targets"),
+);
+add(
+  "targets_numbers",
+  "wrong-type",
+  "targets are numbers",
+  { scrape_jobs: jobs({ static_configs: [{ targets: [8000] }] }) },
+  rejectJobs("targets"),
+);
+add(
+  "label_value_number",
+  "wrong-type",
+  "a static label value is a number",
+  { scrape_jobs: jobs(wildcard({ static_configs: [{ targets: ["*:8000"], labels: { tier: 1 } }] })) },
+  rejectJobs("labels"),
+);
+add(
+  "metrics_path_number",
+  "wrong-type",
+  "metrics_path is a number",
+  { scrape_jobs: jobs(wildcard({ metrics_path: 7 })) },
+  rejectJobs("metrics_path"),
+);
+add(
+  "job_name_object",
+  "wrong-type",
+  "job_name is an object",
+  { scrape_jobs: jobs(wildcard({ job_name: { a: 1 } })) },
+  rejectJobs("job_name"),
+);
+add(
+  "groups_not_list",
+  "wrong-type",
+  "alert_rules.groups is an object",
+  { alert_rules: j({ groups: { a: 1 } }) },
+  rejectRules("groups"),
+);
+add(
+  "rules_not_list",
+  "wrong-type",
+  "a group's rules is a string",
+  { alert_rules: j({ groups: [{ name: "g", rules: "up" }] }) },
+  rejectRules("rules"),
+);
+add(
+  "expr_number",
+  "wrong-type",
+  "a rule's expr is a number",
+  { alert_rules: rules({ alert: "A", expr: 1 }) },
+  rejectRules("expr"),
+);
+add(
+  "rule_labels_list",
+  "wrong-type",
+  "a rule's labels is a list",
+  { alert_rules: rules({ ...okRule, labels: ["a"] }) },
+  rejectRules("labels"),
+);
+add(
+  "sample_limit_string",
+  "wrong-type",
+  "sample_limit is a string",
+  { scrape_jobs: jobs(wildcard({ sample_limit: "lots" })) },
+  rejectJobs("sample_limit"),
+);
+// --- huge values
+add(
+  "jobs_over_value_bound",
+  "huge",
+  "scrape_jobs over the value-size bound (lowered to 64 KiB for this case)",
+  { scrape_jobs: jobs(wildcard({ params: { q: ["x".repeat(70 * 1024)] } })) },
+  { ...rejectJobs("maxValueBytes"), limits: { maxValueBytes: 65536 } },
+);
+add(
+  "too_many_jobs",
+  "huge",
+  "1,001 jobs",
+  { scrape_jobs: j(Array.from({ length: 1001 }, (_, i) => wildcard({ job_name: `j${i}` }))) },
+  rejectJobs("maxJobs"),
+);
+add(
+  "too_many_targets",
+  "huge",
+  "5,001 targets in one job",
+  {
+    scrape_jobs: jobs({
+      static_configs: [{ targets: Array.from({ length: 5001 }, (_, i) => `10.9.${i >> 8}.${i & 255}:80`) }],
+    }),
+  },
+  rejectJobs("maxTargetsPerJob"),
+);
+add(
+  "too_many_groups",
+  "huge",
+  "501 rule groups",
+  { alert_rules: j({ groups: Array.from({ length: 501 }, (_, i) => ({ name: `g${i}`, rules: [okRule] })) }) },
+  rejectRules("maxGroups"),
+);
+add(
+  "too_many_rules",
+  "huge",
+  "5,001 rules",
+  {
+    alert_rules: j({
+      groups: [{ name: "g", rules: Array.from({ length: 5001 }, (_, i) => ({ ...okRule, alert: `A${i}` })) }],
+    }),
+  },
+  rejectRules("maxRules"),
+);
+add(
+  "huge_label_value",
+  "huge",
+  "a 100 KiB label value is accepted (within bounds)",
+  {
+    scrape_jobs: jobs(
+      wildcard({ static_configs: [{ targets: ["*:8000"], labels: { note: "n".repeat(100 * 1024) } }] }),
+    ),
+  },
+  accepted(),
+);
+// --- YAML special characters and newlines (must be accepted and quoted correctly)
+add(
+  "job_name_newline",
+  "yaml-special",
+  "a job name with a newline and a colon",
+  { scrape_jobs: jobs(wildcard({ job_name: "a\nb: c" })) },
+  accepted(),
+);
+add(
+  "job_name_yaml_doc",
+  "yaml-special",
+  "a job name that is a YAML document marker",
+  { scrape_jobs: jobs(wildcard({ job_name: "---" })) },
+  accepted(),
+);
+add(
+  "label_value_yaml",
+  "yaml-special",
+  "label values with YAML syntax",
+  {
+    scrape_jobs: jobs(
+      wildcard({
+        static_configs: [
+          {
+            targets: ["*:8000"],
+            labels: {
+              a: "{x: [1]}",
+              b: "- item",
+              c: "#comment",
+              d: "'q\"",
+              e: "line1\nline2",
+              f: "&anchor *ref",
+              g: "!!python/object",
+            },
+          },
+        ],
+      }),
+    ),
+  },
+  accepted(),
+);
+add(
+  "annotation_template_braces",
+  "yaml-special",
+  "annotations with Go template braces and newlines",
+  { alert_rules: rules({ ...okRule, annotations: { summary: "{{ $labels.instance }}\n: down" } }) },
+  accepted(),
+);
+add(
+  "metrics_path_query",
+  "yaml-special",
+  "metrics_path with ? and #",
+  { scrape_jobs: jobs(wildcard({ metrics_path: "/m?x=1#frag" })) },
+  accepted(),
+);
+// --- label names that are not valid
+add(
+  "label_name_digit",
+  "invalid-label",
+  "static label name starting with a digit",
+  { scrape_jobs: jobs(wildcard({ static_configs: [{ targets: ["*:8000"], labels: { "1abc": "x" } }] })) },
+  rejectJobs("label name"),
+);
+add(
+  "label_name_dash",
+  "invalid-label",
+  "static label name with a dash",
+  { scrape_jobs: jobs(wildcard({ static_configs: [{ targets: ["*:8000"], labels: { "a-b": "x" } }] })) },
+  rejectJobs("label name"),
+);
+add(
+  "rule_label_name_bad",
+  "invalid-label",
+  "rule label name with a space",
+  { alert_rules: rules({ ...okRule, labels: { "bad name": "x" } }) },
+  rejectRules("label"),
+);
+add(
+  "relabel_target_bad",
+  "invalid-label",
+  "relabel target_label with a dot",
+  { scrape_jobs: jobs(wildcard({ relabel_configs: [{ source_labels: ["x"], target_label: "a.b" }] })) },
+  rejectJobs("target_label"),
+);
+// --- relabel rules aimed at juju_*
+add(
+  "relabel_target_juju_unit",
+  "topology-spoof",
+  "relabel writes juju_unit",
+  {
+    scrape_jobs: jobs(
+      wildcard({ relabel_configs: [{ source_labels: ["__address__"], target_label: "juju_unit" }] }),
+    ),
+  },
+  rejectJobs("juju_"),
+);
+add(
+  "relabel_target_juju_ref",
+  "topology-spoof",
+  "relabel writes juju_$1",
+  {
+    scrape_jobs: jobs(
+      wildcard({ relabel_configs: [{ source_labels: ["x"], regex: "(.*)", target_label: "juju_$1" }] }),
+    ),
+  },
+  rejectJobs("juju_"),
+);
+add(
+  "relabel_target_ref_prefix",
+  "topology-spoof",
+  "relabel writes ${1}_model built from a label value",
+  {
+    scrape_jobs: jobs(
+      wildcard({ relabel_configs: [{ source_labels: ["x"], regex: "(.*)", target_label: "${1}_model" }] }),
+    ),
+  },
+  rejectJobs("juju_"),
+);
+add(
+  "labelmap_to_juju",
+  "topology-spoof",
+  "labelmap replacement producing juju_ names",
+  {
+    scrape_jobs: jobs(
+      wildcard({ relabel_configs: [{ action: "labelmap", regex: "x_(.*)", replacement: "juju_$1" }] }),
+    ),
+  },
+  rejectJobs("juju_"),
+);
+add(
+  "metric_relabel_juju_app",
+  "topology-spoof",
+  "metric_relabel_configs writes juju_application",
+  {
+    scrape_jobs: jobs(
+      wildcard({ metric_relabel_configs: [{ source_labels: ["job"], target_label: "juju_application" }] }),
+    ),
+  },
+  rejectJobs("juju_"),
+);
+add(
+  "static_label_juju_model",
+  "topology-spoof",
+  "static label juju_model is ignored, topology kept",
+  {
+    scrape_jobs: jobs(
+      wildcard({ static_configs: [{ targets: ["*:8000"], labels: { juju_model: "prod" } }] }),
+    ),
+  },
+  { rejected: [], badJobs: 2, badRules: true, ignored: "juju_model" },
+);
+add(
+  "labeldrop_juju",
+  "topology-spoof",
+  "metric labeldrop of juju_.* would strip topology",
+  { scrape_jobs: jobs(wildcard({ metric_relabel_configs: [{ action: "labeldrop", regex: "juju_.*" }] })) },
+  rejectJobs("juju_"),
+);
+add(
+  "rule_label_juju_spoof",
+  "topology-spoof",
+  "rule labels claiming another application",
+  {
+    alert_rules: rules({
+      ...okRule,
+      labels: { juju_application: "good", juju_model: "cos", juju_model_uuid: UUID },
+    }),
+  },
+  accepted(),
+);
+// --- *_file keys and file discovery
+add(
+  "bearer_token_file",
+  "file-keys",
+  "bearer_token_file is not an allowed key: dropped and reported, the job kept without it",
+  { scrape_jobs: jobs(wildcard({ bearer_token_file: "/var/run/secrets/token" })) },
+  { ...accepted(2), ignored: "bearer_token_file", absent: ["bearer_token_file", "/var/run/secrets"] },
+);
+add(
+  "basic_auth_password_file",
+  "file-keys",
+  "basic_auth.password_file",
+  { scrape_jobs: jobs(wildcard({ basic_auth: { username: "u", password_file: "/etc/shadow" } })) },
+  rejectJobs("password_file"),
+);
+add(
+  "authorization_credentials_file",
+  "file-keys",
+  "authorization.credentials_file",
+  { scrape_jobs: jobs(wildcard({ authorization: { credentials_file: "/root/.ssh/id_rsa" } })) },
+  rejectJobs("credentials_file"),
+);
+add(
+  "file_sd_configs",
+  "file-keys",
+  "file_sd_configs is not an allowed key: dropped, the job kept",
+  { scrape_jobs: jobs(wildcard({ file_sd_configs: [{ files: ["/etc/*.json"] }] })) },
+  { ...accepted(2), absent: ["file_sd_configs", "/etc/*.json"] },
+);
+add(
+  "tls_ca_path",
+  "file-keys",
+  "tls_config.ca_file given a path instead of PEM",
+  { scrape_jobs: jobs(wildcard({ tls_config: { ca_file: "/etc/ssl/private/key.pem" } })) },
+  rejectJobs("ca_file"),
+);
+// --- path traversal in names
+add(
+  "group_name_traversal",
+  "path-traversal",
+  "rule group named ../../etc/passwd",
+  { alert_rules: j({ groups: [{ name: "../../etc/passwd", rules: [okRule] }] }) },
+  accepted(),
+);
+add(
+  "app_name_traversal",
+  "path-traversal",
+  "scrape_metadata application with slashes: names stay inside the rules directory",
+  { scrape_metadata: meta("../../etc") },
+  { ...accepted(0), badRules: true },
+);
+add(
+  "model_name_traversal",
+  "path-traversal",
+  "scrape_metadata model with slashes: names stay inside the rules directory",
+  { scrape_metadata: meta("bad", { model: "../x" }) },
+  accepted(2),
+);
+// --- PromQL that does not parse, bad rules
+add(
+  "expr_unclosed_brace",
+  "promql",
+  "expr up{",
+  { alert_rules: rules({ alert: "A", expr: "up{" }) },
+  rejectRules("parse"),
+);
+add(
+  "expr_unclosed_paren",
+  "promql",
+  "expr rate(x[5m]",
+  { alert_rules: rules({ alert: "A", expr: "rate(x[5m]" }) },
+  rejectRules("parse"),
+);
+add(
+  "expr_placeholder_only",
+  "promql",
+  "expr is only the topology placeholder",
+  { alert_rules: rules({ alert: "A", expr: "%%juju_topology%%" }) },
+  rejectRules("expr"),
+);
+add(
+  "expr_empty",
+  "promql",
+  "empty expr",
+  { alert_rules: rules({ alert: "A", expr: "" }) },
+  rejectRules("expr"),
+);
+add(
+  "for_bad_duration",
+  "promql",
+  "for: 5 minutes",
+  { alert_rules: rules({ ...okRule, for: "5 minutes" }) },
+  rejectRules("duration"),
+);
+add(
+  "alert_and_record",
+  "promql",
+  "a rule with both alert and record",
+  { alert_rules: rules({ ...okRule, record: "x:y" }) },
+  rejectRules("record"),
+);
+add(
+  "record_bad_name",
+  "promql",
+  "recording rule named with a dash",
+  { alert_rules: rules({ record: "bad-name", expr: "up" }) },
+  rejectRules("record"),
+);
+// --- duplicates
+add(
+  "duplicate_group_names",
+  "duplicates",
+  "two groups with the same name",
+  {
+    alert_rules: j({
+      groups: [
+        { name: "g", rules: [okRule] },
+        { name: "g", rules: [okRule] },
+      ],
+    }),
+  },
+  rejectRules("g"),
+);
+add(
+  "duplicate_rules",
+  "duplicates",
+  "the same alert twice in a group (Prometheus allows it)",
+  { alert_rules: rules(okRule, okRule) },
+  accepted(),
+);
+add(
+  "duplicate_jobs",
+  "duplicates",
+  "two identical jobs: one is kept",
+  { scrape_jobs: jobs(wildcard(), wildcard()) },
+  accepted(2),
+);
+// --- unicode
+add(
+  "unicode_job_and_labels",
+  "unicode",
+  "job name and label values in several scripts",
+  {
+    scrape_jobs: jobs(
+      wildcard({
+        job_name: "métriques-日本",
+        static_configs: [{ targets: ["*:8000"], labels: { zone: "żółw 🐢" } }],
+      }),
+    ),
+  },
+  accepted(),
+);
+add(
+  "unicode_label_name",
+  "unicode",
+  "a label name with é",
+  { scrape_jobs: jobs(wildcard({ static_configs: [{ targets: ["*:8000"], labels: { zoné: "x" } }] })) },
+  rejectJobs("label name"),
+);
+add(
+  "unicode_metric_in_expr",
+  "unicode",
+  "a metric name with é in an expression",
+  { alert_rules: rules({ alert: "A", expr: "métrique > 1" }) },
+  rejectRules("parse"),
+);
+add(
+  "nul_in_label_value",
+  "unicode",
+  "a NUL character in a label value",
+  { scrape_jobs: jobs(wildcard({ static_configs: [{ targets: ["*:8000"], labels: { a: "x\u0000y" } }] })) },
+  accepted(),
+);
+// --- other job values Prometheus would refuse for the whole file
+add(
+  "scheme_ftp",
+  "job-values",
+  "scheme ftp",
+  { scrape_jobs: jobs(wildcard({ scheme: "ftp" })) },
+  rejectJobs("scheme"),
+);
+add(
+  "interval_bad",
+  "job-values",
+  "scrape_interval 5 minutes",
+  { scrape_jobs: jobs(wildcard({ scrape_interval: "5 minutes" })) },
+  rejectJobs("scrape_interval"),
+);
+add(
+  "timeout_over_interval",
+  "job-values",
+  "scrape_timeout longer than scrape_interval",
+  { scrape_jobs: jobs(wildcard({ scrape_interval: "10s", scrape_timeout: "1m" })) },
+  rejectJobs("scrape_timeout"),
+);
+add(
+  "proxy_url_bad",
+  "job-values",
+  "proxy_url is not a URL",
+  { scrape_jobs: jobs(wildcard({ proxy_url: "::::" })) },
+  rejectJobs("proxy_url"),
+);
+add(
+  "relabel_bad_regex",
+  "job-values",
+  "relabel regex that does not compile",
+  {
+    scrape_jobs: jobs(
+      wildcard({ relabel_configs: [{ source_labels: ["a"], regex: "(", target_label: "b" }] }),
+    ),
+  },
+  rejectJobs("regex"),
+);
+add(
+  "target_with_path",
+  "job-values",
+  "a target with a path",
+  { scrape_jobs: jobs({ static_configs: [{ targets: ["10.0.0.1:80/metrics"] }] }) },
+  rejectJobs("target"),
+);
+// --- metadata problems
+add(
+  "metadata_bad_uuid",
+  "metadata",
+  "model_uuid is not a UUID",
+  { scrape_metadata: meta("bad", { model_uuid: "not-a-uuid" }) },
+  { rejected: [R("relation", "model_uuid")], badJobs: 0, badRules: false },
+);
+add(
+  "metadata_no_application",
+  "metadata",
+  "scrape_metadata without application",
+  { scrape_metadata: j({ model: "cos", model_uuid: UUID }) },
+  { rejected: [R("relation", "application")], badJobs: 0, badRules: false },
+);
+// --- non-leader app bag and vanishing units
+add(
+  "non_leader_empty_app_bag",
+  "model-timing",
+  "the app bag is empty (a non-leader wrote only unit data): nothing to scrape yet",
+  { scrape_metadata: "", scrape_jobs: "", alert_rules: "" },
+  { rejected: [], badJobs: 0, badRules: false, legacyOk: true },
+);
+add(
+  "unit_vanished_empty_bag",
+  "model-timing",
+  "one listed unit has an empty bag (departing): only the other is scraped",
+  {},
+  accepted(1),
+  {
+    "bad/0": { prometheus_scrape_unit_address: "10.1.3.1", prometheus_scrape_unit_name: "bad/0" },
+    "bad/1": {},
+  },
+);
+add(
+  "all_units_vanished",
+  "model-timing",
+  "every unit bag is empty: no targets, no error",
+  {},
+  { rejected: [], badJobs: 0, badRules: true },
+  { "bad/0": {}, "bad/1": {} },
+);
+add(
+  "unit_address_garbage",
+  "model-timing",
+  "a unit address with spaces and a newline",
+  {},
+  { rejected: [R("jobs", "address")], badJobs: 1, badRules: true },
+  {
+    "bad/0": { prometheus_scrape_unit_address: "10.1.3.1", prometheus_scrape_unit_name: "bad/0" },
+    "bad/1": { prometheus_scrape_unit_address: "evil host\n- x", prometheus_scrape_unit_name: "bad/1" },
+  },
+);
+
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+cases.forEach((c, i) => {
+  const appData = {
+    scrape_metadata: meta("bad"),
+    scrape_jobs: j([wildcard()]),
+    alert_rules: rules(okRule),
+    ...c.appData,
+  };
+  for (const k of Object.keys(appData)) if (appData[k] === "") delete appData[k];
+  const state = {
+    description: c.description,
+    category: c.category,
+    model: { name: "prom", uuid: "f2c1b2a4-7a3e-4c1d-9b5e-1a2b3c4d5e6f" },
+    relations: [GOOD, { id: 2, remote_app: "bad", app_data: appData, units: c.badUnits ?? units("bad") }],
+    expect: c.expect,
+  };
+  if (c.expect.limits) state.limits = c.expect.limits;
+  writeFileSync(
+    join(OUT, `${String(i + 1).padStart(2, "0")}_${c.name}.json`),
+    `${JSON.stringify(state, null, 1)}\n`,
+  );
+});
+console.log(`${cases.length} cases written to ${OUT}`);
