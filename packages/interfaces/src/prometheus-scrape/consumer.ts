@@ -25,6 +25,7 @@ import type { RelationSnapshot } from "@charmkit/ops";
 import { validateScrapeJob } from "./job-validation.js";
 import {
   buildHostMap,
+  compactUnitJobs,
   dedupeJobNames,
   disallowedKeys,
   expandWildcardTargets,
@@ -44,6 +45,12 @@ export interface ConsumerOptions {
   readonly fallbackScrapeProtocol?: boolean;
   /** Per-relation bounds; unset fields take `DEFAULT_LIMITS`. */
   readonly limits?: Partial<Limits>;
+  /**
+   * Compact rendering: the per-unit jobs of one declared job become one job with a static_config
+   * per unit, each carrying the `job` label the per-unit job would have had, so every scraped
+   * series keeps exactly the same labels with ~10x fewer jobs (see `compactUnitJobs`).
+   */
+  readonly compact?: boolean;
 }
 
 /** One alert-rules file, for `/etc/prometheus/rules/{name}.rules`. */
@@ -217,7 +224,8 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
   let jobs = expandWildcardTargets(prefixJobNames(accepted, topology), hosts, topology);
   if (opts.fallbackScrapeProtocol)
     jobs = jobs.map((j) => ({ ...j, fallback_scrape_protocol: FALLBACK_PROTOCOL }));
-  return dedupeJobNames(jobs);
+  jobs = dedupeJobNames(jobs);
+  return opts.compact ? compactUnitJobs(jobs) : jobs;
 }
 
 // A host name, an IPv4 address, or an IPv6 address (bare or in brackets): what a unit may give as

@@ -364,6 +364,44 @@ function unitJob(
 }
 
 /**
+ * Merges the per-unit jobs that {@link expandWildcardTargets} made from one declared job (same
+ * base name, identical apart from `job_name` and the single static_config) into one job whose
+ * static_configs are the units', each labelled `job: <the per-unit job name>`. Prometheus keeps a
+ * target's own `job` label over the job name, so the scraped series are labelled exactly as with
+ * one job per unit, while the config has one job per declared job instead of one per unit.
+ * Other jobs pass unchanged; the output order follows the first job of each group.
+ */
+export function compactUnitJobs(jobs: readonly ScrapeJob[]): ScrapeJob[] {
+  const groups = new Map<string, { job: ScrapeJob; configs: Record<string, unknown>[] }>();
+  const out: (ScrapeJob | string)[] = [];
+  for (const job of jobs) {
+    const name = typeof job.job_name === "string" ? job.job_name : "";
+    const scs = job.static_configs;
+    const m = /^(.*)-\d+$/.exec(name);
+    const sc = Array.isArray(scs) && scs.length === 1 ? (scs[0] as Record<string, unknown>) : undefined;
+    const labels = sc?.labels as Record<string, unknown> | undefined;
+    if (!m || !sc || typeof labels?.juju_unit !== "string" || "job" in labels) {
+      out.push(job);
+      continue;
+    }
+    const { job_name: _n, static_configs: _s, ...rest } = job;
+    const key = `${m[1]}\u0000${pyJsonDumps(rest)}`;
+    const config = { ...sc, labels: { ...labels, job: name } };
+    const g = groups.get(key);
+    if (g) g.configs.push(config);
+    else {
+      groups.set(key, { job: { ...rest, job_name: `${m[1]}_units` }, configs: [config] });
+      out.push(key);
+    }
+  }
+  return out.map((x) => {
+    if (typeof x !== "string") return x;
+    const g = groups.get(x)!;
+    return { ...g.job, static_configs: g.configs };
+  });
+}
+
+/**
  * `expand_wildcard_targets_into_individual_jobs` (§2.4). Per job and static_config: jobs for
  * explicit targets matching a unit's address or FQDN, then one job per unit for wildcard targets;
  * unmatched explicit targets are gathered into one job without a unit suffix, emitted last. Jobs
