@@ -142,6 +142,21 @@ describe("prometheus-k8s charm", () => {
     assert.equal(getRelation(out, 3)?.localAppData.event, "{}");
   });
 
+  it("above COMPACT_JOBS_THRESHOLD jobs the config is compact, with the per-unit job labels", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const many = Array.from({ length: 101 }, (_, i) => scrapeRelation(100 + i, `app${i}`, { units: 20 }));
+    const out = await c.run(c.on.relationChanged(many[0]!), base({ relations: many }));
+    const cfg = pushedConfig(out);
+    const jobNames = cfg.match(/^- job_name: .*$|^ {2}job_name: .*$/gm) ?? [];
+    assert.equal(jobNames.length, 102, "one job per declared job, plus the self-scrape job");
+    assert.ok(cfg.includes("job: juju_cos_a1b2c3d4_app0_prometheus_scrape-19"));
+    assert.equal(out.unitStatus.name, "active");
+    // Below the threshold: one job per unit, as the Python charm renders it.
+    const few = await c.run(c.on.relationChanged(many[0]!), base({ relations: many.slice(0, 2) }));
+    assert.equal((pushedConfig(few).match(/job_name: /g) ?? []).length, 41);
+  });
+
   it("one malformed relation is rejected by name; the others keep their jobs", async () => {
     const c = ctx();
     useApi(new FakeApi());

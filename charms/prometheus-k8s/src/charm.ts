@@ -33,7 +33,7 @@ import {
 import { publishGrafanaSource, readGrafanaSourceInfo } from "@charmkit/interfaces/grafana-datasource";
 import { publishIngressRequest, readIngressUrl } from "@charmkit/interfaces/ingress-per-unit";
 import { publishPrometheusApi } from "@charmkit/interfaces/prometheus-api";
-import { consume, MetricsEndpointProvider } from "@charmkit/interfaces/prometheus-scrape";
+import { compactUnitJobs, consume, MetricsEndpointProvider } from "@charmkit/interfaces/prometheus-scrape";
 import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
 import { type ApplyResult, apply, type ExecResult, type PrometheusApi, type Workload } from "./apply.js";
 import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
@@ -46,6 +46,14 @@ import type { RulesDoc } from "./rules.js";
 import { type ApplyOutcome, deriveStatus, type Findings, type RejectedRelation } from "./status.js";
 
 const CONTAINER = "prometheus";
+
+/**
+ * Above this many scrape jobs the charm renders them compactly (one job per declared job, a
+ * static_config per unit carrying the per-unit `job` label): every series keeps the labels it
+ * would have had, and Prometheus loads the config in a fraction of the time. Below it the config
+ * is job for job the Python charm's. See bench/README.md (charm-scale) for the figures.
+ */
+export const COMPACT_JOBS_THRESHOLD = 2000;
 const SERVICE = "prometheus";
 
 /** Endpoints whose every relation event triggers a reconcile. */
@@ -248,6 +256,7 @@ export default class PrometheusCharm extends CharmBase {
         if (fb !== undefined) rel.localAppData.update({ event: fb });
       }
     }
+    const jobs = scrape.jobs.length > COMPACT_JOBS_THRESHOLD ? compactUnitJobs(scrape.jobs) : scrape.jobs;
     const ruleFiles: Record<string, RulesDoc> = {};
     for (const f of scrape.ruleFiles) ruleFiles[f.key] = { groups: f.groups };
 
@@ -282,7 +291,7 @@ export default class PrometheusCharm extends CharmBase {
       fqdn: this.fqdn(),
       ingressUrl: ingress.url,
       storage,
-      jobs: scrape.jobs,
+      jobs,
       ruleFiles,
       rejected,
       alertmanagers: rendered.alertmanagers as unknown as Collected["alertmanagers"],
