@@ -122,13 +122,14 @@ describe("relations", () => {
     assert.deepEqual(r?.units, []);
   });
 
-  test("-departed keeps the departing unit readable", () => {
+  test("-departed: the departing unit is no longer a member, its bag stays readable", () => {
     fake.relations[0]!.units = ["pg/10"];
     const m = model(
       ctx("db-relation-departed", { relationName: "db", relationId: 1, remoteApp: "pg", remoteUnit: "pg/2" }),
     );
     const r = m.relation("db");
-    assert.deepEqual(r?.units, ["pg/2", "pg/10"]);
+    assert.deepEqual(r?.units, ["pg/10"]);
+    assert.deepEqual(Object.keys(r?.snapshot().remoteUnitsData ?? {}), ["pg/10"]);
     assert.equal(r?.remoteUnitData("pg/2").get("u"), "2");
   });
 

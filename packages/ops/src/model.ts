@@ -425,16 +425,8 @@ export class Relation {
           if (!(err instanceof RelationNotFoundError)) throw err;
         }
       }
-      const hook = this.model.context.hookName;
-      const extra = this.model.context.remoteUnit;
-      if (
-        this.isEventRelation() &&
-        extra &&
-        (hook.endsWith("-relation-departed") || hook.endsWith("-relation-broken")) &&
-        !list.includes(extra)
-      ) {
-        list.push(extra);
-      }
+      // As Juju's relation-list: during -departed the departing unit is no longer a member (its
+      // bag stays readable through remoteUnitData), so views built from `units` drop it at once.
       this.unitList = list.sort(compareUnits);
     }
     return this.unitList;
