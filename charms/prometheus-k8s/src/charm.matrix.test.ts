@@ -12,6 +12,7 @@ import {
   Context,
   container,
   getContainer,
+  getRelation,
   relation,
   type State,
   state,
@@ -173,5 +174,119 @@ describe("bad data on the other relations", () => {
     const c = ctx();
     const out = await c.run(c.on.relationJoined(api), base({ relations: [cat, api] }));
     assert.equal(out.unitStatus.name, "active");
+  });
+});
+
+describe("bad data on the write-only relations", () => {
+  for (const ep of [
+    "receive-remote-write",
+    "send-datasource",
+    "self-metrics-endpoint",
+    "grafana-dashboard",
+  ]) {
+    it(`${ep}: garbage in the remote bags changes nothing`, async () => {
+      const rel = relation({
+        endpoint: ep,
+        id: 40,
+        remoteAppName: "x",
+        remoteAppData: { alert_rules: "{bad", event: "[", dashboards: "\u0000" },
+        remoteUnitsData: { 0: { remote_write: "{not json" } },
+      });
+      const c = ctx();
+      const out = await c.run(c.on.relationChanged(rel, { remoteUnit: 0 }), base({ relations: [rel] }));
+      // The hook succeeds; nothing read from these bags can block the unit.
+      assert.ok(["active", "unknown"].includes(out.unitStatus.name), out.unitStatus.message);
+    });
+  }
+});
+
+describe("every event the charm observes reconciles to the same configured workload", () => {
+  const endpoints = [
+    "metrics-endpoint",
+    "alertmanager",
+    "ingress",
+    "grafana-source",
+    "catalogue",
+    "receive-remote-write",
+    "prometheus-api",
+    "send-datasource",
+  ];
+  const lifecycle = ["configChanged", "upgradeCharm", "leaderElected"] as const;
+  for (const ev of lifecycle) {
+    it(ev, async () => {
+      const c = ctx();
+      const out = await c.run(c.on[ev](), base());
+      assert.equal(out.unitStatus.name, "active");
+      assert.match(getContainer(out, "prometheus")?.filesystem[PATHS.config] ?? "", /job_name: prometheus/);
+    });
+  }
+  it("storage-attached (database)", async () => {
+    const c = ctx();
+    const st = storage({ name: "database", location: DB });
+    const out = await c.run(c.on.storageAttached(st), base({ storages: [st] }));
+    assert.equal(out.unitStatus.name, "active");
+  });
+  for (const ep of endpoints) {
+    for (const kind of [
+      "relationCreated",
+      "relationJoined",
+      "relationChanged",
+      "relationDeparted",
+      "relationBroken",
+    ] as const) {
+      it(`${ep} ${kind}`, async () => {
+        const c = ctx();
+        const rel = relation({ endpoint: ep, id: 30, remoteAppName: "other" });
+        const out = await c.run(c.on[kind](rel), base({ relations: [rel] }));
+        assert.match(getContainer(out, "prometheus")?.filesystem[PATHS.config] ?? "", /job_name: prometheus/);
+        assert.notEqual(out.unitStatus.name, "error");
+        // The unit publishes its own data on every relation it is in (except when it is breaking).
+        if (kind !== "relationBroken" && ep === "grafana-source")
+          assert.ok(getRelation(out, 30)?.localUnitData.grafana_source_host);
+      });
+    }
+  }
+});
+
+describe("statuses", () => {
+  it("a reload that does not finish in time: maintenance, retried later", async () => {
+    PrometheusCharm.prometheusApi = () => ({ reload: async () => ({ kind: "timeout" }) });
+    const c = ctx();
+    const running = container({
+      name: "prometheus",
+      canConnect: true,
+      filesystem: { [PATHS.config]: "stale" },
+    });
+    const started = await c.run(c.on.pebbleReady(running), base({ containers: [running] }));
+    const a = relation({ endpoint: "metrics-endpoint", id: 31, remoteAppName: "zinc" });
+    const out = await c.run(
+      c.on.configChanged(),
+      state({ ...started, config: { evaluation_interval: "30s" }, relations: [a] }),
+    );
+    assert.equal(out.unitStatus.name, "maintenance");
+    assert.match(out.unitStatus.message, /will retry on update-status/);
+  });
+
+  it("promtool cannot run in the workload: blocked, saying so", async () => {
+    const wl = container({
+      name: "prometheus",
+      canConnect: true,
+      filesystem: { "/usr/bin/promtool": "" },
+      execs: [],
+    });
+    const c = ctx();
+    const out = await c.run(c.on.configChanged(), base({ containers: [wl] }));
+    assert.equal(out.unitStatus.name, "blocked");
+    assert.match(out.unitStatus.message, /promtool/);
+  });
+
+  it("the database storage cannot be sized: blocked, only the retention time applies", async () => {
+    const c = ctx();
+    const out = await c.run(
+      c.on.configChanged(),
+      base({ storages: [storage({ name: "database", location: "/nonexistent/prometheus-db" })] }),
+    );
+    assert.equal(out.unitStatus.name, "blocked");
+    assert.match(out.unitStatus.message, /retention/);
   });
 });

@@ -23,8 +23,15 @@ describe("PrometheusHttp.reload", () => {
   let server: Server;
   let base = "";
   let mode: "ok" | "fail" | "hang" = "ok";
+  let gauge = "1";
   before(async () => {
     server = createServer((req, res) => {
+      if (req.method === "GET" && req.url === "/metrics") {
+        res.end(
+          `# TYPE prometheus_config_last_reload_successful gauge\nprometheus_config_last_reload_successful ${gauge}\n`,
+        );
+        return;
+      }
       assert.equal(req.method, "POST");
       assert.equal(req.url, "/-/reload");
       if (mode === "ok") res.end();
@@ -52,6 +59,18 @@ describe("PrometheusHttp.reload", () => {
     });
     mode = "hang";
     assert.deepEqual(await api.reload(100), { kind: "timeout" });
+  });
+
+  it("confirms a 200 with prometheus_config_last_reload_successful", async () => {
+    const api = new PrometheusHttp(base);
+    mode = "ok";
+    gauge = "0";
+    assert.deepEqual(await api.reload(2000), {
+      kind: "failed",
+      detail: "prometheus_config_last_reload_successful is 0",
+    });
+    gauge = "1";
+    assert.deepEqual(await api.reload(2000), { kind: "ok" });
   });
 
   it("treats a refused connection (Prometheus still starting) as a wait", async () => {

@@ -8,12 +8,30 @@ import type { PrometheusApi, ReloadResult } from "./apply.js";
 export class PrometheusHttp implements PrometheusApi {
   constructor(private readonly baseUrl: string) {}
 
+  /**
+   * After a 200 from /-/reload, confirms with `prometheus_config_last_reload_successful`: a
+   * reload that Prometheus accepted but could not apply shows there as 0.
+   */
+  private async confirm(timeoutMs: number): Promise<ReloadResult> {
+    try {
+      const res = await fetch(`${this.baseUrl.replace(/\/+$/, "")}/metrics`, {
+        signal: AbortSignal.timeout(Math.min(timeoutMs, 10_000)),
+      });
+      const ok = lastReloadSuccessful(await res.text());
+      if (ok === false) return { kind: "failed", detail: "prometheus_config_last_reload_successful is 0" };
+      return { kind: "ok" };
+    } catch {
+      // The reload itself succeeded; an unreadable /metrics is not a reason to retry it.
+      return { kind: "ok" };
+    }
+  }
+
   /** `POST /-/reload`; Prometheus replies after the reload completed (200) or failed (500). */
   async reload(timeoutMs: number): Promise<ReloadResult> {
     const url = `${this.baseUrl.replace(/\/+$/, "")}/-/reload`;
     try {
       const res = await fetch(url, { method: "POST", signal: AbortSignal.timeout(timeoutMs) });
-      if (res.ok) return { kind: "ok" };
+      if (res.ok) return await this.confirm(timeoutMs);
       const body = (await res.text()).trim();
       return { kind: "failed", detail: `HTTP ${res.status}${body ? `: ${body}` : ""}` };
     } catch (e) {
@@ -25,6 +43,12 @@ export class PrometheusHttp implements PrometheusApi {
       return { kind: "failed", detail: e instanceof Error ? e.message : String(e) };
     }
   }
+}
+
+/** Reads `prometheus_config_last_reload_successful` from Prometheus' own metrics text. */
+export function lastReloadSuccessful(metricsText: string): boolean | undefined {
+  const m = /^prometheus_config_last_reload_successful(?:\{[^}]*\})? (\S+)/m.exec(metricsText);
+  return m ? Number(m[1]) === 1 : undefined;
 }
 
 /** Parses `prometheus --version` output; `undefined` when no version is found. */
