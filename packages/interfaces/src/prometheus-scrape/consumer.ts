@@ -276,7 +276,8 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
     add(ctx, "rules", "'alert_rules' is not an object with a 'groups' list");
     return undefined;
   }
-  const groups = structuredClone(doc.groups) as unknown[];
+  // `doc` was parsed from the bag just above and is owned here: mutate it in place, no copy.
+  const groups = doc.groups as unknown[];
   const ruleCount = groups.reduce<number>(
     (n, g) => n + (isRecord(g) && Array.isArray(g.rules) ? g.rules.length : 0),
     0,
