@@ -15,6 +15,7 @@ import {
   execMock,
   getContainer,
   getRelation,
+  peerRelation,
   relation,
   type State,
   state,
@@ -317,5 +318,27 @@ describe("prometheus-k8s charm", () => {
     await c.run(c.on.action("show-config"), base({ relations: [bad] }));
     assert.match(String(c.actionResults?.["prometheus-yml"]), /job_name: prometheus/);
     assert.match(String(c.actionResults?.rejected), /metrics-endpoint:4 \(tin\)/);
+  });
+
+  it("install, start, pebble checks and prometheus-peers events also configure the workload", async () => {
+    const wl = workload({ checks: [{ name: "up", status: "down", threshold: 3 }] });
+    const peer = peerRelation({ endpoint: "prometheus-peers", id: 9, peersData: { 1: {} } });
+    const events = (c: Context) => [
+      c.on.install(),
+      c.on.start(),
+      c.on.pebbleCheckFailed(wl, "up"),
+      c.on.pebbleCheckRecovered(wl, "up"),
+      c.on.relationJoined(peer, { remoteUnit: 1 }),
+      c.on.relationDeparted(peer, { remoteUnit: 1 }),
+    ];
+    for (let i = 0; i < events(ctx()).length; i++) {
+      const c = ctx();
+      useApi(new FakeApi());
+      const ev = events(c)[i];
+      assert.ok(ev);
+      const out = await c.run(ev, base({ containers: [wl], relations: [peer] }));
+      assert.match(pushedConfig(out), /job_name: prometheus\n/, `event ${i}`);
+      assert.equal(out.unitStatus.name, "active", `event ${i}: ${out.unitStatus.message}`);
+    }
   });
 });

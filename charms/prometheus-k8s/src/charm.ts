@@ -66,6 +66,8 @@ const RECONCILE_ENDPOINTS = [
   "receive-remote-write",
   "prometheus-api",
   "send-datasource",
+  // Unused by the charm logic, but a peer joining or leaving is a cheap moment to converge.
+  "prometheus-peers",
 ] as const;
 
 const RELATION_KINDS = [
@@ -211,6 +213,10 @@ export default class PrometheusCharm extends CharmBase {
     const run = async (): Promise<void> => {
       await this.reconcile();
     };
+    // install and start find the workload not ready yet on Kubernetes; on the local runtime Pebble
+    // may already answer, and reconciling then saves waiting for pebble-ready.
+    framework.observe("install", run);
+    framework.observe("start", run);
     framework.observe("config-changed", run);
     framework.observe("upgrade-charm", run);
     framework.observe("leader-elected", run);
@@ -219,6 +225,8 @@ export default class PrometheusCharm extends CharmBase {
       await this.reconcile();
       await this.refreshVersion();
     });
+    framework.observe("pebble-check-failed", CONTAINER, run);
+    framework.observe("pebble-check-recovered", CONTAINER, run);
     for (const ep of RECONCILE_ENDPOINTS) for (const k of RELATION_KINDS) framework.observe(k, ep, run);
     framework.observe("update-status", () => this.onUpdateStatus());
     const dashboards = (): void => this.publishDashboards();
