@@ -249,6 +249,31 @@ describe("prometheus-k8s charm", () => {
     assert.equal(eps["Instant queries"], `${bag.url}/api/v1/query`);
   });
 
+  it("send-datasource: the leader passes on the datasources Grafana created for it", async () => {
+    const grafana = relation({
+      endpoint: "grafana-source",
+      id: 11,
+      remoteAppName: "grafana",
+      remoteAppData: {
+        grafana_uid: "g-1",
+        datasource_uids: JSON.stringify({ "prometheus/0": "ds-b", "prometheus/1": "ds-a" }),
+      },
+    });
+    const send = relation({ endpoint: "send-datasource", id: 12, remoteAppName: "sink" });
+    const run = async (leader: boolean) => {
+      const c = ctx();
+      useApi(new FakeApi());
+      return c.run(c.on.relationChanged(grafana), base({ leader, relations: [grafana, send] }));
+    };
+    const out = await run(true);
+    assert.deepEqual(JSON.parse(getRelation(out, 12)?.localAppData.datasources ?? "null"), [
+      { type: "prometheus", uid: "ds-a", grafana_uid: "g-1" },
+      { type: "prometheus", uid: "ds-b", grafana_uid: "g-1" },
+    ]);
+    const follower = await run(false);
+    assert.equal(getRelation(follower, 12)?.localAppData.datasources, undefined);
+  });
+
   it("ingress: requests per-unit ingress and uses the answer as external URL", async () => {
     const c = ctx();
     useApi(new FakeApi());

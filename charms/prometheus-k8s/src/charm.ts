@@ -31,6 +31,10 @@ import {
   templatesNonce,
 } from "@charmkit/interfaces/grafana-dashboard";
 import { publishGrafanaSource, readGrafanaSourceInfo } from "@charmkit/interfaces/grafana-datasource";
+import {
+  datasourcesFromGrafanaSources,
+  publishDatasourceExchange,
+} from "@charmkit/interfaces/grafana-datasource-exchange";
 import { publishIngressRequest, readIngressUrl } from "@charmkit/interfaces/ingress-per-unit";
 import { publishPrometheusApi } from "@charmkit/interfaces/prometheus-api";
 import { compactUnitJobs, consume, MetricsEndpointProvider } from "@charmkit/interfaces/prometheus-scrape";
@@ -341,8 +345,10 @@ export default class PrometheusCharm extends CharmBase {
         directUrl: p.prometheusApi.direct_url ?? p.internalUrl,
         ingressUrl: p.prometheusApi.ingress_url,
       });
-      // Grafana's answers are read so a broken bag is reported, not thrown.
-      readGrafanaSourceInfo(model);
+      // What each Grafana created for us (its answer on grafana-source) is passed on to whoever
+      // asks on send-datasource. A Grafana that has not answered yet, or wrote garbage, is skipped.
+      const grafanas = readGrafanaSourceInfo(model);
+      publishDatasourceExchange(model, datasourcesFromGrafanaSources(grafanas.accepted, "prometheus"));
     }
     model.unit.setPorts([{ protocol: "tcp", port: WEB_PORT }]);
   }
