@@ -10,11 +10,11 @@
 // run: render + push + reload; then steady: render + compare, nothing to push), and peak RSS of
 // the hook process. Usage: node --import tsx bench/charm-hooks.mjs [--apps 50,500] [--runs 10]
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bundleCharm } from "../packages/ops/src/build.ts";
-import { makeFakeTools } from "../packages/ops/tests/fake-tools.mjs";
+import { TOOLS } from "../packages/ops/tests/fake-tools.mjs";
 import { PebbleServer } from "../packages/local/src/pebble/index.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -46,6 +46,48 @@ const server = new PebbleServer({
 });
 await server.start?.();
 await server.ready;
+
+// Stub hook tools with one answer file per exact argv (resp/<tool>/<argv with / and spaces
+// replaced>, `_default` otherwise): a lookup costs one `tr` and one `cat`, so large models do not
+// pay for scanning a big answer table on every call. Each call appends its tool name to `log`.
+const STUB = `#!/bin/sh
+t=\${0##*/}
+printf '%s\\n' "$t" >> "$FAKE_DIR/log"
+case " $* " in *" --file - "*) cat > /dev/null;; esac
+k=$(printf '%s' "$*" | tr ' /' '_~')
+f="$FAKE_DIR/resp/$t/$k"
+[ -f "$f" ] || f="$FAKE_DIR/resp/$t/_default"
+[ -f "$f" ] && cat "$f"
+exit 0
+`;
+
+function makeStubTools() {
+  const dir = mkdtempSync(join(tmpdir(), "charm-hooks-tools-"));
+  const bin = join(dir, "bin");
+  mkdirSync(bin);
+  for (const t of TOOLS) {
+    writeFileSync(join(bin, t), STUB);
+    chmodSync(join(bin, t), 0o755);
+    mkdirSync(join(dir, "resp", t), { recursive: true });
+  }
+  writeFileSync(join(dir, "log"), "");
+  return {
+    dir,
+    bin,
+    respond(tool, argv, stdout) {
+      const key = argv === "*" ? "_default" : argv.replaceAll(" ", "_").replaceAll("/", "~");
+      writeFileSync(join(dir, "resp", tool, key), `${stdout}\n`);
+    },
+    reset() {
+      writeFileSync(join(dir, "log"), "");
+    },
+    calls() {
+      return readFileSync(join(dir, "log"), "utf8")
+        .split("\n")
+        .filter((l) => l !== "");
+    },
+  };
+}
 
 const EXPRS = [
   'rate(http_requests_total{code=~"5..",%%juju_topology%%}[5m]) > 1',
@@ -157,7 +199,7 @@ console.log(
 );
 try {
   for (const apps of SIZES) {
-    const fake = makeFakeTools();
+    const fake = makeStubTools();
     model(fake, apps);
     // First start: layer, config, real Prometheus.
     await dispatch(env(fake, "prometheus-pebble-ready", { JUJU_WORKLOAD_NAME: "prometheus" }));
