@@ -52,17 +52,30 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
-console.error(`running ${files.length} test files${all ? " (with end-to-end)" : ""}`);
-const run = spawnSync(
-  process.execPath,
-  [
-    "--import",
-    "tsx",
-    "--test",
-    "--test-concurrency=2",
-    "--test-reporter=spec",
-    ...files.map((f) => relative(root, f)),
-  ],
-  { stdio: "inherit", cwd: root },
+// Unit tests run two files at a time. End-to-end files run one at a time after them: each
+// brings up real workloads on the local runtime's fixed address plan (127.0.<app>.<unit+1>), so
+// two models side by side would fight over the same addresses and ports.
+const unit = files.filter((f) => !f.endsWith(".e2e.test.ts"));
+const e2e = files.filter((f) => f.endsWith(".e2e.test.ts"));
+console.error(
+  `running ${unit.length} test files${e2e.length ? `, then ${e2e.length} end-to-end files one by one` : ""}`,
 );
-process.exit(run.status ?? 1);
+function nodeTest(list, concurrency) {
+  if (list.length === 0) return 0;
+  const r = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "--test",
+      `--test-concurrency=${concurrency}`,
+      "--test-reporter=spec",
+      ...list.map((f) => relative(root, f)),
+    ],
+    { stdio: "inherit", cwd: root },
+  );
+  return r.status ?? 1;
+}
+const unitStatus = nodeTest(unit, 2);
+const e2eStatus = nodeTest(e2e, 1);
+process.exit(unitStatus || e2eStatus);
