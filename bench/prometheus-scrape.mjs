@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { generate, RULES, UNITS } from "./scrape-model.mjs";
 
 const root = join(import.meta.dirname, "..");
 const bin = join(root, "packages/interfaces/bin/prometheus-scrape.mjs");
@@ -24,70 +25,6 @@ const opt = (name, dflt) => {
 };
 const RUNS = Number(opt("--runs", "5"));
 const SIZES = opt("--sizes", "50,2000").split(",").map(Number);
-const UNITS = 10;
-const RULES = 20;
-
-const EXPRS = [
-  (i) => `rate(http_requests_total{code=~"5..",%%juju_topology%%}[5m]) > ${i}`,
-  (i) => `up{%%juju_topology%%} < 1 and on(instance) absent(node_load${i})`,
-  (i) => `sum by (job) (rate(process_cpu_seconds_total[5m])) / sum by (job) (rate(x_${i}[5m] offset 1h)) > 2`,
-  (i) => `histogram_quantile(0.99, sum(rate(req_bucket{le!="+Inf"}[5m])) by (le)) > ${i}`,
-];
-
-function uuidFor(i) {
-  const hex = i.toString(16).padStart(8, "0");
-  return `${hex}-1111-4222-8333-444455556666`;
-}
-
-/** A consumer state in the fixtures' format with `apps` related applications. */
-function generate(apps) {
-  const relations = [];
-  for (let a = 0; a < apps; a++) {
-    const app = `app-${a}`;
-    const model = `model-${a % 7}`;
-    const uuid = uuidFor(a);
-    const labels = { severity: "warning", juju_model: model, juju_model_uuid: uuid, juju_application: app };
-    const rules = [];
-    for (let r = 0; r < RULES; r++) {
-      rules.push({
-        alert: `Alert${r}`,
-        expr: EXPRS[r % EXPRS.length](r),
-        for: "5m",
-        labels,
-        annotations: { summary: `rule ${r} of ${app}` },
-      });
-    }
-    const units = {};
-    for (let u = 0; u < UNITS; u++) {
-      units[`${app}/${u}`] = {
-        prometheus_scrape_unit_address: `10.${(a >> 8) & 255}.${a & 255}.${u + 1}`,
-        prometheus_scrape_unit_name: `${app}/${u}`,
-        prometheus_scrape_unit_fqdn: `${app}-${u}.${app}-endpoints.${model}.svc.cluster.local`,
-      };
-    }
-    relations.push({
-      id: a + 1,
-      remote_app: app,
-      app_data: {
-        scrape_metadata: JSON.stringify({
-          model,
-          model_uuid: uuid,
-          application: app,
-          unit: `${app}/0`,
-          charm_name: "c",
-        }),
-        scrape_jobs: JSON.stringify([
-          { metrics_path: "/metrics", static_configs: [{ targets: ["*:9100"] }] },
-        ]),
-        alert_rules: JSON.stringify({
-          groups: [{ name: `${model}_${uuid.slice(0, 8)}_${app}_alerts`, rules }],
-        }),
-      },
-      units,
-    });
-  }
-  return { model: { name: "cos", uuid: "f2c1b2a4-7a3e-4c1d-9b5e-1a2b3c4d5e6f" }, relations };
-}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -36,7 +36,7 @@ import {
   TOPOLOGY_LABELS,
 } from "./jobs.js";
 import { type Limits, resolveLimits, utf8Bytes } from "./limits.js";
-import { injectTopology, PromQLError, stripTopologyPlaceholder, validateGroups } from "./promql.js";
+import { stripTopologyPlaceholder, topologyInjector, validateGroups } from "./promql.js";
 import { JujuTopology, TopologyError } from "./topology.js";
 
 /** Options of {@link consume}. */
@@ -258,14 +258,43 @@ function withoutKeys(job: Record<string, unknown>, keys: readonly string[]): Scr
   return Object.fromEntries(Object.entries(job).filter(([k]) => !drop.has(k)));
 }
 
-/** Topology from a rule's labels when they carry model, uuid and application (else `null`). */
-function ruleTopology(labels: unknown): JujuTopology | null {
+/** A rule's own topology labels as one string key, or `null` unless model, uuid and application are strings. */
+function ruleTopologyKey(labels: unknown): string | null {
   if (!isRecord(labels)) return null;
-  const { juju_model: m, juju_model_uuid: u, juju_application: a } = labels;
+  const {
+    juju_model: m,
+    juju_model_uuid: u,
+    juju_application: a,
+    juju_unit: unit,
+    juju_charm: charm,
+  } = labels;
   if (typeof m !== "string" || typeof u !== "string" || typeof a !== "string") return null;
-  const unit = typeof labels.juju_unit === "string" ? labels.juju_unit : "";
-  const charm = typeof labels.juju_charm === "string" ? labels.juju_charm : "";
-  return new JujuTopology(m, u, a, unit, charm);
+  return `${m}\u0000${u}\u0000${a}\u0000${typeof unit === "string" ? unit : ""}\u0000${typeof charm === "string" ? charm : ""}`;
+}
+
+/**
+ * How one rule is scoped: the topology its own labels give (if any) and the injector of the
+ * matchers its expression gets. Rules of one relation nearly always share one label tuple, so
+ * scopes are memoised by that tuple: one UUID check and one quoting per tuple, not per rule.
+ */
+interface RuleScope {
+  readonly topo: JujuTopology | null;
+  readonly inject: ((expr: string) => string) | undefined;
+}
+
+function ruleScope(key: string | null, relationTopology: JujuTopology | null): RuleScope {
+  let topo: JujuTopology | null = null;
+  if (key !== null) {
+    const [m, u, a, unit, charm] = key.split("\u0000") as [string, string, string, string, string];
+    topo = new JujuTopology(m, u, a, unit, charm);
+  }
+  // Rules without topology labels still get the relation's topology, so a provider's rule can
+  // only see its own application's series.
+  const scope = topo ?? relationTopology;
+  if (!scope) return { topo, inject: undefined };
+  const matchers: Record<string, string> = { ...scope.alertExpressionDict() };
+  if (topo && topo.unit !== "") matchers.juju_unit = topo.unit;
+  return { topo, inject: topologyInjector(matchers) };
 }
 
 function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFile | undefined {
@@ -278,10 +307,8 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
   }
   // `doc` was parsed from the bag just above and is owned here: mutate it in place, no copy.
   const groups = doc.groups as unknown[];
-  const ruleCount = groups.reduce<number>(
-    (n, g) => n + (isRecord(g) && Array.isArray(g.rules) ? g.rules.length : 0),
-    0,
-  );
+  let ruleCount = 0;
+  for (const g of groups) if (isRecord(g) && Array.isArray(g.rules)) ruleCount += g.rules.length;
   if (groups.length > ctx.limits.maxGroups) {
     add(
       ctx,
@@ -296,37 +323,30 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
   }
   const problems: string[] = [];
   let identifier: string | undefined;
+  const scopes = new Map<string | null, RuleScope>();
+  // What to inject into each rule's expression, once the file is known to be valid.
+  const pending: [Record<string, unknown>, (expr: string) => string][] = [];
   groups.forEach((group, gi) => {
     if (!isRecord(group) || !Array.isArray(group.rules)) return;
     group.rules.forEach((rule, ri) => {
       if (!isRecord(rule)) return;
-      let topo: JujuTopology | null;
-      try {
-        topo = ruleTopology(rule.labels);
-      } catch (e) {
-        if (!(e instanceof TopologyError)) throw e;
-        problems.push(`group ${gi} rule ${ri}: labels.juju_model_uuid: ${e.message}`);
-        return;
+      const key = ruleTopologyKey(rule.labels);
+      let scope = scopes.get(key);
+      if (scope === undefined) {
+        try {
+          scope = ruleScope(key, topology);
+        } catch (e) {
+          if (!(e instanceof TopologyError)) throw e;
+          problems.push(`group ${gi} rule ${ri}: labels.juju_model_uuid: ${e.message}`);
+          return;
+        }
+        scopes.set(key, scope);
       }
       // Python takes the identifier from the first group whose first rule is labelled.
-      if (identifier === undefined && ri === 0 && topo) identifier = topo.identifier;
-      // Rules without topology labels still get the relation's topology, so a provider's rule
-      // can only see its own application's series.
-      const scope = topo ?? topology;
+      if (identifier === undefined && ri === 0 && scope.topo) identifier = scope.topo.identifier;
       if (typeof rule.expr !== "string") return;
-      const stripped = stripTopologyPlaceholder(rule.expr);
-      if (!scope) {
-        rule.expr = stripped;
-        return;
-      }
-      const matchers: Record<string, string> = { ...scope.alertExpressionDict() };
-      if (topo && topo.unit !== "") matchers.juju_unit = topo.unit;
-      try {
-        rule.expr = injectTopology(stripped, matchers);
-      } catch (e) {
-        if (!(e instanceof PromQLError)) throw e;
-        rule.expr = stripped;
-      }
+      rule.expr = stripTopologyPlaceholder(rule.expr);
+      if (scope.inject) pending.push([rule, scope.inject]);
     });
   });
   if (identifier === undefined && topology) identifier = topology.identifier;
@@ -338,11 +358,14 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
     add(ctx, "rules", "alert rules were found but no usable group or identifier was present");
     return undefined;
   }
-  problems.push(...validateGroups(groups));
+  // Validated before injecting: splicing well-formed matchers into a valid expression keeps it
+  // valid, and the stripped expressions are what the parse cache already holds.
+  for (const p of validateGroups(groups)) problems.push(p);
   if (problems.length > 0) {
     add(ctx, "rules", `invalid alert rule file: ${problems.join("; ")}`);
     return undefined;
   }
+  for (const [rule, inject] of pending) rule.expr = inject(rule.expr as string);
   const key = `${identifier}_${ctx.rel.endpoint}_${ctx.rel.id}`;
   return { name: `juju_${key}`, key, relationId: ctx.rel.id, groups: groups as Record<string, unknown>[] };
 }

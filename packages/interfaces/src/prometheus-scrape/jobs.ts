@@ -178,13 +178,21 @@ export function jobHash(job: unknown): string {
 export function dedupeJobNames(jobs: readonly ScrapeJob[]): ScrapeJob[] {
   // Identical jobs have identical names, so only jobs whose name is shared need hashing: a job
   // with a unique name is kept as is (no copy, no hash), which keeps large models linear.
-  const groups = new Map<string, ScrapeJob[]>();
+  // A name maps to its one job, or to the array of its jobs once it is shared.
+  const groups = new Map<string, ScrapeJob | ScrapeJob[]>();
+  let shared = false;
   for (const job of jobs) {
     const name = String(job.job_name);
     const g = groups.get(name);
-    if (g) g.push(job);
-    else groups.set(name, [job]);
+    if (g === undefined) groups.set(name, job);
+    else {
+      shared = true;
+      if (Array.isArray(g)) g.push(job);
+      else groups.set(name, [g, job]);
+    }
   }
+  // All names distinct (the common case): nothing to rename or drop.
+  if (!shared) return [...jobs];
   const out: ScrapeJob[] = [];
   const emitted = new Map<string, ScrapeJob>();
   let hashes: Map<ScrapeJob, string> | undefined;
@@ -208,8 +216,8 @@ export function dedupeJobNames(jobs: readonly ScrapeJob[]): ScrapeJob[] {
     out.push(job);
   };
   for (const [name, group] of groups) {
-    if (group.length === 1) {
-      emit(group[0]!);
+    if (!Array.isArray(group)) {
+      emit(group);
       continue;
     }
     const seen = new Set<string>();
@@ -303,9 +311,14 @@ export function targetHost(target: string): string | undefined {
 }
 
 function instanceRelabel(withUnit: boolean): Record<string, unknown> {
-  const source = ["juju_model", "juju_model_uuid", "juju_application"];
-  if (withUnit) source.push("juju_unit");
-  return { source_labels: source, separator: "_", target_label: "instance", regex: "(.*)" };
+  return {
+    source_labels: withUnit
+      ? ["juju_model", "juju_model_uuid", "juju_application", "juju_unit"]
+      : ["juju_model", "juju_model_uuid", "juju_application"],
+    separator: "_",
+    target_label: "instance",
+    regex: "(.*)",
+  };
 }
 
 /** Names of the topology labels the consumer owns; providers may not set them (see consumer.ts). */
@@ -324,42 +337,56 @@ function providerLabels(staticConfig: Record<string, unknown>): Record<string, u
 }
 
 /**
- * Topology labels first, then the provider's labels. Unlike the Python library, the provider's
- * labels never override topology labels: a provider could otherwise make its series look like
- * another application's (the consumer reports such labels; see consumer.ts).
+ * Topology labels first (plus `juju_unit` when given), then the provider's labels. Unlike the
+ * Python library, the provider's labels never override topology labels: a provider could otherwise
+ * make its series look like another application's (the consumer reports such labels; see
+ * consumer.ts).
  */
 function mergeLabels(
-  topo: Record<string, string>,
+  topo: Readonly<Record<string, string>>,
+  unitName: string | undefined,
   provider: Record<string, unknown>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...topo };
-  for (const [k, v] of Object.entries(provider)) if (!TOPOLOGY_LABELS.has(k)) out[k] = v;
+  if (unitName !== undefined) out.juju_unit = unitName;
+  for (const k in provider) if (!TOPOLOGY_LABELS.has(k)) out[k] = provider[k];
   return out;
 }
 
+/** What every per-unit job of one declared job shares, computed once per job. */
+interface UnitJobBase {
+  readonly job: ScrapeJob;
+  readonly name: string;
+  readonly metricsPath: string;
+  readonly relabel: readonly unknown[];
+  readonly topoLabels: Readonly<Record<string, string>>;
+}
+
+function unitJobBase(job: ScrapeJob, topoLabels: Readonly<Record<string, string>>): UnitJobBase {
+  return {
+    job,
+    name: typeof job.job_name === "string" && job.job_name !== "" ? job.job_name : "unnamed-job",
+    metricsPath:
+      typeof job.metrics_path === "string" && job.metrics_path !== "" ? job.metrics_path : "/metrics",
+    relabel: Array.isArray(job.relabel_configs) ? job.relabel_configs : [],
+    topoLabels,
+  };
+}
+
 function unitJob(
-  job: ScrapeJob,
+  base: UnitJobBase,
   staticConfig: Record<string, unknown>,
   targets: string[],
   unitName: string,
   host: UnitHost,
-  topology: JujuTopology,
 ): ScrapeJob {
-  const base = typeof job.job_name === "string" && job.job_name !== "" ? job.job_name : "unnamed-job";
-  const unitNumber = unitName.slice(unitName.lastIndexOf("/") + 1);
-  const metricsPath =
-    typeof job.metrics_path === "string" && job.metrics_path !== "" ? job.metrics_path : "/metrics";
-  const labels = mergeLabels(
-    { ...topology.labelMatcherDict(), juju_unit: unitName },
-    providerLabels(staticConfig),
-  );
-  const relabel = Array.isArray(job.relabel_configs) ? job.relabel_configs : [];
+  const labels = mergeLabels(base.topoLabels, unitName, providerLabels(staticConfig));
   return {
-    ...job,
-    job_name: `${base}-${unitNumber}`,
-    metrics_path: host.path + metricsPath,
+    ...base.job,
+    job_name: `${base.name}-${unitName.slice(unitName.lastIndexOf("/") + 1)}`,
+    metrics_path: host.path + base.metricsPath,
     static_configs: [{ ...staticConfig, targets, labels }],
-    relabel_configs: [...relabel, instanceRelabel(true)],
+    relabel_configs: [...base.relabel, instanceRelabel(true)],
   };
 }
 
@@ -417,10 +444,12 @@ export function expandWildcardTargets(
     hostToUnit.set(h.address, unit);
     if (h.fqdn !== "") hostToUnit.set(h.fqdn, unit);
   }
+  const topoLabels = topology.labelMatcherDict();
   const out: ScrapeJob[] = [];
   for (const job of jobs) {
     const staticConfigs = job.static_configs;
     if (!Array.isArray(staticConfigs) || staticConfigs.length === 0) continue;
+    const base = unitJobBase(job, topoLabels);
     const unmatched: Record<string, unknown>[] = [];
     for (const sc of staticConfigs as Record<string, unknown>[]) {
       const targets = Array.isArray(sc.targets) ? (sc.targets as string[]) : [];
@@ -440,30 +469,28 @@ export function expandWildcardTargets(
       }
       for (const unit of [...matched.keys()].sort(compareUnitName)) {
         const host = hosts.get(unit);
-        if (host) out.push(unitJob(job, sc, matched.get(unit) ?? [], unit, host, topology));
+        if (host) out.push(unitJob(base, sc, matched.get(unit) ?? [], unit, host));
       }
       if (wildcards.length > 0) {
         for (const [unit, host] of hosts) {
           const resolved = wildcards.map((t) => host.address + t.slice(1));
-          out.push(unitJob(job, sc, resolved, unit, host, topology));
+          out.push(unitJob(base, sc, resolved, unit, host));
         }
       }
       if (unmatchedTargets.length > 0) {
         unmatched.push({
           ...sc,
           targets: unmatchedTargets,
-          labels: mergeLabels(topology.labelMatcherDict(), providerLabels(sc)),
+          labels: mergeLabels(topoLabels, undefined, providerLabels(sc)),
         });
       }
     }
     if (unmatched.length > 0) {
-      const relabel = Array.isArray(job.relabel_configs) ? job.relabel_configs : [];
       out.push({
         ...job,
         static_configs: unmatched,
-        metrics_path:
-          typeof job.metrics_path === "string" && job.metrics_path !== "" ? job.metrics_path : "/metrics",
-        relabel_configs: [...relabel, instanceRelabel(false)],
+        metrics_path: base.metricsPath,
+        relabel_configs: [...base.relabel, instanceRelabel(false)],
       });
     }
   }

@@ -72,20 +72,10 @@ interface Template {
   readonly parts: readonly string[];
   /** Index into the sorted label names of the value that fills each hole. */
   readonly slots: readonly number[];
-  readonly wellFormed: boolean;
 }
 
 const CACHE_LIMIT = 8192;
 const parseCache = new Map<string, ParsedExpr>();
-
-const VALID_LIMIT = 65536;
-/**
- * Expressions known to be valid without a parse: outputs of {@link injectTopology}. Splicing
- * well-formed `name="value"` matchers into a valid expression keeps it valid, and callers commonly
- * validate right after injecting (thousands of distinct expressions per hook), so this saves a
- * second full parse of every injected expression.
- */
-const knownValid = new Set<string>();
 
 function parseExpr(expr: string): ParsedExpr {
   const cached = parseCache.get(expr);
@@ -222,31 +212,42 @@ function byName(a: ExistingMatcher, b: ExistingMatcher): number {
  * syntax tree.
  *
  * Parsing is cached by expression text, so the same expression injected for many applications is
- * parsed once.
+ * parsed once. To inject one set of matchers into many expressions, {@link topologyInjector} does
+ * the per-matcher-set work (sorting, quoting) once.
  *
  * @throws PromQLError when `expr` is not valid PromQL.
+ * @throws TypeError when a matcher name is not a valid label name.
  * @example injectTopology("rate(up[5m]) > 0", { juju_model: "cos" }) // 'rate(up{juju_model="cos"}[5m]) > 0'
  */
 export function injectTopology(expr: string, matchers: Readonly<Record<string, string>>): string {
-  const parsed = parseExpr(expr);
-  const names = Object.keys(matchers);
-  if (names.length === 0 || parsed.sites.length === 0) return expr;
-  names.sort();
+  return topologyInjector(matchers)(expr);
+}
+
+/**
+ * {@link injectTopology} with `matchers` bound: the returned function injects them into any
+ * expression. The label names are checked, sorted and the values quoted once, here.
+ *
+ * @throws TypeError when a matcher name is not a valid label name.
+ * @example const inject = topologyInjector(topology.alertExpressionDict()); rules.map((r) => inject(r.expr))
+ */
+export function topologyInjector(matchers: Readonly<Record<string, string>>): (expr: string) => string {
+  const names = Object.keys(matchers).sort();
+  for (const n of names) if (!LABEL_NAME.test(n)) throw new TypeError(`'${n}' is not a valid label name`);
   const key = names.join("\u0000");
-  let template = parsed.templates.get(key);
-  if (!template) {
-    template = buildTemplate(expr, parsed.sites, names);
-    parsed.templates.set(key, template);
-  }
-  const { parts, slots } = template;
   const values = names.map((n) => quotePromQLString(matchers[n]!));
-  let out = parts[0]!;
-  for (let i = 0; i < slots.length; i++) out += values[slots[i]!]! + parts[i + 1]!;
-  if (template.wellFormed) {
-    if (knownValid.size >= VALID_LIMIT) knownValid.clear();
-    knownValid.add(out);
-  }
-  return out;
+  return (expr) => {
+    const parsed = parseExpr(expr);
+    if (names.length === 0 || parsed.sites.length === 0) return expr;
+    let template = parsed.templates.get(key);
+    if (!template) {
+      template = buildTemplate(expr, parsed.sites, names);
+      parsed.templates.set(key, template);
+    }
+    const { parts, slots } = template;
+    let out = parts[0]!;
+    for (let i = 0; i < slots.length; i++) out += values[slots[i]!]! + parts[i + 1]!;
+    return out;
+  };
 }
 
 function buildTemplate(expr: string, sites: readonly SelectorSite[], names: readonly string[]): Template {
@@ -274,7 +275,7 @@ function buildTemplate(expr: string, sites: readonly SelectorSite[], names: read
     last = site.to;
   }
   parts.push(pending + expr.slice(last));
-  return { parts, slots, wellFormed: names.every((n) => LABEL_NAME.test(n)) };
+  return { parts, slots };
 }
 
 /**
@@ -283,7 +284,6 @@ function buildTemplate(expr: string, sites: readonly SelectorSite[], names: read
  * @returns `undefined` when it parses, else the parse problem as a sentence.
  */
 export function checkExpression(expr: string): string | undefined {
-  if (knownValid.has(expr)) return undefined;
   try {
     parseExpr(expr);
     return undefined;
