@@ -17,7 +17,7 @@ import { build } from "esbuild";
 import { generate, RULES, UNITS } from "./scrape-model.mjs";
 
 const root = join(import.meta.dirname, "..");
-const bin = join(root, "packages/interfaces/bin/prometheus-scrape.mjs");
+const bin = join(root, "packages/interfaces/bin/prometheus-scrape.cjs");
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(name);

@@ -1,12 +1,21 @@
 // The `prometheus-scrape` command run as a subprocess on fixture files, plus its error handling.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
-import { main, provideFromState } from "./cli.js";
+import { before, describe, it } from "node:test";
+import { main } from "./cli.js";
+import { provideFromState } from "./provide-state.js";
 
-const BIN = new URL("../../bin/prometheus-scrape.mjs", import.meta.url).pathname;
+const BIN = new URL("../../bin/prometheus-scrape.cjs", import.meta.url).pathname;
+const BUNDLE = new URL("../../dist/prometheus-scrape-cli.cjs", import.meta.url).pathname;
+const CODE_CACHE = `${BUNDLE}.v8cache`;
+
+// The subprocess tests run the command as users do: from the bundle, built here from the sources
+// under test so a stale build can never answer for them.
+before(() => {
+  execFileSync(process.execPath, [BIN, "--build"], { stdio: "ignore" });
+});
 const FIX = new URL("../../../../testdata/fixtures/", import.meta.url).pathname;
 const ENV_FLAGS = [
   "--charm-name",
@@ -126,9 +135,53 @@ describe("prometheus-scrape errors", () => {
     assert.match(err.join(""), /'app' must be a string/);
   });
 
-  it("exits 2 on bad usage", () => {
+  it("exits 2 on bad usage, naming the problem, and 0 with the usage for help", () => {
     const r = run(["frobnicate"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /unknown command/);
+    assert.match(r.stderr, /unknown command 'frobnicate'/);
+    const bad = run(["render", "--bogus", "x.json"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /Unknown option '--bogus'/);
+    const none = run(["render"]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /render: missing argument <file>/);
+    const help = run(["render", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: prometheus-scrape <command>/);
+  });
+});
+
+describe("prometheus-scrape start-up (bundle and code cache)", () => {
+  const state = join(FIX, "consumer", "23_mixed_wildcard_and_explicit_targets.json");
+
+  it("writes V8's code cache on the first run and gives the same output with it", () => {
+    rmSync(CODE_CACHE, { force: true });
+    const first = run(["render", "--compact", state]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(existsSync(CODE_CACHE), "the first run leaves a code cache");
+    const size = statSync(CODE_CACHE).size;
+    assert.ok(size > 10_000, `a code cache of ${size} bytes holds the compiled bundle`);
+    const second = run(["render", "--compact", state]);
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(statSync(CODE_CACHE).size, size, "an accepted cache is not rewritten");
+  });
+
+  it("replaces a corrupt code cache and still answers correctly", () => {
+    const good = run(["render", "--compact", state]);
+    writeFileSync(CODE_CACHE, "not a code cache");
+    const r = run(["render", "--compact", state]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, good.stdout);
+    assert.ok(statSync(CODE_CACHE).size > 10_000, "the rejected cache was rewritten");
+  });
+
+  it("the TypeScript sources (no bundle) give the same output as the bundle", () => {
+    const bundled = run(["render", "--compact", state]);
+    const r = spawnSync(process.execPath, [BIN, "render", "--compact", state], {
+      encoding: "utf8",
+      env: { ...process.env, PROMETHEUS_SCRAPE_FROM_SOURCE: "1" },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, bundled.stdout);
   });
 });

@@ -34,6 +34,7 @@ import {
   type ScrapeJob,
   sanitizeScrapeConfig,
   TOPOLOGY_LABELS,
+  type UnitHost,
 } from "./jobs.js";
 import { type Limits, resolveLimits, utf8Bytes } from "./limits.js";
 import { stripTopologyPlaceholder, topologyInjector, validateGroups } from "./promql.js";
@@ -133,6 +134,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
 /** Python truthiness of a parsed JSON value. */
 function truthy(v: unknown): boolean {
   if (v === null || v === false || v === 0 || v === "") return false;
@@ -220,7 +226,7 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
     accepted.push(clean);
   });
   if (topology === null) return accepted;
-  const hosts = buildHostMap(usableUnits(ctx));
+  const hosts = unitHosts(ctx);
   let jobs = expandWildcardTargets(prefixJobNames(accepted, topology), hosts, topology);
   if (opts.fallbackScrapeProtocol)
     jobs = jobs.map((j) => ({ ...j, fallback_scrape_protocol: FALLBACK_PROTOCOL }));
@@ -234,22 +240,17 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
 const HOST =
   /^(?:\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)$/;
 
-/** The remote unit bags whose address is usable; the others are reported and left out. */
-function usableUnits(ctx: RelationCtx): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  for (const [unit, bag] of Object.entries(ctx.rel.remoteUnitsData)) {
-    const address = bag.prometheus_scrape_unit_address || bag.prometheus_scrape_host || "";
-    if (address !== "" && !HOST.test(address)) {
-      add(
-        ctx,
-        "jobs",
-        `unit ${unit}: prometheus_scrape_unit_address ${JSON.stringify(address.slice(0, 100))} is not a host name or IP address; that unit is not scraped`,
-      );
-      continue;
-    }
-    out[unit] = bag as Record<string, string>;
-  }
-  return out;
+/** The hosts of the remote units whose address is usable; the others are reported and left out. */
+function unitHosts(ctx: RelationCtx): Map<string, UnitHost> {
+  return buildHostMap(ctx.rel.remoteUnitsData, (unit, address) => {
+    if (HOST.test(address)) return true;
+    add(
+      ctx,
+      "jobs",
+      `unit ${unit}: prometheus_scrape_unit_address ${JSON.stringify(address.slice(0, 100))} is not a host name or IP address; that unit is not scraped`,
+    );
+    return false;
+  });
 }
 
 function withoutKeys(job: Record<string, unknown>, keys: readonly string[]): ScrapeJob {
@@ -385,7 +386,7 @@ export function consume(relations: readonly RelationSnapshot[], opts: ConsumerOp
   const all: ScrapeJob[] = [];
   const sorted = [...relations].sort((a, b) => a.id - b.id);
   for (const rel of sorted) {
-    if (rel.remoteApp === undefined || Object.keys(rel.remoteUnitsData).length === 0) continue;
+    if (rel.remoteApp === undefined || isEmpty(rel.remoteUnitsData)) continue;
     const ctx: RelationCtx = {
       rel,
       app: rel.remoteApp,

@@ -5,19 +5,17 @@
  * - jobs.ts, job-validation.ts, limits.ts, consumer.ts: the Prometheus side (`consume`);
  * - promql.ts: in-process PromQL topology injection and rule validation;
  * - rules.ts, provider.ts: the scrape-target side (rule loading, the bags it writes, feedback);
- * - cli.ts: the functions behind the `prometheus-scrape` command.
+ * - cli.ts, provide-state.ts, state-format.ts: the functions behind the `prometheus-scrape` command.
  */
 export {
   type CliIo,
   consumerSnapshots,
   main as prometheusScrapeCli,
-  type ProvideEnv,
-  type ProvideOutput,
-  provideFromState,
   type RenderOutput,
   renderFromState,
   StateFormatError,
 } from "./cli.js";
+export { type ProvideEnv, type ProvideOutput, provideFromState } from "./provide-state.js";
 export * from "./consumer.js";
 export * from "./job-validation.js";
 export * from "./jobs.js";

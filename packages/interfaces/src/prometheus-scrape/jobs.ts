@@ -6,7 +6,7 @@
  * Everything here is pure. Key order is preserved the way Python dicts preserve it, because the
  * dedupe hash is taken over Python `json.dumps` text and must come out identical.
  */
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import type { JujuTopology } from "./topology.js";
 
 /** A scrape job as JSON data (provider-controlled until validated). */
@@ -162,8 +162,14 @@ export function pyJsonDumps(value: unknown): string {
   return `{${parts.join(", ")}}`;
 }
 
+// node:crypto takes milliseconds to load and is needed only when job names collide, so it is
+// loaded on first use. Any absolute path anchors a require function for a built-in module; this
+// works the same in the ESM sources and in CommonJS bundles (which have no import.meta.url).
+let createHash: typeof import("node:crypto").createHash | undefined;
+
 /** `sha256(json.dumps(job))` as lowercase hex: the dedupe hash. */
 export function jobHash(job: unknown): string {
+  createHash ??= (createRequire("/")("node:crypto") as typeof import("node:crypto")).createHash;
   return createHash("sha256").update(pyJsonDumps(job), "utf8").digest("hex");
 }
 
@@ -245,24 +251,31 @@ export interface UnitHost {
 /**
  * Builds the host map (§2.2) from remote unit bags: name from `prometheus_scrape_unit_name` (else
  * the unit name), address from `prometheus_scrape_unit_address` (else legacy
- * `prometheus_scrape_host`). Units without an address or with an empty bag are left out. The
- * result is ordered by unit number, so output does not depend on bag order.
+ * `prometheus_scrape_host`). Units without an address (an empty bag has none) are left out, and so
+ * are those `accept` refuses. The result is ordered by unit number, so output does not depend on
+ * bag order.
  */
 export function buildHostMap(
   units: Readonly<Record<string, Readonly<Record<string, string>>>>,
+  accept?: (unit: string, address: string) => boolean,
 ): Map<string, UnitHost> {
   const entries: [string, UnitHost][] = [];
-  for (const [unitName, bag] of Object.entries(units)) {
-    if (Object.keys(bag).length === 0) continue;
-    const name = bag.prometheus_scrape_unit_name || unitName;
+  let sorted = true;
+  for (const unitName in units) {
+    const bag = units[unitName]!;
     const address = bag.prometheus_scrape_unit_address || bag.prometheus_scrape_host || "";
     if (address === "") continue;
+    if (accept && !accept(unitName, address)) continue;
+    const name = bag.prometheus_scrape_unit_name || unitName;
+    const last = entries.at(-1);
+    if (last && compareUnitName(last[0], name) > 0) sorted = false;
     entries.push([
       name,
       { address, path: bag.prometheus_scrape_unit_path ?? "", fqdn: bag.prometheus_scrape_unit_fqdn ?? "" },
     ]);
   }
-  entries.sort((a, b) => compareUnitName(a[0], b[0]));
+  // Bags usually arrive in unit order already; sort only when they do not.
+  if (!sorted) entries.sort((a, b) => compareUnitName(a[0], b[0]));
   return new Map(entries);
 }
 

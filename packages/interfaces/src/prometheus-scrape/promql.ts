@@ -318,10 +318,10 @@ function checkStringMap(what: "labels" | "annotations", value: unknown, problems
     problems.push(`'${what}' must be a map of strings`);
     return;
   }
-  for (const [k, v] of Object.entries(value)) {
+  for (const k in value) {
     if (!LABEL_NAME.test(k))
       problems.push(`invalid ${what === "labels" ? "label" : "annotation"} name '${k}'`);
-    if (typeof v !== "string")
+    if (typeof value[k] !== "string")
       problems.push(`${what === "labels" ? "label" : "annotation"} '${k}' must be a string`);
   }
 }
@@ -336,7 +336,7 @@ function checkStringMap(what: "labels" | "annotations", value: unknown, problems
 export function validateRule(rule: unknown): string[] {
   if (!isPlainObject(rule)) return ["a rule must be a map"];
   const problems: string[] = [];
-  for (const key of Object.keys(rule)) if (!RULE_KEYS.has(key)) problems.push(`unknown rule field '${key}'`);
+  for (const key in rule) if (!RULE_KEYS.has(key)) problems.push(`unknown rule field '${key}'`);
   const { alert, record, expr } = rule;
   const hasAlert = alert !== undefined && alert !== null && alert !== "";
   const hasRecord = record !== undefined && record !== null && record !== "";

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
-import { type ProvideEnv, provideFromState } from "./cli.js";
+import { type ProvideEnv, provideFromState } from "./provide-state.js";
 import { injectTopology } from "./promql.js";
 
 const DIR = new URL("../../../../testdata/fixtures/provider/", import.meta.url).pathname;
