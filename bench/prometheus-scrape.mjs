@@ -2,10 +2,16 @@
 // Benchmark of the prometheus_scrape consumer with in-process PromQL injection.
 //
 // Generates consumer states of APPS applications x 10 units x 20 alert rules (one relation per app,
-// rule labels carrying the app's topology so every expression gets matchers injected), then times:
-// - in process: `renderFromState` (consume + rule files) on a warm process, median of RUNS runs;
-// - injection alone: `injectTopology` over every rule expression, cold cache and warm cache;
-// - as a process: `prometheus-scrape render --compact FILE` (bundled build), median of RUNS runs.
+// rule labels carrying the app's topology so every expression gets matchers injected; see
+// scrape-model.mjs), then times, for each size:
+// - in process: `renderFromState` (consume + rule files) from the library bundle the charm ships,
+//   in a fresh Node process per size: the first call (cold JIT) and the median/min of the calls
+//   after it (warm; 4,000/APPS calls, at least 10 and at most 100, so that garbage collections,
+//   which land in some calls only, weigh in the median as they do in the total);
+// - injection alone: `injectTopology` over every rule expression made distinct per app (so nothing
+//   is cached), then the same expressions again (cached parse);
+// - as a process: `prometheus-scrape render --compact FILE` (bundled build with its code cache),
+//   median of RUNS runs, next to a bare `node -e 0` on the same machine.
 // Usage: node bench/prometheus-scrape.mjs [--runs N] [--sizes 50,2000]
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,7 +19,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
 import { generate, RULES, UNITS } from "./scrape-model.mjs";
 
 const root = join(import.meta.dirname, "..");
@@ -23,7 +28,7 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : dflt;
 };
-const RUNS = Number(opt("--runs", "5"));
+const RUNS = Number(opt("--runs", "15"));
 const SIZES = opt("--sizes", "50,2000").split(",").map(Number);
 
 const median = (xs) => {
@@ -32,9 +37,83 @@ const median = (xs) => {
 };
 const fmt = (ms) => `${ms.toFixed(1)} ms`;
 
+/** The in-process part, run in a child so each size starts from a fresh heap and a cold JIT. */
+async function child(lib, apps, runs) {
+  const { renderFromState, injectTopology, stripTopologyPlaceholder } = await import(pathToFileURL(lib).href);
+  const state = generate(apps);
+  let t = performance.now();
+  let out = renderFromState(state);
+  const first = performance.now() - t;
+  // Back to back, each call also pays for collecting the previous call's output.
+  const warm = [];
+  for (let i = 0; i < runs; i++) {
+    t = performance.now();
+    out = renderFromState(state);
+    warm.push(performance.now() - t);
+  }
+  // With a full collection before each call (untimed), each call pays only for its own garbage;
+  // this is how Python's timeit measures too (it turns its cyclic collector off while timing).
+  const own = [];
+  for (let i = 0; i < runs; i++) {
+    out = undefined;
+    globalThis.gc();
+    t = performance.now();
+    out = renderFromState(state);
+    own.push(performance.now() - t);
+  }
+  // Injection alone, on expressions made distinct per app so the parse cache cannot help.
+  const exprs = [];
+  for (const rel of state.relations) {
+    for (const r of JSON.parse(rel.app_data.alert_rules).groups[0].rules)
+      exprs.push([stripTopologyPlaceholder(r.expr).replace(/> (\d+)/, `> $1.${rel.id}`), r.labels]);
+  }
+  const injectAll = () => {
+    const t0 = performance.now();
+    for (const [e, l] of exprs)
+      injectTopology(e, {
+        juju_application: l.juju_application,
+        juju_model: l.juju_model,
+        juju_model_uuid: l.juju_model_uuid,
+      });
+    return performance.now() - t0;
+  };
+  const injectCold = injectAll();
+  const injectWarm = injectAll();
+  return {
+    jobs: out.scrape_configs.length,
+    ruleFiles: Object.keys(out.alert_rules).length,
+    rejected: out.rejected.length,
+    firstMs: first,
+    medianMs: median(warm),
+    minMs: Math.min(...warm),
+    ownMedianMs: median(own),
+    exprs: exprs.length,
+    injectColdMs: injectCold,
+    injectWarmMs: injectWarm,
+  };
+}
+
+if (args[0] === "--child") {
+  const [, lib, apps, runs] = args;
+  process.stdout.write(JSON.stringify(await child(lib, Number(apps), Number(runs))));
+  process.exit(0);
+}
+
+function timeProcess(argv, runs) {
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, argv, { maxBuffer: 1 << 30, stdio: ["ignore", "ignore", "pipe"] });
+    ms.push(performance.now() - t);
+    if (r.status !== 0) throw new Error(`${argv.join(" ")} failed: ${r.stderr}`);
+  }
+  return median(ms);
+}
+
 const tmp = mkdtempSync(join(tmpdir(), "bench-ps-"));
 try {
   // The library as the charm ships it: one esbuild bundle.
+  const { build } = await import("esbuild");
   const lib = join(tmp, "lib.mjs");
   await build({
     entryPoints: [join(root, "packages/interfaces/src/prometheus-scrape/index.ts")],
@@ -47,90 +126,72 @@ try {
     },
     logLevel: "error",
   });
-  const { renderFromState, injectTopology, stripTopologyPlaceholder } = await import(pathToFileURL(lib).href);
   execFileSync(process.execPath, [bin, "--build"], { stdio: "ignore" });
+  const bareNode = timeProcess(["-e", "0"], RUNS);
+  console.log(`bare node -e 0: ${fmt(bareNode)} (median of ${RUNS})`);
 
   const results = [];
   for (const apps of SIZES) {
     const state = generate(apps);
     const file = join(tmp, `state-${apps}.json`);
     writeFileSync(file, JSON.stringify(state));
-
-    // Injection alone, on a fresh expression set (cold parse cache: distinct thresholds per app).
-    const exprs = [];
-    for (const rel of state.relations) {
-      const rules = JSON.parse(rel.app_data.alert_rules).groups[0].rules;
-      for (const r of rules)
-        exprs.push([stripTopologyPlaceholder(r.expr).replace(/> (\d+)/, `> $1.${rel.id}`), r.labels]);
-    }
-    let t = performance.now();
-    for (const [e, l] of exprs)
-      injectTopology(e, {
-        juju_application: l.juju_application,
-        juju_model: l.juju_model,
-        juju_model_uuid: l.juju_model_uuid,
-      });
-    const injectCold = performance.now() - t;
-    t = performance.now();
-    for (const [e, l] of exprs)
-      injectTopology(e, {
-        juju_application: l.juju_application,
-        juju_model: l.juju_model,
-        juju_model_uuid: l.juju_model_uuid,
-      });
-    const injectWarm = performance.now() - t;
-
-    renderFromState(state); // warm-up
-    const inProc = [];
-    let out;
-    for (let i = 0; i < RUNS; i++) {
-      t = performance.now();
-      out = renderFromState(state);
-      inProc.push(performance.now() - t);
-    }
-    const proc = [];
-    for (let i = 0; i < RUNS; i++) {
-      t = performance.now();
-      const r = spawnSync(process.execPath, [bin, "render", "--compact", file], {
-        maxBuffer: 1 << 30,
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      proc.push(performance.now() - t);
-      if (r.status !== 0) throw new Error(`render failed: ${r.stderr}`);
-    }
+    const calls = Math.min(100, Math.max(10, Math.round(4000 / apps)));
+    const inChild = (flags) =>
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          [...flags, "--expose-gc", import.meta.filename, "--child", lib, String(apps), String(calls)],
+          { encoding: "utf8", maxBuffer: 1 << 26 },
+        ),
+      );
+    const inProc = inChild([]);
+    // The same calls with V8's concurrent marking off: how much of the time at scale is the
+    // collector marking the old generation beside the main thread (see bench/README.md).
+    const noConcurrent = inChild(["--no-concurrent-marking"]);
+    inProc.noConcurrentMedianMs = noConcurrent.medianMs;
+    // The first run after a build writes the code cache; the others read it.
+    const t = performance.now();
+    execFileSync(process.execPath, [bin, "render", "--compact", file], {
+      stdio: "ignore",
+      maxBuffer: 1 << 30,
+    });
+    const firstProcess = performance.now() - t;
     const row = {
       apps,
-      units: apps * UNITS,
-      rules: apps * RULES,
-      jobs: out.scrape_configs.length,
-      ruleFiles: Object.keys(out.alert_rules).length,
-      rejected: out.rejected.length,
-      inProcessMs: median(inProc),
-      processMs: median(proc),
-      injectColdMs: injectCold,
-      injectWarmMs: injectWarm,
+      calls,
+      ...inProc,
+      firstProcessMs: firstProcess,
+      processMs: timeProcess([bin, "render", "--compact", file], RUNS),
     };
     results.push(row);
     console.log(
-      `${apps} apps x ${UNITS} units x ${RULES} rules: ${row.jobs} jobs, ${row.ruleFiles} rule files, ${row.rejected} rejected | ` +
-        `in process ${fmt(row.inProcessMs)} | process ${fmt(row.processMs)} | ` +
-        `injectTopology ${row.rules} exprs: ${fmt(injectCold)} cold, ${fmt(injectWarm)} cached`,
+      `${apps} apps x ${UNITS} units x ${RULES} rules: ${row.jobs} jobs, ${row.ruleFiles} rule files, ${row.rejected} rejected\n` +
+        `  in process: first call ${fmt(row.firstMs)}; then ${calls} calls back to back: median ${fmt(row.medianMs)} (min ${fmt(row.minMs)}); ` +
+        `${calls} calls after a full GC each: median ${fmt(row.ownMedianMs)}; ` +
+        `back to back without concurrent marking: median ${fmt(row.noConcurrentMedianMs)}\n` +
+        `  as a process: median ${fmt(row.processMs)} (first run after the build ${fmt(row.firstProcessMs)})\n` +
+        `  injectTopology alone, ${row.exprs} distinct expressions: ${fmt(row.injectColdMs)} parsing each, ${fmt(row.injectWarmMs)} again`,
     );
   }
   if (results.length >= 2) {
     const [a, b] = [results[0], results.at(-1)];
-    const size = b.apps / a.apps;
+    const ratio = (x, y) => `${(y / x).toFixed(1)}x`;
     console.log(
-      `growth for ${size}x input: in process ${(b.inProcessMs / a.inProcessMs).toFixed(1)}x, process ${(b.processMs / a.processMs).toFixed(1)}x, ` +
-        `injection ${(b.injectColdMs / a.injectColdMs).toFixed(1)}x`,
+      `growth for ${b.apps / a.apps}x input: in process ${ratio(a.medianMs, b.medianMs)} back to back, ${ratio(a.ownMedianMs, b.ownMedianMs)} after a GC each, ` +
+        `${ratio(a.noConcurrentMedianMs, b.noConcurrentMedianMs)} without concurrent marking, ` +
+        `${ratio(a.firstMs, b.firstMs)} on the first call; ` +
+        `process ${ratio(a.processMs, b.processMs)}, injection ${ratio(a.injectColdMs, b.injectColdMs)}`,
     );
   }
   const py = { inProcessMs: 64, processMs: 415 };
   const first = results[0];
   if (first?.apps === 50) {
     console.log(
-      `vs Python library at 50 apps (without injection): in process ${(py.inProcessMs / first.inProcessMs).toFixed(1)}x faster, ` +
-        `process ${(py.processMs / first.processMs).toFixed(1)}x faster`,
+      `vs Python library at 50 apps (64 ms in process, 415 ms as a process, without injection): ` +
+        `in process ${(py.inProcessMs / first.medianMs).toFixed(1)}x faster back to back, ${(py.inProcessMs / first.ownMedianMs).toFixed(1)}x after a GC each, ` +
+        `${(py.inProcessMs / first.firstMs).toFixed(1)}x on the first call; ` +
+        `as a process ${(py.processMs / first.processMs).toFixed(1)}x faster ` +
+        `(bare node alone is ${fmt(bareNode)}, ${(py.processMs / bareNode).toFixed(1)}x under Python's figure)`,
     );
   }
 } finally {

@@ -1,6 +1,8 @@
 // Bundles every TypeScript charm of the repository into dist/<charm name>/: one self-contained
 // `charm.js`, the `dispatch` script and the charm's metadata files, ready for `charmcraft pack`
-// (which adds the Node runtime) or for the local runtime. Usage: npm run build [-- CHARM_DIR...]
+// (which adds the Node runtime) or for the local runtime. Without arguments it also bundles the
+// `prometheus-scrape` command (packages/interfaces/dist/). Usage: npm run build [-- CHARM_DIR...]
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +32,20 @@ for (const dir of dirs) {
   } catch (e) {
     failed = true;
     console.error(`${relative(root, dir)}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+if (args.length === 0) {
+  const t0 = performance.now();
+  try {
+    execFileSync(process.execPath, [join(root, "packages/interfaces/bin/prometheus-scrape.cjs"), "--build"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    console.log(
+      `prometheus-scrape command -> packages/interfaces/dist/prometheus-scrape-cli.cjs (${(performance.now() - t0).toFixed(0)} ms)`,
+    );
+  } catch (e) {
+    failed = true;
+    console.error(`prometheus-scrape command: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 process.exit(failed ? 1 : 0);

@@ -88,6 +88,6 @@ async function run() {
 }
 
 run().catch((e) => {
-  process.stderr.write(`prometheus-scrape: ${e && e.stack ? e.stack : e}\n`);
+  process.stderr.write(`prometheus-scrape: ${e?.stack ?? e}\n`);
   process.exitCode = 1;
 });

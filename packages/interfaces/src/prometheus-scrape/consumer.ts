@@ -228,8 +228,8 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
   if (topology === null) return accepted;
   const hosts = unitHosts(ctx);
   let jobs = expandWildcardTargets(prefixJobNames(accepted, topology), hosts, topology);
-  if (opts.fallbackScrapeProtocol)
-    jobs = jobs.map((j) => ({ ...j, fallback_scrape_protocol: FALLBACK_PROTOCOL }));
+  // The expanded jobs are fresh objects owned here: add the key in place (last, as Python does).
+  if (opts.fallbackScrapeProtocol) for (const j of jobs) j.fallback_scrape_protocol = FALLBACK_PROTOCOL;
   jobs = dedupeJobNames(jobs);
   return opts.compact ? compactUnitJobs(jobs) : jobs;
 }

@@ -343,9 +343,11 @@ export const TOPOLOGY_LABELS: ReadonlySet<string> = new Set([
   "juju_unit",
 ]);
 
-function providerLabels(staticConfig: Record<string, unknown>): Record<string, unknown> {
+const NO_LABELS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function providerLabels(staticConfig: Record<string, unknown>): Readonly<Record<string, unknown>> {
   const labels = staticConfig.labels;
-  if (typeof labels !== "object" || labels === null || Array.isArray(labels)) return {};
+  if (typeof labels !== "object" || labels === null || Array.isArray(labels)) return NO_LABELS;
   return labels as Record<string, unknown>;
 }
 
@@ -358,7 +360,7 @@ function providerLabels(staticConfig: Record<string, unknown>): Record<string, u
 function mergeLabels(
   topo: Readonly<Record<string, string>>,
   unitName: string | undefined,
-  provider: Record<string, unknown>,
+  provider: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = { ...topo };
   if (unitName !== undefined) out.juju_unit = unitName;
@@ -366,22 +368,31 @@ function mergeLabels(
   return out;
 }
 
-/** What every per-unit job of one declared job shares, computed once per job. */
+/**
+ * What every per-unit job of one declared job shares, computed once per job. `unitRelabel` (the
+ * provider's relabel configs plus the instance relabel) is one frozen array referenced by all of
+ * them, like the provider's own nested values already are: thousands of units then cost one copy.
+ */
 interface UnitJobBase {
   readonly job: ScrapeJob;
   readonly name: string;
   readonly metricsPath: string;
   readonly relabel: readonly unknown[];
+  readonly unitRelabel: readonly unknown[];
   readonly topoLabels: Readonly<Record<string, string>>;
 }
 
 function unitJobBase(job: ScrapeJob, topoLabels: Readonly<Record<string, string>>): UnitJobBase {
+  const relabel = Array.isArray(job.relabel_configs) ? job.relabel_configs : [];
+  const instance = instanceRelabel(true);
+  Object.freeze(instance.source_labels);
   return {
     job,
     name: typeof job.job_name === "string" && job.job_name !== "" ? job.job_name : "unnamed-job",
     metricsPath:
       typeof job.metrics_path === "string" && job.metrics_path !== "" ? job.metrics_path : "/metrics",
-    relabel: Array.isArray(job.relabel_configs) ? job.relabel_configs : [],
+    relabel,
+    unitRelabel: Object.freeze([...relabel, Object.freeze(instance)]),
     topoLabels,
   };
 }
@@ -399,7 +410,7 @@ function unitJob(
     job_name: `${base.name}-${unitName.slice(unitName.lastIndexOf("/") + 1)}`,
     metrics_path: host.path + base.metricsPath,
     static_configs: [{ ...staticConfig, targets, labels }],
-    relabel_configs: [...base.relabel, instanceRelabel(true)],
+    relabel_configs: base.unitRelabel,
   };
 }
 
@@ -485,8 +496,9 @@ export function expandWildcardTargets(
         if (host) out.push(unitJob(base, sc, matched.get(unit) ?? [], unit, host));
       }
       if (wildcards.length > 0) {
+        const ports = wildcards.map((t) => t.slice(1));
         for (const [unit, host] of hosts) {
-          const resolved = wildcards.map((t) => host.address + t.slice(1));
+          const resolved = ports.map((p) => host.address + p);
           out.push(unitJob(base, sc, resolved, unit, host));
         }
       }

@@ -244,9 +244,11 @@ export function topologyInjector(matchers: Readonly<Record<string, string>>): (e
       parsed.templates.set(key, template);
     }
     const { parts, slots } = template;
-    let out = parts[0]!;
-    for (let i = 0; i < slots.length; i++) out += values[slots[i]!]! + parts[i + 1]!;
-    return out;
+    // join() makes one flat string; `+=` would make a tree of cons strings that lives as long as
+    // the rule (thousands of them in large models) and is flattened again when printed.
+    const pieces: string[] = [parts[0]!];
+    for (let i = 0; i < slots.length; i++) pieces.push(values[slots[i]!]!, parts[i + 1]!);
+    return pieces.join("");
   };
 }
 
