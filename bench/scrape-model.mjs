@@ -17,8 +17,13 @@ function uuidFor(i) {
   return `${hex}-1111-4222-8333-444455556666`;
 }
 
-/** A consumer state in the fixtures' format with `apps` related applications. */
-export function generate(apps) {
+/**
+ * A consumer state in the fixtures' format with `apps` related applications. By default every
+ * app ships the same 20 expressions (one charm related many times); with `charms` > 1, app `a`
+ * ships the rules of charm `a % charms`, whose metric names are its own, so the model holds
+ * 20 x charms distinct expressions (a heterogeneous model).
+ */
+export function generate(apps, { charms = 1 } = {}) {
   const relations = [];
   for (let a = 0; a < apps; a++) {
     const app = `app-${a}`;
@@ -29,7 +34,14 @@ export function generate(apps) {
     for (let r = 0; r < RULES; r++) {
       rules.push({
         alert: `Alert${r}`,
-        expr: EXPRS[r % EXPRS.length](r),
+        expr:
+          charms > 1
+            ? EXPRS[r % EXPRS.length](r)
+                .replaceAll("(rate(", `(rate(c${a % charms}_`)
+                .replace(/^up\{/, `c${a % charms}_up{`)
+                .replace(/^rate\(/, `rate(c${a % charms}_`)
+                .replace("(req_bucket", `(c${a % charms}_req_bucket`)
+            : EXPRS[r % EXPRS.length](r),
         for: "5m",
         labels,
         annotations: { summary: `rule ${r} of ${app}` },

@@ -3,7 +3,7 @@
  * workload, writes to databags and says in its status, for the main paths and bad input.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, it } from "node:test";
@@ -23,7 +23,7 @@ import {
 } from "@charmkit/ops/testing";
 import { lzmaBase64Decompress } from "@charmkit/interfaces/grafana-dashboard";
 import type { ReloadResult } from "./apply.js";
-import PrometheusCharm from "./charm.js";
+import PrometheusCharm, { PARSE_CACHE_FILE } from "./charm.js";
 import { PATHS } from "./flags.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -118,6 +118,43 @@ describe("prometheus-k8s charm", () => {
     assert.match(command, /--storage\.tsdb\.retention\.size=\S+GB/);
     assert.equal(out.unitStatus.name, "active");
     assert.deepEqual(out.openedPorts, [{ protocol: "tcp", port: 9090 }]);
+  });
+
+  it("keeps the alert expressions' parses in its cache directory, and writes nothing without one", async () => {
+    useApi(new FakeApi());
+    const rules = JSON.stringify({
+      groups: [
+        { name: "g", rules: [{ alert: "Lag", expr: "cache_test_lag_seconds{%%juju_topology%%} > 30" }] },
+      ],
+    });
+    const a = scrapeRelation(5, "cachezinc", { rules });
+    const plain = ctx();
+    await plain.run(plain.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
+    assert.equal(
+      existsSync(join(CHARM_DIR, PARSE_CACHE_FILE)),
+      false,
+      "the harness default has no cache dir",
+    );
+
+    const dir = mkdtempSync(join(tmpdir(), "prom-cache-"));
+    const cached = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
+    const file = join(dir, PARSE_CACHE_FILE);
+    const b = scrapeRelation(6, "cachetin", {
+      rules: JSON.stringify({
+        groups: [{ name: "g", rules: [{ alert: "Slow", expr: "cache_test_slow_total > 1" }] }],
+      }),
+    });
+    await cached.run(cached.on.relationChanged(b, { remoteUnit: 0 }), base({ relations: [b] }));
+    const doc = JSON.parse(readFileSync(file, "utf8")) as { entries: [string, unknown][] };
+    assert.ok(
+      doc.entries.some(([e]) => e === "cache_test_slow_total > 1"),
+      "the new expression is in the cache file",
+    );
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    // Nothing new to parse: the file is left alone.
+    const before = statSync(file).mtimeMs;
+    await cached.run(cached.on.relationChanged(b, { remoteUnit: 0 }), base({ relations: [b] }));
+    assert.equal(statSync(file).mtimeMs, before);
   });
 
   it("metrics-endpoint: jobs of every related app and one rule file per relation, hot reload", async () => {

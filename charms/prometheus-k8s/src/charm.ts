@@ -37,7 +37,13 @@ import {
 } from "@charmkit/interfaces/grafana-datasource-exchange";
 import { publishIngressRequest, readIngressUrl } from "@charmkit/interfaces/ingress-per-unit";
 import { publishPrometheusApi } from "@charmkit/interfaces/prometheus-api";
-import { compactUnitJobs, consume, MetricsEndpointProvider } from "@charmkit/interfaces/prometheus-scrape";
+import {
+  compactUnitJobs,
+  consume,
+  loadParseCacheFile,
+  MetricsEndpointProvider,
+  saveParseCacheFile,
+} from "@charmkit/interfaces/prometheus-scrape";
 import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
 import { type ApplyResult, apply, type ExecResult, type PrometheusApi, type Workload } from "./apply.js";
 import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
@@ -58,6 +64,10 @@ const CONTAINER = "prometheus";
  * is job for job the Python charm's. See bench/README.md (charm-scale) for the figures.
  */
 export const COMPACT_JOBS_THRESHOLD = 2000;
+/** The PromQL parse cache in the charm's cache directory (see `loadParseCacheFile`). */
+export const PARSE_CACHE_FILE = ".promql-parse-cache.json";
+/** Loaded once per process: a hook may reconcile more than once. */
+let parseCacheLoaded = false;
 const SERVICE = "prometheus";
 
 /** Endpoints whose every relation event triggers a reconcile. */
@@ -255,10 +265,18 @@ export default class PrometheusCharm extends CharmBase {
   private collect(): Collected {
     const model = this.model;
     const leader = model.unit.isLeader();
+    // Parsing alert expressions is most of the rendering work while V8 is cold, i.e. in every
+    // hook; their parses are kept between hooks (they only save work: a lost file changes nothing).
+    const parseCache = this.cacheDir === undefined ? undefined : join(this.cacheDir, PARSE_CACHE_FILE);
+    if (parseCache !== undefined && !parseCacheLoaded) {
+      loadParseCacheFile(parseCache);
+      parseCacheLoaded = true;
+    }
     const scrape = consume(
       model.relations("metrics-endpoint").map((r) => r.snapshot()),
       { fallbackScrapeProtocol: majorVersion(this.stored.version || undefined) >= 3 },
     );
+    if (parseCache !== undefined) saveParseCacheFile(parseCache);
     const rejected: RejectedRelation[] = scrape.rejected
       .filter((r) => r.kind !== "ignored")
       .map((r) => ({ relation: `metrics-endpoint:${r.relationId}`, remoteApp: r.app, reason: r.reason }));

@@ -259,10 +259,23 @@ export class Framework<C = BasicContainer> {
   /** @internal Stored state as it will be committed. */
   readonly stored: Record<string, Record<string, JsonValue>>;
 
-  constructor(model: Model<C>, stored: Record<string, Record<string, JsonValue>>) {
+  /**
+   * A unit-local directory where the charm may keep caches between hooks: files that only save
+   * work, whose loss or staleness changes no result. Under Juju it is the charm directory, beside
+   * the stored-state file (as ops keeps `.unit-state.db` there); `undefined` where there is none
+   * (the testing harness, unless its `cacheDir` option is set).
+   */
+  readonly cacheDir: string | undefined;
+
+  constructor(
+    model: Model<C>,
+    stored: Record<string, Record<string, JsonValue>>,
+    cacheDir?: string | undefined,
+  ) {
     this.model = model;
     this.meta = model.metadata;
     this.stored = stored;
+    this.cacheDir = cacheDir;
     this.logger = makeLogger(model.backend, model.context.debug);
   }
 
@@ -364,11 +377,15 @@ export class CharmBase<C = BasicContainer> {
   get model(): Model<C> {
     return this.framework.model;
   }
-  /** Metadata from charmcraft.yaml / metadata.yaml. */
   /** The charm's directory (`JUJU_CHARM_DIR`): where its bundled files are, as ops' `charm_dir`. */
   get charmDir(): string {
     return this.framework.model.context.charmDir;
   }
+  /** Where the charm may keep caches between hooks, if anywhere (see {@link Framework.cacheDir}). */
+  get cacheDir(): string | undefined {
+    return this.framework.cacheDir;
+  }
+  /** Metadata from charmcraft.yaml / metadata.yaml. */
   get meta(): CharmMeta {
     return this.framework.meta;
   }
@@ -393,6 +410,8 @@ export interface DispatchOptions<C = BasicContainer> {
   readonly containerFactory?: ContainerFactory<C> | undefined;
   /** Clock for the leadership cache. */
   readonly now?: (() => number) | undefined;
+  /** See {@link Framework.cacheDir}; `main` passes the charm directory. */
+  readonly cacheDir?: string | undefined;
 }
 
 /** What one dispatch did (for the harness and tests). */
@@ -433,7 +452,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
   });
   const loaded = opts.store.load();
   const stored = structuredClone(loaded.stored) as Record<string, Record<string, JsonValue>>;
-  const framework = new Framework<C>(model, stored);
+  const framework = new Framework<C>(model, stored, opts.cacheDir);
   new (opts.charmClass as CharmClass<C>)(framework);
 
   const event = parseEvent(opts.context, opts.metadata);

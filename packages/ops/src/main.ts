@@ -74,6 +74,7 @@ export async function main<C = BasicContainer>(
       metadata,
       backend,
       store: new FileStateStore(join(context.charmDir, STATE_FILE_NAME)),
+      cacheDir: context.charmDir,
       containerFactory: options.containerFactory,
     });
   } catch (err) {

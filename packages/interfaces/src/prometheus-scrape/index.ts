@@ -20,6 +20,7 @@ export * from "./consumer.js";
 export * from "./job-validation.js";
 export * from "./jobs.js";
 export * from "./limits.js";
+export * from "./parse-cache-file.js";
 export * from "./promql.js";
 export * from "./provider.js";
 export * from "./rules.js";

@@ -4,7 +4,11 @@ import { describe, it } from "node:test";
 import { parser } from "@prometheus-io/lezer-promql";
 import {
   checkExpression,
+  clearParseCache,
+  dumpParseCache,
   injectTopology,
+  loadParseCache,
+  parseCacheChanged,
   isPromDuration,
   PromQLError,
   quotePromQLString,
@@ -252,5 +256,75 @@ describe("validateGroups", () => {
       ],
     );
     assert.deepEqual(validateGroups({}), ["'groups' must be a list"]);
+  });
+});
+
+describe("persisted parse cache", () => {
+  const EXPRS = [
+    'rate(http_requests_total{code=~"5..",juju_model="x"}[5m]) > 0',
+    "up < 1 and on(instance) absent(node_load1)",
+    'sum by (job) (rate({"my.metric", a="b"}[5m] offset 1h))',
+    "vector(1)",
+  ];
+  const inject = () => EXPRS.map((e) => injectTopology(e, T));
+
+  it("round-trips: loaded parses inject exactly like fresh ones, without parsing again", () => {
+    clearParseCache();
+    const fresh = inject();
+    assert.equal(parseCacheChanged(), true);
+    const dump = dumpParseCache();
+    assert.equal(parseCacheChanged(), false, "a dump syncs the cache");
+    clearParseCache();
+    assert.equal(loadParseCache(dump), EXPRS.length);
+    assert.deepEqual(inject(), fresh);
+    assert.equal(parseCacheChanged(), false, "every expression came from the loaded cache");
+    assert.equal(loadParseCache(dump), 0, "entries already cached are not added twice");
+    injectTopology("up == 0", T);
+    assert.equal(parseCacheChanged(), true, "a new expression is parsed");
+  });
+
+  it("keeps only the most recent entries when asked for fewer", () => {
+    clearParseCache();
+    inject();
+    const doc = JSON.parse(dumpParseCache(2)) as { entries: [string, unknown][] };
+    assert.deepEqual(
+      doc.entries.map(([e]) => e),
+      EXPRS.slice(-2),
+    );
+  });
+
+  it("skips entries that do not fit their expression and ignores foreign or broken files", () => {
+    clearParseCache();
+    inject();
+    const doc = JSON.parse(dumpParseCache()) as { format: string; entries: [string, unknown[]][] };
+    const [first, second, third] = doc.entries;
+    const tampered = {
+      format: doc.format,
+      entries: [
+        // positions past the end of the text
+        [first![0], [[500, 510, false, []]]],
+        // a braced site whose positions do not sit between braces
+        [second![0], [[0, 2, false, []]]],
+        // a matcher text that is not in the selector
+        [
+          third![0],
+          [[(third![1][0] as number[])[0], (third![1][0] as number[])[1], false, [["a", 'zz="q"']]]],
+        ],
+        // not even an entry
+        "up",
+        doc.entries[3],
+      ],
+    };
+    clearParseCache();
+    assert.equal(loadParseCache(JSON.stringify(tampered)), 1, "only the intact entry is taken");
+    assert.equal(loadParseCache(JSON.stringify({ ...doc, format: "something-else/9" })), 0);
+    assert.equal(loadParseCache("{not json"), 0);
+    assert.equal(loadParseCache('"a string"'), 0);
+    // The skipped expressions are parsed again and still come out right.
+    clearParseCache();
+    const fresh = inject();
+    clearParseCache();
+    loadParseCache(JSON.stringify(tampered));
+    assert.deepEqual(inject(), fresh);
   });
 });

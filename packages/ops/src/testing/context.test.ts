@@ -395,3 +395,25 @@ describe("Pebble in the harness", () => {
     assert.deepEqual(getRelation(out, 1)?.localAppData, { x: "1" });
   });
 });
+
+describe("cache directory", () => {
+  class CacheProbe extends CharmBase {
+    static seen: (string | undefined)[] = [];
+    constructor(framework: Framework) {
+      super(framework);
+      CacheProbe.seen.push(this.cacheDir);
+    }
+  }
+
+  it("is none in the harness by default (runs stay independent) and the given one when set", async () => {
+    CacheProbe.seen = [];
+    const plain = new Context(CacheProbe, { metadata: { metadata: { name: "probe" } } });
+    await plain.run(plain.on.install(), state());
+    const cached = new Context(CacheProbe, {
+      metadata: { metadata: { name: "probe" } },
+      cacheDir: "/var/cache/x",
+    });
+    await cached.run(cached.on.install(), state());
+    assert.deepEqual(CacheProbe.seen, [undefined, "/var/cache/x"]);
+  });
+});

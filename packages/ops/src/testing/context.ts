@@ -51,6 +51,8 @@ export interface ContextOptions {
   readonly appName?: string | undefined;
   readonly unitId?: number | undefined;
   readonly jujuVersion?: string | undefined;
+  /** The charm's cache directory (`Framework.cacheDir`); none by default, so runs stay independent. */
+  readonly cacheDir?: string | undefined;
 }
 
 function isMeta(m: CharmMeta | CharmMetaSources): m is CharmMeta {
@@ -195,6 +197,7 @@ export class Context {
         backend,
         store,
         containerFactory,
+        cacheDir: this.opts.cacheDir,
       });
     } catch (e) {
       this.keep(backend.records, emitted);
