@@ -259,6 +259,39 @@ function withoutKeys(job: Record<string, unknown>, keys: readonly string[]): Scr
   return Object.fromEntries(Object.entries(job).filter(([k]) => !drop.has(k)));
 }
 
+/** The scope of the previous rule, with the label values it was made from. */
+interface LastScope {
+  readonly labels: Record<string, unknown> | null;
+  readonly m: unknown;
+  readonly u: unknown;
+  readonly a: unknown;
+  readonly unit: unknown;
+  readonly charm: unknown;
+  readonly scope: RuleScope;
+}
+
+function topologyLabelValues(labels: Record<string, unknown> | null) {
+  return {
+    m: labels?.juju_model,
+    u: labels?.juju_model_uuid,
+    a: labels?.juju_application,
+    unit: labels?.juju_unit,
+    charm: labels?.juju_charm,
+  };
+}
+
+/** Whether `labels` give the same topology as the previous rule's (the common case), without building a key. */
+function sameTopologyLabels(last: LastScope, labels: Record<string, unknown> | null): boolean {
+  if (labels === null || last.labels === null) return labels === last.labels;
+  return (
+    labels.juju_model === last.m &&
+    labels.juju_model_uuid === last.u &&
+    labels.juju_application === last.a &&
+    labels.juju_unit === last.unit &&
+    labels.juju_charm === last.charm
+  );
+}
+
 /** A rule's own topology labels as one string key, or `null` unless model, uuid and application are strings. */
 function ruleTopologyKey(labels: unknown): string | null {
   if (!isRecord(labels)) return null;
@@ -326,28 +359,40 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
   let identifier: string | undefined;
   const scopes = new Map<string | null, RuleScope>();
   // What to inject into each rule's expression, once the file is known to be valid.
-  const pending: [Record<string, unknown>, (expr: string) => string][] = [];
+  const pendingRules: Record<string, unknown>[] = [];
+  const pendingInjectors: ((expr: string) => string)[] = [];
+  let last: LastScope | undefined;
   groups.forEach((group, gi) => {
     if (!isRecord(group) || !Array.isArray(group.rules)) return;
     group.rules.forEach((rule, ri) => {
       if (!isRecord(rule)) return;
-      const key = ruleTopologyKey(rule.labels);
-      let scope = scopes.get(key);
-      if (scope === undefined) {
-        try {
-          scope = ruleScope(key, topology);
-        } catch (e) {
-          if (!(e instanceof TopologyError)) throw e;
-          problems.push(`group ${gi} rule ${ri}: labels.juju_model_uuid: ${e.message}`);
-          return;
+      const labels = isRecord(rule.labels) ? rule.labels : null;
+      let scope: RuleScope;
+      if (last !== undefined && sameTopologyLabels(last, labels)) scope = last.scope;
+      else {
+        const key = ruleTopologyKey(labels);
+        let found = scopes.get(key);
+        if (found === undefined) {
+          try {
+            found = ruleScope(key, topology);
+          } catch (e) {
+            if (!(e instanceof TopologyError)) throw e;
+            problems.push(`group ${gi} rule ${ri}: labels.juju_model_uuid: ${e.message}`);
+            return;
+          }
+          scopes.set(key, found);
         }
-        scopes.set(key, scope);
+        scope = found;
+        last = { labels, scope, ...topologyLabelValues(labels) };
       }
       // Python takes the identifier from the first group whose first rule is labelled.
       if (identifier === undefined && ri === 0 && scope.topo) identifier = scope.topo.identifier;
       if (typeof rule.expr !== "string") return;
       rule.expr = stripTopologyPlaceholder(rule.expr);
-      if (scope.inject) pending.push([rule, scope.inject]);
+      if (scope.inject) {
+        pendingRules.push(rule);
+        pendingInjectors.push(scope.inject);
+      }
     });
   });
   if (identifier === undefined && topology) identifier = topology.identifier;
@@ -366,7 +411,10 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
     add(ctx, "rules", `invalid alert rule file: ${problems.join("; ")}`);
     return undefined;
   }
-  for (const [rule, inject] of pending) rule.expr = inject(rule.expr as string);
+  for (let i = 0; i < pendingRules.length; i++) {
+    const rule = pendingRules[i]!;
+    rule.expr = pendingInjectors[i]!(rule.expr as string);
+  }
   const key = `${identifier}_${ctx.rel.endpoint}_${ctx.rel.id}`;
   return { name: `juju_${key}`, key, relationId: ctx.rel.id, groups: groups as Record<string, unknown>[] };
 }
