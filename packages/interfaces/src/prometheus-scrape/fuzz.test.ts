@@ -45,11 +45,16 @@ const relabel = {
     },
   },
 };
-/** The subset of Prometheus' scrape_config the consumer may emit, strictly. */
+/**
+ * The subset of Prometheus' scrape_config the consumer may emit, strictly. `static_configs` is
+ * not required: a job from a relation without `scrape_metadata` is passed through as the Python
+ * library does, and a job without targets is valid for Prometheus (it scrapes nothing); jobs on
+ * the metadata path always have targets (checked in the property below).
+ */
 export const SCRAPE_JOB_SCHEMA = {
   type: "object",
   additionalProperties: false,
-  required: ["job_name", "static_configs"],
+  required: ["job_name"],
   properties: {
     job_name: { type: "string", minLength: 1 },
     metrics_path: { type: "string" },
@@ -285,6 +290,12 @@ describe("consumer fuzzing", () => {
           if (!validateJob(withHonor))
             assert.fail(`${JSON.stringify(validateJob.errors)} in ${JSON.stringify(j)}`);
           const name = String(j.job_name);
+          if (name.startsWith("juju_") && rels.some((r) => r.remoteAppData.scrape_metadata !== undefined))
+            assert.ok(
+              !name.includes("_prometheus_scrape") ||
+                (Array.isArray(j.static_configs) && j.static_configs.length > 0),
+              `${name}: a job on the metadata path has targets`,
+            );
           for (const sc of (j.static_configs ?? []) as { labels?: Record<string, string> }[]) {
             const labels = sc.labels ?? {};
             // A job on the metadata path carries its relation's own topology, nothing else.
