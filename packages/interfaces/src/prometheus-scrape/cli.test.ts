@@ -1,15 +1,20 @@
 // The `prometheus-scrape` command run as a subprocess on fixture files, plus its error handling.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { main } from "./cli.js";
+import { main, renderFromState } from "./cli.js";
 import { provideFromState } from "./provide-state.js";
 
 const BIN = new URL("../../bin/prometheus-scrape.cjs", import.meta.url).pathname;
 const BUNDLE = new URL("../../dist/prometheus-scrape-cli.cjs", import.meta.url).pathname;
 const CODE_CACHE = `${BUNDLE}.v8cache`;
+
+// Every run here (in process and in subprocesses) keeps its parse cache in a directory of its own.
+const CACHE_DIR = mkdtempSync(join(tmpdir(), "prometheus-scrape-cache-"));
+process.env.PROMETHEUS_SCRAPE_CACHE_DIR = CACHE_DIR;
 
 // The subprocess tests run the command as users do: from the bundle, built here from the sources
 // under test so a stale build can never answer for them.
@@ -183,5 +188,68 @@ describe("prometheus-scrape start-up (bundle and code cache)", () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, bundled.stdout);
+  });
+});
+
+describe("prometheus-scrape parse cache", () => {
+  const state = join(FIX, "consumer", "17_unit_level_rules.json");
+
+  it("keeps the parses of alert expressions between runs in a private file; --no-cache skips it", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "ps-cache-")), "nested");
+    const env = { ...process.env, PROMETHEUS_SCRAPE_CACHE_DIR: dir };
+    const runWith = (args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env });
+    const file = join(dir, "promql-parse-cache.json");
+
+    const bare = runWith(["render", "--no-cache", state]);
+    assert.equal(bare.status, 0, bare.stderr);
+    assert.equal(existsSync(file), false, "--no-cache writes nothing");
+
+    const first = runWith(["render", state]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(first.stdout, bare.stdout);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const exprs = (JSON.parse(readFileSync(file, "utf8")) as { entries: [string, unknown][] }).entries.map(
+      ([e]) => e,
+    );
+    const rules = JSON.parse(first.stdout).alert_rules as Record<
+      string,
+      { groups: { rules: { expr: string }[] }[] }
+    >;
+    assert.ok(exprs.length > 0, "the rule expressions were kept");
+
+    // The second run answers from the cache, identically, and has nothing new to write.
+    const before = statSync(file).mtimeMs;
+    const second = runWith(["render", state]);
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(statSync(file).mtimeMs, before);
+    assert.ok(Object.keys(rules).length > 0);
+  });
+});
+
+describe("prometheus-scrape output", () => {
+  it("a large output reaches a slow reader whole", async () => {
+    // 300 copies of a fixture's relations: several times what a pipe buffer holds.
+    const base = JSON.parse(readFileSync(join(FIX, "consumer", "17_unit_level_rules.json"), "utf8")) as {
+      relations: Record<string, unknown>[];
+    };
+    const relations = [];
+    for (let i = 0; i < 300; i++)
+      for (const rel of base.relations) relations.push({ ...rel, id: i * 10 + Number(rel.id) });
+    const state = { ...base, relations };
+    const file = join(mkdtempSync(join(tmpdir(), "ps-big-")), "state.json");
+    writeFileSync(file, JSON.stringify(state));
+    const child = spawn(process.execPath, [BIN, "render", file], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const chunks: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => chunks.push(c));
+    child.stdout.resume();
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    assert.equal(code, 0);
+    const text = Buffer.concat(chunks).toString("utf8");
+    assert.ok(text.length > 4 * 65_536, `${text.length} bytes, several pipe buffers`);
+    assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(renderFromState(state))));
   });
 });

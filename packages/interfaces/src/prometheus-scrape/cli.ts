@@ -10,13 +10,14 @@
  * tests and the benchmark call in process.
  */
 
-import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
-import { dirname, resolve } from "node:path";
+import { mkdirSync, readFileSync, writeSync } from "node:fs";
+import { homedir, hostname } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Databag, RelationSnapshot } from "@charmkit/ops";
 import { isRecord } from "../common/result.js";
 import { consume } from "./consumer.js";
+import { loadParseCacheFile, saveParseCacheFile } from "./parse-cache-file.js";
 import { bag, isStringBag, optStr, relationId, relationsOf, StateFormatError } from "./state-format.js";
 
 export { StateFormatError } from "./state-format.js";
@@ -94,8 +95,28 @@ export interface CliIo {
   readonly err: (text: string) => void;
 }
 
+/**
+ * Writes to standard output with plain write(2) calls: creating `process.stdout` costs about a
+ * millisecond, a good part of a small run. When the descriptor is non-blocking and full (EAGAIN),
+ * the rest goes through `process.stdout`, which waits for it; when the reader has gone (EPIPE,
+ * e.g. `| head`), the rest is dropped quietly.
+ */
+function writeStdout(text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  try {
+    while (off < buf.length) off += writeSync(1, buf, off);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EPIPE") return;
+    if (code !== "EAGAIN") throw e;
+    process.stdout.on("error", () => {});
+    process.stdout.write(buf.subarray(off));
+  }
+}
+
 const STDIO: CliIo = {
-  out: (t) => process.stdout.write(t),
+  out: writeStdout,
   err: (t) => process.stderr.write(t),
 };
 
@@ -115,13 +136,39 @@ Commands:
     --fqdn <name>           this host's fqdn when the state has none (default: os.hostname())
     --compact               print JSON on one line
   help            print this text
+
+Every command also takes --no-cache: do not read or write the PromQL parse cache, kept between
+runs in $PROMETHEUS_SCRAPE_CACHE_DIR, else $XDG_CACHE_HOME/prometheus-scrape, else
+~/.cache/prometheus-scrape (a directory only you can read and write).
 `;
 
 type OptionSpec = Record<string, { type: "string" | "boolean" }>;
 
+/**
+ * Where the command keeps its PromQL parse cache (see `parse-cache-file.ts`): like the charm, it
+ * parses the same alert expressions run after run. The directory is created private (0700); the
+ * file is trusted as the user's own. `undefined` when there is nowhere to keep it.
+ */
+function parseCachePath(): string | undefined {
+  const env = process.env;
+  let dir = env.PROMETHEUS_SCRAPE_CACHE_DIR;
+  if (!dir) {
+    const base = env.XDG_CACHE_HOME || (homedir() ? join(homedir(), ".cache") : "");
+    if (!base) return undefined;
+    dir = join(base, "prometheus-scrape");
+  }
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch {
+    return undefined;
+  }
+  return join(dir, "promql-parse-cache.json");
+}
+
 const COMMANDS: Record<string, OptionSpec> = {
-  render: { prometheus2: { type: "boolean" }, compact: { type: "boolean" } },
+  render: { prometheus2: { type: "boolean" }, compact: { type: "boolean" }, "no-cache": { type: "boolean" } },
   provide: {
+    "no-cache": { type: "boolean" },
     "rules-root": { type: "string" },
     "charm-name": { type: "string" },
     "bind-address": { type: "string" },
@@ -170,6 +217,8 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
   if (file === undefined) return usage(`${command}: missing argument <file>`);
   if (extra.length > 0) return usage(`${command}: unexpected argument '${extra[0]}'`);
   const compact = values.compact === true;
+  const cache = values["no-cache"] === true ? undefined : parseCachePath();
+  if (cache !== undefined) loadParseCacheFile(cache);
   try {
     let output: unknown;
     if (command === "render") {
@@ -188,6 +237,7 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
       });
     }
     io.out(`${compact ? JSON.stringify(output) : JSON.stringify(output, null, 2)}\n`);
+    if (cache !== undefined) saveParseCacheFile(cache);
     return 0;
   } catch (e) {
     if (!(e instanceof StateFormatError || (e as Error).name === "TopologyError")) throw e;
