@@ -77,7 +77,7 @@ console.log(`ops cold start: update-status via dispatch, N=${N}, node ${process.
 console.log(`  dispatch (ms):   ${fmt(stats(dispatchRuns))}`);
 console.log(`  node -e 0 (ms):  ${fmt(stats(nodeRuns))}`);
 console.log(
-  `  bundle: ${(statSync(join(out, "charm.js")).size / 1024).toFixed(1)} KiB; hook-tool calls per run: ${toolCalls}`,
+  `  bundle: ${(statSync(join(out, "charm.bundle.js")).size / 1024).toFixed(1)} KiB; hook-tool calls per run: ${toolCalls}`,
 );
 rmSync(out, { recursive: true, force: true });
 rmSync(fake.dir, { recursive: true, force: true });

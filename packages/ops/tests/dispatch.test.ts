@@ -2,7 +2,17 @@
 // fake hook-tool executables on PATH, and check the exact argv and stdin the SDK produced.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, beforeEach, describe, test } from "node:test";
@@ -71,7 +81,14 @@ beforeEach(() => {
 describe("bundle", () => {
   test("writes an executable dispatch and the generated metadata files", () => {
     assert.ok(statSync(join(out, "dispatch")).mode & 0o100);
-    for (const f of ["charm.js", "metadata.yaml", "config.yaml", "actions.yaml", "charmcraft.yaml"]) {
+    for (const f of [
+      "charm.js",
+      "charm.bundle.js",
+      "metadata.yaml",
+      "config.yaml",
+      "actions.yaml",
+      "charmcraft.yaml",
+    ]) {
       assert.ok(existsSync(join(out, f)), f);
     }
     const md = readFileSync(join(out, "metadata.yaml"), "utf8");
@@ -79,6 +96,54 @@ describe("bundle", () => {
     assert.doesNotMatch(md, /options:/);
     assert.match(readFileSync(join(out, "config.yaml"), "utf8"), /port:/);
     assert.match(readFileSync(join(out, "actions.yaml"), "utf8"), /do-thing:/);
+  });
+});
+
+describe("code cache", () => {
+  const cache = () => join(out, ".charm.bundle.js.v8cache");
+
+  test("the first hook writes V8's code cache, later hooks run with it, a bad one is replaced", () => {
+    rmSync(cache(), { force: true });
+    const first = dispatch("hooks/update-status");
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(existsSync(cache()), "the first hook leaves a code cache");
+    const size = statSync(cache()).size;
+    assert.ok(size > 10_000, `${size} bytes`);
+    fake.reset();
+    const second = dispatch("hooks/update-status");
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(
+      second.calls.map((c) => c.tool),
+      first.calls.map((c) => c.tool),
+      "the same hook-tool calls with the cache",
+    );
+    assert.equal(statSync(cache()).size, size, "an accepted cache is not rewritten");
+
+    writeFileSync(cache(), "garbage");
+    fake.reset();
+    const third = dispatch("hooks/update-status");
+    assert.equal(third.code, 0, third.stderr);
+    assert.ok(statSync(cache()).size > 10_000, "the rejected cache was rewritten");
+  });
+
+  test("a cache that cannot be read or written costs nothing but the cache", () => {
+    // A directory where the cache file should be: unreadable as a file, and the rename onto it
+    // fails (for root too, unlike permissions).
+    rmSync(cache(), { force: true, recursive: true });
+    mkdirSync(cache());
+    try {
+      const r = dispatch("hooks/update-status");
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, "");
+      assert.ok(statSync(cache()).isDirectory());
+      assert.deepEqual(
+        readdirSync(out).filter((f) => f.startsWith(".charm.bundle.js.v8cache.")),
+        [],
+        "no temporary file is left behind",
+      );
+    } finally {
+      rmSync(cache(), { force: true, recursive: true });
+    }
   });
 });
 
