@@ -80,6 +80,9 @@ async function run() {
     const { mod, save } = loadBundled(code);
     process.exitCode = await mod.main(argv);
     save();
+    // Everything is written (synchronously) and nothing else is pending: exit now rather than
+    // wait for V8's background tasks (concurrent GC work) to drain, a few milliseconds per run.
+    if (!mod.usedStdoutStream()) process.exit();
     return;
   }
   const { tsImport } = await import("tsx/esm/api");

@@ -101,6 +101,13 @@ export interface CliIo {
  * the rest goes through `process.stdout`, which waits for it; when the reader has gone (EPIPE,
  * e.g. `| head`), the rest is dropped quietly.
  */
+let stdoutStreamUsed = false;
+
+/** Whether output went through `process.stdout` (which may still hold some), not only write(2). */
+export function usedStdoutStream(): boolean {
+  return stdoutStreamUsed;
+}
+
 function writeStdout(text: string): void {
   const buf = Buffer.from(text, "utf8");
   let off = 0;
@@ -110,6 +117,7 @@ function writeStdout(text: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EPIPE") return;
     if (code !== "EAGAIN") throw e;
+    stdoutStreamUsed = true;
     process.stdout.on("error", () => {});
     process.stdout.write(buf.subarray(off));
   }
