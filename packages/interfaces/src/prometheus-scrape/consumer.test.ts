@@ -346,6 +346,21 @@ describe("alert rules", () => {
     assert.equal(res.feedback.get(7), "{}");
   });
 
+  test("each rule is injected with its own labels' topology, whatever characters they hold", () => {
+    // Tuples that would read the same if their values were joined with a separator character.
+    const a = { juju_model: `m\u0000${UUID}`, juju_model_uuid: UUID, juju_application: "app" };
+    const b = { juju_model: "m", juju_model_uuid: UUID, juju_application: `${UUID}\u0000app` };
+    const c = { juju_model: "lma", juju_model_uuid: UUID, juju_application: "app", juju_unit: "app/1" };
+    const res = run([
+      ruleRel([{ name: "g", rules: [rule("up", a), rule("up", b), rule("up", a), rule("up", c)] }]),
+    ]);
+    const exprs = (res.ruleFiles[0]?.groups[0]?.rules as { expr: string }[]).map((r) => r.expr);
+    const A = `up{juju_application="app",juju_model="m\\x00${UUID}",juju_model_uuid="${UUID}"}`;
+    const B = `up{juju_application="${UUID}\\x00app",juju_model="m",juju_model_uuid="${UUID}"}`;
+    const C = `up{juju_application="app",juju_model="lma",juju_model_uuid="${UUID}",juju_unit="app/1"}`;
+    assert.deepEqual(exprs, [A, B, A, C]);
+  });
+
   test("invalid rule rejects the rule file only, never the jobs; feedback carries the error", () => {
     const res = run([ruleRel([{ name: "g", rules: [rule("up{")] }])]);
     assert.equal(res.jobs.length, 1);

@@ -303,7 +303,14 @@ function ruleTopologyKey(labels: unknown): string | null {
     juju_charm: charm,
   } = labels;
   if (typeof m !== "string" || typeof u !== "string" || typeof a !== "string") return null;
-  return `${m}\u0000${u}\u0000${a}\u0000${typeof unit === "string" ? unit : ""}\u0000${typeof charm === "string" ? charm : ""}`;
+  // JSON-encoded, so values containing any separator cannot make two tuples share a key.
+  return JSON.stringify([
+    m,
+    u,
+    a,
+    typeof unit === "string" ? unit : "",
+    typeof charm === "string" ? charm : "",
+  ]);
 }
 
 /**
@@ -316,11 +323,24 @@ interface RuleScope {
   readonly inject: ((expr: string) => string) | undefined;
 }
 
-function ruleScope(key: string | null, relationTopology: JujuTopology | null): RuleScope {
+/** The scope of a rule whose labels gave `key` (see {@link ruleTopologyKey}). */
+function ruleScope(
+  key: string | null,
+  labels: Record<string, unknown> | null,
+  relationTopology: JujuTopology | null,
+): RuleScope {
   let topo: JujuTopology | null = null;
-  if (key !== null) {
-    const [m, u, a, unit, charm] = key.split("\u0000") as [string, string, string, string, string];
-    topo = new JujuTopology(m, u, a, unit, charm);
+  if (key !== null && labels !== null) {
+    // Built from the label values themselves, never by splitting the key: a value may contain
+    // the separator.
+    const str = (v: unknown) => (typeof v === "string" ? v : "");
+    topo = new JujuTopology(
+      str(labels.juju_model),
+      str(labels.juju_model_uuid),
+      str(labels.juju_application),
+      str(labels.juju_unit),
+      str(labels.juju_charm),
+    );
   }
   // Rules without topology labels still get the relation's topology, so a provider's rule can
   // only see its own application's series.
@@ -374,7 +394,7 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
         let found = scopes.get(key);
         if (found === undefined) {
           try {
-            found = ruleScope(key, topology);
+            found = ruleScope(key, labels, topology);
           } catch (e) {
             if (!(e instanceof TopologyError)) throw e;
             problems.push(`group ${gi} rule ${ri}: labels.juju_model_uuid: ${e.message}`);
