@@ -2,8 +2,8 @@
  * Bundling a TypeScript charm for Juju: esbuild turns `<charmDir>/src/charm.ts` (default export:
  * the charm class) into one minified CommonJS file with no external dependencies
  * (`charm.bundle.js`), through a generated entry that calls `main(Charm)` with the charm's metadata
- * embedded as JSON (so a dispatch never parses YAML). `charm.js` runs it with V8's code cache (see
- * `LOADER`). Next to them go an executable POSIX `dispatch` script and the charm's YAML files
+ * embedded as JSON (so a dispatch never parses YAML). `charm.js` runs it with V8's code cache (the
+ * text of `code-cache.cjs` plus the call). Next to them go an executable POSIX `dispatch` script and the charm's YAML files
  * (`charmcraft.yaml` plus the generated `metadata.yaml`, `config.yaml`, `actions.yaml`, as
  * `charmcraft pack` would write them).
  */
@@ -44,45 +44,6 @@ d="$(dirname "$(realpath "$0")")"; cd "$d" || exit 1
 if [ -z "$JUJU_DISPATCH_PATH" ]; then JUJU_DISPATCH_PATH="\${0#"$d"/}"; export JUJU_DISPATCH_PATH; fi
 if [ -x "$d/usr/bin/node" ]; then export LD_LIBRARY_PATH="$d/usr/lib/$(uname -m)-linux-gnu:$d/usr/lib\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; exec "$d/usr/bin/node" "$d/charm.js"; fi
 exec node "$d/charm.js"
-`;
-
-/**
- * `charm.js`: runs `charm.bundle.js` with V8's code cache, kept beside it in
- * `.charm.bundle.js.v8cache` (the charm directory is the unit's, as for `.unit-state.json`). Every
- * hook is a new process that would otherwise parse and compile the bundle again; with the cache,
- * V8 reuses the bytecode of every function an earlier hook ran. The cache is written when a hook
- * exits and none was usable (first hook, a new charm revision, another Node); V8 itself refuses a
- * cache that does not match the source or its version. Node 22 does this with
- * `module.enableCompileCache`; Node 20 does not. A read-only directory only means no cache.
- */
-export const LOADER = `"use strict";
-const fs = require("node:fs");
-const path = require("node:path");
-const file = path.join(__dirname, "charm.bundle.js");
-const cacheFile = path.join(__dirname, ".charm.bundle.js.v8cache");
-let cachedData;
-try {
-  cachedData = fs.readFileSync(cacheFile);
-} catch {
-  cachedData = undefined;
-}
-const Module = require("node:module");
-const script = new (require("node:vm").Script)(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file, cachedData });
-if (cachedData === undefined || script.cachedDataRejected) {
-  process.once("exit", () => {
-    const tmp = cacheFile + "." + process.pid;
-    try {
-      fs.writeFileSync(tmp, script.createCachedData());
-      fs.renameSync(tmp, cacheFile);
-    } catch {
-      try {
-        fs.rmSync(tmp, { force: true });
-      } catch {}
-    }
-  });
-}
-const mod = { exports: {} };
-script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, __dirname);
 `;
 
 /** Keys of charmcraft.yaml that belong in the generated metadata.yaml. */
@@ -152,7 +113,10 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   }
 
   const loader = join(outDir, "charm.js");
-  writeFileSync(loader, LOADER);
+  writeFileSync(
+    loader,
+    `${readFileSync(join(here, "code-cache.cjs"), "utf8")}\nrunWithCodeCache(nodePath.join(__dirname, "charm.bundle.js"));\n`,
+  );
   // A cache of an earlier build would only be rejected; drop it now.
   rmSync(join(outDir, ".charm.bundle.js.v8cache"), { force: true });
   const dispatch = join(outDir, "dispatch");

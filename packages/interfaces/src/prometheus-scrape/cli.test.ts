@@ -9,8 +9,7 @@ import { main, renderFromState } from "./cli.js";
 import { provideFromState } from "./provide-state.js";
 
 const BIN = new URL("../../bin/prometheus-scrape.cjs", import.meta.url).pathname;
-const BUNDLE = new URL("../../dist/prometheus-scrape-cli.cjs", import.meta.url).pathname;
-const CODE_CACHE = `${BUNDLE}.v8cache`;
+const CODE_CACHE = new URL("../../dist/.prometheus-scrape-cli.cjs.v8cache", import.meta.url).pathname;
 
 // Every run here (in process and in subprocesses) keeps its parse cache in a directory of its own.
 const CACHE_DIR = mkdtempSync(join(tmpdir(), "prometheus-scrape-cache-"));

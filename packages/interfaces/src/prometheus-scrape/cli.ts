@@ -95,12 +95,6 @@ export interface CliIo {
   readonly err: (text: string) => void;
 }
 
-/**
- * Writes to standard output with plain write(2) calls: creating `process.stdout` costs about a
- * millisecond, a good part of a small run. When the descriptor is non-blocking and full (EAGAIN),
- * the rest goes through `process.stdout`, which waits for it; when the reader has gone (EPIPE,
- * e.g. `| head`), the rest is dropped quietly.
- */
 let stdoutStreamUsed = false;
 
 /** Whether output went through `process.stdout` (which may still hold some), not only write(2). */
@@ -108,6 +102,12 @@ export function usedStdoutStream(): boolean {
   return stdoutStreamUsed;
 }
 
+/**
+ * Writes to standard output with plain write(2) calls: creating `process.stdout` costs about a
+ * millisecond, a good part of a small run. When the descriptor is non-blocking and full (EAGAIN),
+ * the rest goes through `process.stdout`, which waits for it; when the reader has gone (EPIPE,
+ * e.g. `| head`), the rest is dropped quietly.
+ */
 function writeStdout(text: string): void {
   const buf = Buffer.from(text, "utf8");
   let off = 0;

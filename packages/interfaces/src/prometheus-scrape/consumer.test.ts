@@ -354,7 +354,8 @@ describe("alert rules", () => {
     const res = run([
       ruleRel([{ name: "g", rules: [rule("up", a), rule("up", b), rule("up", a), rule("up", c)] }]),
     ]);
-    const exprs = (res.ruleFiles[0]?.groups[0]?.rules as { expr: string }[]).map((r) => r.expr);
+    const rules = (res.ruleFiles[0]?.groups[0]?.rules ?? []) as { expr: string }[];
+    const exprs = rules.map((r) => r.expr);
     const A = `up{juju_application="app",juju_model="m\\x00${UUID}",juju_model_uuid="${UUID}"}`;
     const B = `up{juju_application="${UUID}\\x00app",juju_model="m",juju_model_uuid="${UUID}"}`;
     const C = `up{juju_application="app",juju_model="lma",juju_model_uuid="${UUID}",juju_unit="app/1"}`;

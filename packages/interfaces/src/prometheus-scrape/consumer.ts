@@ -259,37 +259,14 @@ function withoutKeys(job: Record<string, unknown>, keys: readonly string[]): Scr
   return Object.fromEntries(Object.entries(job).filter(([k]) => !drop.has(k)));
 }
 
-/** The scope of the previous rule, with the label values it was made from. */
-interface LastScope {
-  readonly labels: Record<string, unknown> | null;
-  readonly m: unknown;
-  readonly u: unknown;
-  readonly a: unknown;
-  readonly unit: unknown;
-  readonly charm: unknown;
-  readonly scope: RuleScope;
-}
-
-function topologyLabelValues(labels: Record<string, unknown> | null) {
-  return {
-    m: labels?.juju_model,
-    u: labels?.juju_model_uuid,
-    a: labels?.juju_application,
-    unit: labels?.juju_unit,
-    charm: labels?.juju_charm,
-  };
-}
-
-/** Whether `labels` give the same topology as the previous rule's (the common case), without building a key. */
-function sameTopologyLabels(last: LastScope, labels: Record<string, unknown> | null): boolean {
-  if (labels === null || last.labels === null) return labels === last.labels;
-  return (
-    labels.juju_model === last.m &&
-    labels.juju_model_uuid === last.u &&
-    labels.juju_application === last.a &&
-    labels.juju_unit === last.unit &&
-    labels.juju_charm === last.charm
-  );
+/**
+ * Whether two rules' labels give the same topology: consecutive rules nearly always do, and this
+ * comparison is much cheaper than their {@link ruleTopologyKey}s (~8% of a 2,000-app render).
+ */
+function sameTopologyLabels(a: Record<string, unknown> | null, b: Record<string, unknown> | null): boolean {
+  if (a === null || b === null) return a === b;
+  for (const k of TOPOLOGY_LABELS) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** A rule's own topology labels as one string key, or `null` unless model, uuid and application are strings. */
@@ -381,14 +358,14 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
   // What to inject into each rule's expression, once the file is known to be valid.
   const pendingRules: Record<string, unknown>[] = [];
   const pendingInjectors: ((expr: string) => string)[] = [];
-  let last: LastScope | undefined;
+  let last: { labels: Record<string, unknown> | null; scope: RuleScope } | undefined;
   groups.forEach((group, gi) => {
     if (!isRecord(group) || !Array.isArray(group.rules)) return;
     group.rules.forEach((rule, ri) => {
       if (!isRecord(rule)) return;
       const labels = isRecord(rule.labels) ? rule.labels : null;
       let scope: RuleScope;
-      if (last !== undefined && sameTopologyLabels(last, labels)) scope = last.scope;
+      if (last !== undefined && sameTopologyLabels(last.labels, labels)) scope = last.scope;
       else {
         const key = ruleTopologyKey(labels);
         let found = scopes.get(key);
@@ -403,7 +380,7 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
           scopes.set(key, found);
         }
         scope = found;
-        last = { labels, scope, ...topologyLabelValues(labels) };
+        last = { labels, scope };
       }
       // Python takes the identifier from the first group whose first rule is labelled.
       if (identifier === undefined && ri === 0 && scope.topo) identifier = scope.topo.identifier;

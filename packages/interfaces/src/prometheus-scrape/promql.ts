@@ -417,26 +417,7 @@ const GROUP_KEYS = new Set(["name", "interval", "limit", "rules", "query_offset"
 export function isPromDuration(value: unknown): boolean {
   if (typeof value === "number") return Number.isInteger(value) && value === 0;
   if (typeof value !== "string" || value === "") return false;
-  return value === "0" || remembered(validDurations, value, DURATION);
-}
-
-// Rules repeat the same few label names and durations thousands of times; a set lookup of an
-// already-seen value is cheaper than running the pattern again, especially before V8 has compiled
-// the caller (i.e. in every hook). Only valid values are remembered, up to a bound.
-const validLabelNames = new Set<string>();
-const validDurations = new Set<string>();
-const REMEMBER_LIMIT = 4096;
-
-function remembered(seen: Set<string>, value: string, pattern: RegExp): boolean {
-  if (seen.has(value)) return true;
-  if (!pattern.test(value)) return false;
-  if (seen.size < REMEMBER_LIMIT) seen.add(value);
-  return true;
-}
-
-/** True for a valid Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`). */
-function isLabelName(name: string): boolean {
-  return remembered(validLabelNames, name, LABEL_NAME);
+  return value === "0" || DURATION.test(value);
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -450,7 +431,8 @@ function checkStringMap(what: "labels" | "annotations", value: unknown, problems
     return;
   }
   for (const k in value) {
-    if (!isLabelName(k)) problems.push(`invalid ${what === "labels" ? "label" : "annotation"} name '${k}'`);
+    if (!LABEL_NAME.test(k))
+      problems.push(`invalid ${what === "labels" ? "label" : "annotation"} name '${k}'`);
     if (typeof value[k] !== "string")
       problems.push(`${what === "labels" ? "label" : "annotation"} '${k}' must be a string`);
   }
