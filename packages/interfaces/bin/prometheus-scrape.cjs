@@ -6,17 +6,20 @@
 // - it runs a pre-bundled build, `dist/prometheus-scrape-cli.cjs`: one CommonJS file made by
 //   esbuild (`node bin/prometheus-scrape.cjs --build`, or the repository's build script). CommonJS
 //   because Node's ESM loader costs several milliseconds more to boot and to link built-in modules;
-// - it runs it with V8's code cache kept next to it (`@charmkit/ops/code-cache`, as charms do), so
-//   later runs skip parsing and compiling what earlier ones ran;
+// - it runs it with V8's code cache kept next to it (the loader charms use, `@charmkit/ops/code-cache`,
+//   copied to `dist/code-cache.cjs`), so later runs skip parsing and compiling what earlier ones ran;
 // - without a bundle it falls back to the TypeScript sources through tsx, which costs a few hundred
 //   milliseconds of transpiling per run.
 "use strict";
-const { existsSync, rmSync } = require("node:fs");
+const { copyFileSync, existsSync, rmSync } = require("node:fs");
 const { basename, dirname, join } = require("node:path");
 
 const pkg = join(__dirname, "..");
 const bundled = join(pkg, "dist", "prometheus-scrape-cli.cjs");
 const codeCache = join(dirname(bundled), `.${basename(bundled)}.v8cache`);
+// The loader charms use too, copied beside the bundle by --build (a direct path loads faster than
+// resolving the package).
+const loader = join(pkg, "dist", "code-cache.cjs");
 const source = join(pkg, "src", "prometheus-scrape", "cli.ts");
 const argv = process.argv.slice(2);
 
@@ -33,14 +36,15 @@ async function build() {
     legalComments: "none",
     logLevel: "warning",
   });
+  copyFileSync(require.resolve("@charmkit/ops/code-cache"), loader);
   rmSync(codeCache, { force: true });
   process.stderr.write(`built ${bundled}\n`);
 }
 
 async function run() {
   if (argv[0] === "--build") return build();
-  if (process.env.PROMETHEUS_SCRAPE_FROM_SOURCE !== "1" && existsSync(bundled)) {
-    const mod = require("@charmkit/ops/code-cache").runWithCodeCache(bundled);
+  if (process.env.PROMETHEUS_SCRAPE_FROM_SOURCE !== "1" && existsSync(bundled) && existsSync(loader)) {
+    const mod = require(loader).runWithCodeCache(bundled, argv[0]);
     process.exitCode = await mod.main(argv);
     // Everything is written (synchronously) and nothing else is pending: exit now (the code cache
     // is written on exit) rather than wait for V8's background tasks to drain.

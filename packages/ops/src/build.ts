@@ -115,7 +115,7 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   const loader = join(outDir, "charm.js");
   writeFileSync(
     loader,
-    `${readFileSync(join(here, "code-cache.cjs"), "utf8")}\nrunWithCodeCache(nodePath.join(__dirname, "charm.bundle.js"));\n`,
+    `${readFileSync(join(here, "code-cache.cjs"), "utf8")}\nrunWithCodeCache(nodePath.join(__dirname, "charm.bundle.js"), process.env.JUJU_DISPATCH_PATH);\n`,
   );
   // A cache of an earlier build would only be rejected; drop it now.
   rmSync(join(outDir, ".charm.bundle.js.v8cache"), { force: true });

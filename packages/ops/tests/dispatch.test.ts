@@ -102,11 +102,17 @@ describe("bundle", () => {
 describe("code cache", () => {
   const cache = () => join(out, ".charm.bundle.js.v8cache");
 
-  test("the first hook writes V8's code cache, later hooks run with it, a bad one is replaced", () => {
+  const keys = () => {
+    const raw = readFileSync(cache());
+    return JSON.parse(raw.subarray(0, raw.indexOf(10)).toString("utf8")).keys as string[];
+  };
+
+  test("each kind of hook adds to V8's code cache once; later hooks run with it; a bad one is replaced", () => {
     rmSync(cache(), { force: true });
     const first = dispatch("hooks/update-status");
     assert.equal(first.code, 0, first.stderr);
     assert.ok(existsSync(cache()), "the first hook leaves a code cache");
+    assert.deepEqual(keys(), ["hooks/update-status"]);
     const size = statSync(cache()).size;
     assert.ok(size > 10_000, `${size} bytes`);
     fake.reset();
@@ -117,13 +123,20 @@ describe("code cache", () => {
       first.calls.map((c) => c.tool),
       "the same hook-tool calls with the cache",
     );
-    assert.equal(statSync(cache()).size, size, "an accepted cache is not rewritten");
+    const before = statSync(cache()).mtimeMs;
+    assert.equal(statSync(cache()).size, size, "a hook of a known kind does not rewrite it");
+
+    fake.reset();
+    assert.equal(dispatch("hooks/install").code, 0);
+    assert.deepEqual(keys(), ["hooks/update-status", "hooks/install"], "a new kind of hook adds itself");
+    assert.ok(statSync(cache()).mtimeMs >= before);
+    assert.ok(statSync(cache()).size >= size, "the cache keeps what earlier hooks compiled");
 
     writeFileSync(cache(), "garbage");
     fake.reset();
     const third = dispatch("hooks/update-status");
     assert.equal(third.code, 0, third.stderr);
-    assert.ok(statSync(cache()).size > 10_000, "the rejected cache was rewritten");
+    assert.deepEqual(keys(), ["hooks/update-status"], "the rejected cache was started over");
   });
 
   test("a cache that cannot be read or written costs nothing but the cache", () => {

@@ -167,7 +167,10 @@ describe("prometheus-scrape start-up (bundle and code cache)", () => {
     assert.ok(size > 10_000, `a code cache of ${size} bytes holds the compiled bundle`);
     const second = run(["render", "--compact", state]);
     assert.equal(second.stdout, first.stdout);
-    assert.equal(statSync(CODE_CACHE).size, size, "an accepted cache is not rewritten");
+    assert.equal(statSync(CODE_CACHE).size, size, "a second run of the same command does not rewrite it");
+    assert.equal(run(["help"]).code, 0);
+    const header = (b: Buffer) => JSON.parse(b.subarray(0, b.indexOf(10)).toString("utf8")).keys;
+    assert.deepEqual(header(readFileSync(CODE_CACHE)), ["render", "help"], "another command adds itself");
   });
 
   it("replaces a corrupt code cache and still answers correctly", () => {
