@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// Runs the project's tests: type-check everything once, then node's test runner (through tsx) over
-// every `*.test.ts` beside the code. `--all` also runs the end-to-end tests (`*.e2e.test.ts`), which
-// need the real Debian prometheus, prometheus-alertmanager and nginx binaries.
+// Runs the project's tests in tiers: type-check everything once, then node's test runner (through
+// tsx) over the test files beside the code.
+//   *.test.ts      unit tier: no processes, no sockets; `npm test` runs only these
+//   *.int.test.ts  integration tier: real processes (promtool, Pebble services, CLIs)
+//   *.e2e.test.ts  end-to-end tier: the local model with the real Debian prometheus,
+//                  prometheus-alertmanager and nginx binaries
+// `--int` adds the integration tier, `--all` adds integration and end-to-end.
 // Extra arguments that are paths narrow the run to the test files under them.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -10,6 +14,7 @@ import { join, relative, resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
 const all = args.includes("--all");
+const withInt = all || args.includes("--int");
 const skipTypecheck = args.includes("--no-typecheck");
 const filters = args.filter((a) => !a.startsWith("--")).map((a) => resolve(a));
 const SEARCH = ["packages", "charms", "tests", "bench"];
@@ -31,7 +36,10 @@ function walk(dir, out) {
 }
 
 let files = SEARCH.flatMap((d) => walk(join(root, d), []));
-if (!all) files = files.filter((f) => !f.endsWith(".e2e.test.ts"));
+const isE2e = (f) => f.endsWith(".e2e.test.ts");
+const isInt = (f) => f.endsWith(".int.test.ts");
+if (!all) files = files.filter((f) => !isE2e(f));
+if (!withInt) files = files.filter((f) => !isInt(f));
 if (filters.length) files = files.filter((f) => filters.some((p) => f === p || f.startsWith(`${p}/`)));
 files.sort();
 
@@ -52,11 +60,11 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
-// Unit tests run two files at a time. End-to-end files run one at a time after them: each
-// brings up real workloads on the local runtime's fixed address plan (127.0.<app>.<unit+1>), so
-// two models side by side would fight over the same addresses and ports.
-const unit = files.filter((f) => !f.endsWith(".e2e.test.ts"));
-const e2e = files.filter((f) => f.endsWith(".e2e.test.ts"));
+// Unit and integration files run two at a time. End-to-end files run one at a time after them:
+// each brings up real workloads on the local runtime's fixed address plan, so two models side by
+// side would fight over the same addresses and ports.
+const unit = files.filter((f) => !isE2e(f));
+const e2e = files.filter(isE2e);
 console.error(
   `running ${unit.length} test files${e2e.length ? `, then ${e2e.length} end-to-end files one by one` : ""}`,
 );
