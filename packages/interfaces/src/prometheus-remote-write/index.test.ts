@@ -4,7 +4,6 @@ import type { RelationSnapshot } from "@charmkit/ops";
 import {
   buildRemoteWriteConsumerAppData,
   buildRemoteWriteProviderUnitData,
-  parseRemoteWriteConsumers,
   parseRemoteWriteEndpoints,
   topologyIdentifier,
 } from "./index.js";
@@ -45,37 +44,6 @@ test("consumer bag: scrape_metadata in cosl as_dict order, alert_rules groups", 
       '{"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up < 1", "labels": {"severity": "critical"}}]}]}',
     scrape_metadata: `{"model": "cos", "model_uuid": "${UUID}", "application": "agent", "unit": "agent/0", "charm_name": "grafana-agent"}`,
   });
-});
-
-test("provider parses consumers: topology, rule file name, groups; one bad relation does not block others", () => {
-  const good = buildRemoteWriteConsumerAppData(TOPO, [
-    { name: "g", rules: [{ alert: "A", expr: "up < 1" }] },
-  ]);
-  const { accepted, rejected } = parseRemoteWriteConsumers([
-    rel(1, good),
-    rel(2, { ...good, alert_rules: "{bad" }),
-    rel(3, { ...good, alert_rules: '{"groups": [{"name": 1, "rules": []}]}' }),
-    rel(4, { ...good, scrape_metadata: '{"model": "m", "model_uuid": "not-a-uuid", "application": "a"}' }),
-    rel(5, { ...good, scrape_metadata: '{"model": "m"}' }),
-    rel(6, { alert_rules: "{}" }),
-    rel(7, {}),
-  ]);
-  assert.deepEqual(
-    accepted.map((a) => [a.relationId, a.ruleFileName, a.groups.length]),
-    [
-      [1, `juju_cos_f2c1b2a4_agent.rules`, 1],
-      [6, undefined, 0],
-    ],
-  );
-  assert.equal(accepted[0]!.topology?.charmName, "grafana-agent");
-  assert.deepEqual(
-    rejected.map((r) => r.relationId),
-    [2, 3, 4, 5],
-  );
-  assert.match(rejected[0]!.reason, /'alert_rules' is not valid JSON/);
-  assert.match(rejected[1]!.reason, /groups'\[0\]/);
-  assert.match(rejected[2]!.reason, /version-4 UUID/);
-  assert.match(rejected[3]!.reason, /'model_uuid'/);
 });
 
 test("consumer reads endpoints sorted and de-duplicated, rejecting bad units", () => {

@@ -1,14 +1,13 @@
 /**
  * `prometheus_remote_write` interface library, both sides, wire-compatible with Canonical's
- * `charms.prometheus_k8s.v0.prometheus_remote_write`.
+ * `charms.prometheus_k8s.v1.prometheus_remote_write` (LIBPATCH 15).
  *
  * Provider (Prometheus, `receive-remote-write`): every unit writes unit key `remote_write` =
  * JSON `{"url": "<most external url>/api/v1/write"}` and reads the consumer's app keys
- * `alert_rules` (JSON `{"groups": [...]}`) and `scrape_metadata` (JSON Juju topology).
- * Consumer (e.g. an agent): writes those two keys and reads the endpoint list.
- *
- * PromQL label injection and rule-file rendering belong to the prometheus-scrape library; this
- * module only parses and shape-checks the groups.
+ * `alert_rules` (JSON `{"groups": [...]}`) and `scrape_metadata` (JSON Juju topology), which become
+ * rule files (provider-rules.ts); the leader writes `event` back.
+ * Consumer (e.g. an agent): writes those two keys (consumer-rules.ts builds its rules) and reads the
+ * endpoint list.
  */
 import type { Databag, RelationSnapshot } from "@charmkit/ops";
 import { type PyJsonValue, pyJsonDumps } from "../common/pyjson.js";
@@ -20,8 +19,13 @@ import {
   type Rejection,
   reject,
 } from "../common/result.js";
-import { joinUrl, splitUrl } from "../common/url.js";
 import { type ModelLike, relationSnapshots, writeUnitData } from "../common/sdk.js";
+import { joinUrl, splitUrl } from "../common/url.js";
+import type { Limits } from "../prometheus-scrape/limits.js";
+import { type RemoteWriteRulesResult, remoteWriteRules } from "./provider-rules.js";
+
+export { aggregatorRules, type ConsumerRulesOptions, remoteWriteConsumerRules } from "./consumer-rules.js";
+export { type RemoteWriteRuleFile, type RemoteWriteRulesResult, remoteWriteRules } from "./provider-rules.js";
 
 /** Default endpoint name on the Prometheus side. */
 export const REMOTE_WRITE_ENDPOINT = "receive-remote-write";
@@ -48,106 +52,6 @@ export function topologyIdentifier(
   t: Pick<RemoteWriteTopology, "model" | "modelUuid" | "application">,
 ): string {
   return `${t.model}_${t.modelUuid.slice(0, 8)}_${t.application}`.replaceAll("/", "_");
-}
-
-/** One alert rule group as sent; rules are kept as the consumer wrote them. */
-export interface RuleGroup {
-  readonly name: string;
-  readonly rules: readonly Record<string, unknown>[];
-  readonly [key: string]: unknown;
-}
-
-/** What one consumer application sends. */
-export interface RemoteWriteConsumer {
-  readonly relationId: number;
-  readonly app: string | undefined;
-  /** Absent when the consumer sent no `scrape_metadata`. */
-  readonly topology: RemoteWriteTopology | undefined;
-  /** `juju_<identifier>.rules` when the topology is known (no relation suffix, as in Python). */
-  readonly ruleFileName: string | undefined;
-  readonly groups: readonly RuleGroup[];
-}
-
-const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-function readTopology(raw: string): { topology: RemoteWriteTopology } | { error: string } {
-  const parsed = parseJsonValue("scrape_metadata", raw);
-  if (!parsed.ok) return { error: parsed.error };
-  const v = parsed.value;
-  if (!isRecord(v)) return { error: "'scrape_metadata' must be a JSON object" };
-  for (const key of ["model", "model_uuid", "application"]) {
-    if (typeof v[key] !== "string") return { error: `'scrape_metadata' needs a string '${key}'` };
-  }
-  // cosl validates the uuid as a canonical version-4 UUID when building the topology.
-  if (!UUID4.test(v.model_uuid as string))
-    return { error: "'scrape_metadata.model_uuid' is not a version-4 UUID" };
-  return {
-    topology: {
-      model: v.model as string,
-      modelUuid: v.model_uuid as string,
-      application: v.application as string,
-      unit: typeof v.unit === "string" ? v.unit : "",
-      charmName: typeof v.charm_name === "string" ? v.charm_name : "",
-    },
-  };
-}
-
-function readGroups(raw: string): { groups: RuleGroup[] } | { error: string } {
-  const parsed = parseJsonValue("alert_rules", raw);
-  if (!parsed.ok) return { error: parsed.error };
-  const v = parsed.value;
-  if (!isRecord(v)) return { error: "'alert_rules' must be a JSON object with 'groups'" };
-  if (Object.keys(v).length === 0) return { groups: [] };
-  if (!Array.isArray(v.groups)) return { error: "'alert_rules.groups' must be a list" };
-  const groups: RuleGroup[] = [];
-  for (const [i, g] of v.groups.entries()) {
-    if (!isRecord(g) || typeof g.name !== "string" || !Array.isArray(g.rules) || !g.rules.every(isRecord)) {
-      return { error: `'alert_rules.groups'[${i}] needs a string 'name' and a list of rule objects 'rules'` };
-    }
-    groups.push(g as RuleGroup);
-  }
-  return { groups };
-}
-
-/**
- * Provider side: what each consumer application sends. Relations with neither key are skipped;
- * malformed JSON or shapes reject that relation only.
- */
-export function parseRemoteWriteConsumers(
-  relations: readonly RelationSnapshot[],
-): ParseResult<RemoteWriteConsumer> {
-  const accepted: RemoteWriteConsumer[] = [];
-  const rejected: Rejection[] = [];
-  for (const rel of [...relations].sort((a, b) => a.id - b.id)) {
-    const bag = rel.remoteAppData;
-    if (!bag.alert_rules && !bag.scrape_metadata) continue;
-    let topology: RemoteWriteTopology | undefined;
-    if (bag.scrape_metadata) {
-      const t = readTopology(bag.scrape_metadata);
-      if ("error" in t) {
-        rejected.push(reject(rel.id, t.error));
-        continue;
-      }
-      topology = t.topology;
-    }
-    let groups: RuleGroup[] = [];
-    if (bag.alert_rules) {
-      const g = readGroups(bag.alert_rules);
-      if ("error" in g) {
-        rejected.push(reject(rel.id, g.error));
-        continue;
-      }
-      groups = g.groups;
-    }
-    accepted.push({
-      relationId: rel.id,
-      app: rel.remoteApp,
-      topology,
-      ruleFileName: topology ? `juju_${topologyIdentifier(topology)}.rules` : undefined,
-      groups,
-    });
-  }
-  return { accepted, rejected };
 }
 
 /** One remote-write endpoint as a consumer sees it. */
@@ -213,10 +117,24 @@ export function publishRemoteWrite(
   writeUnitData(model, endpoint, buildRemoteWriteProviderUnitData(baseUrl));
 }
 
-/** SDK binding: what every remote-write consumer sends. */
-export function readRemoteWriteConsumers(
+/** SDK binding: the rule files of every remote-write client, and the `event` feedback for each. */
+export function readRemoteWriteRules(
   model: ModelLike,
   endpoint = REMOTE_WRITE_ENDPOINT,
-): ParseResult<RemoteWriteConsumer> {
-  return parseRemoteWriteConsumers(relationSnapshots(model, endpoint));
+  opts: { limits?: Partial<Limits> } = {},
+): RemoteWriteRulesResult {
+  return remoteWriteRules(relationSnapshots(model, endpoint), opts);
+}
+
+/** SDK binding, leader only: writes each relation's `event` feedback (unchanged values are not rewritten). */
+export function publishRemoteWriteFeedback(
+  model: ModelLike,
+  feedback: ReadonlyMap<number, string>,
+  endpoint = REMOTE_WRITE_ENDPOINT,
+): void {
+  if (!model.unit.isLeader()) return;
+  for (const rel of model.relations(endpoint)) {
+    const event = feedback.get(rel.id);
+    if (event !== undefined) rel.localAppData.update({ event });
+  }
 }
