@@ -13,7 +13,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { bundleCharm } from "../packages/ops/src/build.ts";
+import { bundleCharm } from "../packages/build/src/bundle.ts";
 import { TOOLS } from "../packages/ops/tests/fake-tools.mjs";
 import { PebbleServer } from "../packages/local/src/pebble/index.ts";
 

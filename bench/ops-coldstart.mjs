@@ -20,7 +20,7 @@ const b = spawnSync(
     "tsx",
     "--input-type=module",
     "-e",
-    `import { bundleCharm } from ${JSON.stringify(join(root, "packages/ops/src/build.ts"))};
+    `import { bundleCharm } from ${JSON.stringify(join(root, "packages/build/src/bundle.ts"))};
      await bundleCharm({ charmDir: ${JSON.stringify(join(root, "packages/ops/tests/sample-charm"))}, outDir: ${JSON.stringify(out)} });`,
   ],
   { cwd: root, stdio: "inherit" },

@@ -6,7 +6,7 @@
 // - it runs a pre-bundled build, `dist/prometheus-scrape-cli.cjs`: one CommonJS file made by
 //   esbuild (`node bin/prometheus-scrape.cjs --build`, or the repository's build script). CommonJS
 //   because Node's ESM loader costs several milliseconds more to boot and to link built-in modules;
-// - it runs it with V8's code cache kept next to it (the loader charms use, `@charmkit/ops/code-cache`,
+// - it runs it with V8's code cache kept next to it (the loader charms use, `@charmkit/build/code-cache`,
 //   copied to `dist/code-cache.cjs`), so later runs skip parsing and compiling what earlier ones ran;
 // - without a bundle it falls back to the TypeScript sources through tsx, which costs a few hundred
 //   milliseconds of transpiling per run.
@@ -36,7 +36,7 @@ async function build() {
     legalComments: "none",
     logLevel: "warning",
   });
-  copyFileSync(require.resolve("@charmkit/ops/code-cache"), loader);
+  copyFileSync(require.resolve("@charmkit/build/code-cache"), loader);
   rmSync(codeCache, { force: true });
   process.stderr.write(`built ${bundled}\n`);
 }

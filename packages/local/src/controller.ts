@@ -58,7 +58,7 @@ export interface ControllerOptions {
   readonly retryDelayMs?: number;
   /** Builds the Pebble server of a container; default: F's `PebbleServer` when present. */
   readonly containerServer?: (opts: ContainerServerOptions) => ContainerServer | Promise<ContainerServer>;
-  /** Bundles a TypeScript charm (default: `bundleCharm` from `@charmkit/ops` build). */
+  /** Bundles a TypeScript charm (default: `bundleCharm` from `@charmkit/build/bundle`). */
   readonly bundleCharm?: (opts: { charmDir: string; outDir: string }) => Promise<unknown> | unknown;
   /** Progress and diagnostics of the controller itself. */
   readonly log?: (line: string) => void;
@@ -1412,20 +1412,12 @@ class HookContext implements ToolHost {
 }
 
 async function loadBundler(): Promise<(opts: { charmDir: string; outDir: string }) => Promise<unknown>> {
-  const path = "@charmkit/ops/build";
-  try {
-    const mod = (await import(path)) as {
-      bundleCharm?: (o: { charmDir: string; outDir: string }) => Promise<unknown>;
-    };
-    if (mod.bundleCharm) return mod.bundleCharm;
-  } catch {
-    // Fall through to the relative path inside the monorepo.
-  }
-  const rel = new URL("../../ops/src/build.ts", import.meta.url).href;
-  const mod = (await import(rel)) as {
+  // The build tooling's package export; no fallback path: a missing or broken package must fail
+  // the deploy loudly, not bundle with something else.
+  const mod = (await import("@charmkit/build/bundle")) as {
     bundleCharm?: (o: { charmDir: string; outDir: string }) => Promise<unknown>;
   };
-  if (!mod.bundleCharm) throw new ControllerError("@charmkit/ops build.ts has no bundleCharm");
+  if (!mod.bundleCharm) throw new ControllerError("@charmkit/build/bundle exports no bundleCharm");
   return mod.bundleCharm;
 }
 

@@ -1,4 +1,4 @@
-// A TypeScript charm bundled with @charmkit/ops's bundleCharm runs under the controller unchanged.
+// A TypeScript charm bundled with @charmkit/build's bundleCharm runs under the controller unchanged.
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

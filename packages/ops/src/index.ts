@@ -1,4 +1,4 @@
-/** Root export of the charm SDK: the core only. Subpaths: `./testing`, `./pebble`, `./build`, `./hookcmds`. */
+/** Root export of the charm SDK: the core only. Subpaths: `./testing`, `./pebble`, `./hookcmds`, `./main`. */
 export type * from "./backend.js";
 export {
   ActionEvent,

@@ -16,7 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, beforeEach, describe, test } from "node:test";
-import { bundleCharm } from "../src/build.js";
+import { bundleCharm } from "@charmkit/build/bundle";
 // @ts-expect-error plain .mjs helper shared with the benchmark
 import { makeFakeTools } from "./fake-tools.mjs";
 

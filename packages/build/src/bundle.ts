@@ -3,16 +3,16 @@
  * the charm class) into one minified CommonJS file with no external dependencies
  * (`charm.bundle.js`), through a generated entry that calls `main(Charm)` with the charm's metadata
  * embedded as JSON (so a dispatch never parses YAML). `charm.js` runs it with V8's code cache (the
- * text of `code-cache.cjs` plus the call). Next to them go an executable POSIX `dispatch` script and the charm's YAML files
- * (`charmcraft.yaml` plus the generated `metadata.yaml`, `config.yaml`, `actions.yaml`, as
- * `charmcraft pack` would write them).
+ * text of `code-cache.cjs` plus the call). Next to them go an executable POSIX `dispatch` script
+ * and the charm's YAML files (`charmcraft.yaml` plus the generated `metadata.yaml`, `config.yaml`,
+ * `actions.yaml`, as `charmcraft pack` would write them). `pack.ts` turns this tree, with a Node
+ * runtime, into a `.charm`.
  */
 
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MetadataError } from "./errors.js";
-import { parseCharmMeta } from "./metadata.js";
+import { MetadataError, parseCharmMeta } from "@charmkit/ops";
 
 /** Options of `bundleCharm`. */
 export interface BundleOptions {
@@ -34,15 +34,19 @@ export interface BundleResult {
   readonly files: readonly string[];
 }
 
+/** Where a packed charm carries its Node runtime, relative to the charm directory. */
+export const PACKED_NODE = "node/bin/node";
+
 /**
  * The `dispatch` script (spec §7.4): cd to the charm dir, keep the environment, name the event
- * from `$0` when Juju did not, and exec Node on the bundle. A Node shipped inside the charm
- * (`usr/bin/node`, staged from Ubuntu packages) wins over one on PATH.
+ * from `$0` when Juju did not, and exec Node on the loader. The Node packed inside the charm
+ * (`node/bin/node`, an official self-contained build) wins; a charm directory from
+ * `npm run build` has none and uses the `node` on PATH.
  */
 export const DISPATCH_SCRIPT = `#!/bin/sh
 d="$(dirname "$(realpath "$0")")"; cd "$d" || exit 1
 if [ -z "$JUJU_DISPATCH_PATH" ]; then JUJU_DISPATCH_PATH="\${0#"$d"/}"; export JUJU_DISPATCH_PATH; fi
-if [ -x "$d/usr/bin/node" ]; then export LD_LIBRARY_PATH="$d/usr/lib/$(uname -m)-linux-gnu:$d/usr/lib\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; exec "$d/usr/bin/node" "$d/charm.js"; fi
+if [ -x "$d/${PACKED_NODE}" ]; then exec "$d/${PACKED_NODE}" "$d/charm.js"; fi
 exec node "$d/charm.js"
 `;
 
@@ -70,6 +74,43 @@ const METADATA_KEYS = [
   "terms",
 ];
 
+/** charmcraft.yaml's `links` keys and the metadata.yaml keys charmcraft writes them as. */
+const LINK_KEYS: Readonly<Record<string, string>> = {
+  documentation: "docs",
+  issues: "issues",
+  source: "source",
+  website: "website",
+  contact: "maintainers",
+};
+
+/**
+ * The `metadata.yaml`, `config.yaml` and `actions.yaml` texts `charmcraft pack` generates from a
+ * charmcraft.yaml: metadata keys copied (`title` as `display-name`, `links` spread out), `config`
+ * as is, `actions` as is.
+ */
+export function generatedYaml(
+  cc: Readonly<Record<string, unknown>>,
+  stringify: (v: unknown) => string,
+): Record<"metadata.yaml" | "config.yaml" | "actions.yaml", string> {
+  const md: Record<string, unknown> = {};
+  for (const k of METADATA_KEYS) if (cc[k] !== undefined) md[k] = cc[k];
+  if (cc.title !== undefined && md["display-name"] === undefined) md["display-name"] = cc.title;
+  const links = cc.links;
+  if (links !== null && typeof links === "object") {
+    for (const [k, v] of Object.entries(links)) {
+      const key = LINK_KEYS[k];
+      if (key === undefined || md[key] !== undefined) continue;
+      // Juju's `maintainers` is a list; charmcraft accepts one contact or several.
+      md[key] = key === "maintainers" && !Array.isArray(v) ? [v] : v;
+    }
+  }
+  return {
+    "metadata.yaml": stringify(md),
+    "config.yaml": stringify({ options: (cc.config as { options?: unknown } | undefined)?.options ?? {} }),
+    "actions.yaml": stringify(cc.actions ?? {}),
+  };
+}
+
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Bundle a charm into `outDir`: `charm.bundle.js`, its loader `charm.js`, `dispatch`, and its metadata files. */
@@ -87,10 +128,10 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
     throw new MetadataError(entryPath, "not found; the charm's code goes in src/charm.ts");
 
   mkdirSync(outDir, { recursive: true });
-  const mainPath = join(here, "main.ts");
   const entry = [
     `import Charm from ${JSON.stringify(entryPath)};`,
-    `import { main } from ${JSON.stringify(mainPath)};`,
+    // The SDK's entry point alone, not its root export: the bundle carries only what main() uses.
+    `import { main } from "@charmkit/ops/main";`,
     `const metadata = ${JSON.stringify(meta)};`,
     "main(Charm, { metadata });",
   ].join("\n");
@@ -131,15 +172,7 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   };
   copyFileSync(ccPath, join(outDir, "charmcraft.yaml"));
   files.push(join(outDir, "charmcraft.yaml"));
-  const md: Record<string, unknown> = {};
-  for (const k of METADATA_KEYS) if (cc[k] !== undefined) md[k] = cc[k];
-  if (cc.title !== undefined && md["display-name"] === undefined) md["display-name"] = cc.title;
-  write("metadata.yaml", stringify(md));
-  write(
-    "config.yaml",
-    stringify({ options: (cc.config as { options?: unknown } | undefined)?.options ?? {} }),
-  );
-  write("actions.yaml", stringify(cc.actions ?? {}));
+  for (const [name, text] of Object.entries(generatedYaml(cc, stringify))) write(name, text);
   // The bundle is CommonJS: a `"type": "module"` package.json copied from the charm's sources
   // would make Node load it as ESM and fail on `require`.
   write("package.json", `${JSON.stringify({ type: "commonjs" })}\n`);

@@ -13,7 +13,7 @@
 // `module.enableCompileCache`; Node 20 does not.
 //
 // Plain JavaScript, no dependencies: `bundleCharm` copies this text into every charm's `charm.js`,
-// and the `prometheus-scrape` command requires it as `@charmkit/ops/code-cache`.
+// and the `prometheus-scrape` command requires it as `@charmkit/build/code-cache`.
 const fs = require("node:fs");
 const nodePath = require("node:path");
 
