@@ -9,6 +9,8 @@ command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v nginx >/dev/null 2>&1 || need+=(nginx)
+# PyYAML stands in for Juju's YAML 1.1 parser in the relation-set encoding test.
+python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

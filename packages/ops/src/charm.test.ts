@@ -286,8 +286,12 @@ describe("actions", () => {
     assert.deepEqual(fake.actionResults, { "out.a": "1", "out.b.c": "d", flag: "true" });
     assert.deepEqual(fake.logs, ["action hi x", "fail partial"]);
   });
+  // juju/juju worker/uniter/runner/jujuc/action-set.go: each dotted segment is checked, and the
+  // reserved result keys are refused as any segment.
   test("invalid result keys are rejected", () => {
-    assert.throws(() => flattenActionResults({ Bad: "x" }), /must match/);
+    assert.throws(() => flattenActionResults({ Bad: "x" }), /must start and end/);
+    assert.throws(() => flattenActionResults({ out: { "": "x" } }), /must start and end/);
+    assert.throws(() => flattenActionResults({ run: { stdout: "x" } }), /reserved/);
     assert.throws(() => flattenActionResults({ "a.b": "1", a: { b: "2" } }), /given twice/);
   });
 });

@@ -7,6 +7,7 @@
 import type { HookTools, LogLevel, Pebble } from "./backend.js";
 import type { JujuContext } from "./context.js";
 import { CharmDefinitionError, ModelError } from "./errors.js";
+import { actionKeyProblem } from "./hookcmds/action.js";
 import {
   type ActionEventData,
   type CollectStatusKind,
@@ -30,7 +31,15 @@ import {
 } from "./events.js";
 import type { CharmMeta } from "./metadata.js";
 import { Container } from "./pebble/container.js";
-import { type ContainerFactory, Model, type Relation, type Secret, type Status, Storage } from "./model.js";
+import {
+  type ContainerFactory,
+  Model,
+  type ModelOptions,
+  type Relation,
+  type Secret,
+  type Status,
+  Storage,
+} from "./model.js";
 import type { DeferredNotice, JsonValue, StateStore, UnitState } from "./state.js";
 
 /** What `unit.container(name)` returns by default: the Pebble `Container` wrapper. */
@@ -131,9 +140,6 @@ export class SecretEvent extends EventBase<SecretEventData> {
   }
 }
 
-/** Keys Juju accepts in action results. */
-const ACTION_RESULT_KEY = /^[a-z0-9](([a-z0-9-.]+)?[a-z0-9])?$/;
-
 /** Flatten nested results into Juju's dotted keys; values become strings. */
 export function flattenActionResults(results: Readonly<Record<string, unknown>>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -142,9 +148,8 @@ export function flattenActionResults(results: Readonly<Record<string, unknown>>)
       for (const [k, sub] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, sub);
       return;
     }
-    if (!ACTION_RESULT_KEY.test(prefix)) {
-      throw new ModelError(`action result key "${prefix}" must match ${ACTION_RESULT_KEY.source}`);
-    }
+    const problem = actionKeyProblem(prefix);
+    if (problem !== undefined) throw new ModelError(`action result ${problem}`);
     if (prefix in out) throw new ModelError(`action result key "${prefix}" is given twice`);
     out[prefix] = typeof v === "string" ? v : JSON.stringify(v);
   };
@@ -412,6 +417,8 @@ export interface DispatchOptions<C = BasicContainer> {
   readonly now?: (() => number) | undefined;
   /** See {@link Framework.cacheDir}; `main` passes the charm directory. */
   readonly cacheDir?: string | undefined;
+  /** The unit's FQDN (see {@link ModelOptions.fqdn}); the machine's when omitted. */
+  readonly fqdn?: (() => string) | undefined;
 }
 
 /** What one dispatch did (for the harness and tests). */
@@ -449,6 +456,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
     backend: opts.backend,
     containerFactory,
     now: opts.now,
+    fqdn: opts.fqdn,
   });
   const loaded = opts.store.load();
   const stored = structuredClone(loaded.stored) as Record<string, Record<string, JsonValue>>;

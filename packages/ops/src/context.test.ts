@@ -57,7 +57,6 @@ describe("JujuContext.fromEnv", () => {
       throwsNaming(() => JujuContext.fromEnv(env("start", { [v]: undefined })), v);
     }
     throwsNaming(() => JujuContext.fromEnv({ ...base }), "JUJU_DISPATCH_PATH");
-    throwsNaming(() => JujuContext.fromEnv(env("start", { JUJU_HOOK_NAME: undefined })), "JUJU_HOOK_NAME");
     // meter-status-changed may lack JUJU_VERSION.
     assert.equal(JujuContext.fromEnv(env("meter-status-changed", { JUJU_VERSION: undefined })).version, "");
   });
@@ -70,6 +69,25 @@ describe("JujuContext.fromEnv", () => {
       "JUJU_DISPATCH_PATH",
     );
     throwsNaming(() => JujuContext.fromEnv(env("start", { JUJU_HOOK_NAME: "stop" })), "JUJU_HOOK_NAME");
+  });
+
+  // juju/juju worker/uniter/runner/context/context.go HookVars exports JUJU_HOOK_NAME=<hook name>,
+  // which is empty in a `juju exec` context; ops/_main.py `_Dispatcher` names the event from
+  // JUJU_DISPATCH_PATH, and ops/jujucontext.py `_from_dict` accepts the empty name.
+  test("juju exec: an empty JUJU_HOOK_NAME takes the hook from JUJU_DISPATCH_PATH", () => {
+    const c = JujuContext.fromEnv(env("update-status", { JUJU_HOOK_NAME: "" }));
+    assert.equal(c.hookName, "update-status");
+    assert.equal(c.dispatchPath, "hooks/update-status");
+    const r = JujuContext.fromEnv(
+      env("db-relation-broken", {
+        JUJU_HOOK_NAME: "",
+        JUJU_RELATION: "db",
+        JUJU_RELATION_ID: "db:4",
+        JUJU_REMOTE_APP: "pg",
+      }),
+    );
+    assert.equal(r.hookName, "db-relation-broken");
+    assert.equal(r.relationId, 4);
   });
 
   test("argv[0] fallback when JUJU_DISPATCH_PATH is unset", () => {

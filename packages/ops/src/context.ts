@@ -142,15 +142,20 @@ function fromEnv(env: Env, argv0?: string): JujuContext {
   }
   const { kind, name } = hookOf(dispatchPath);
 
+  // Juju exports JUJU_HOOK_NAME empty for actions and for `juju exec`, where the operator names the
+  // event through JUJU_DISPATCH_PATH (`juju exec -- JUJU_DISPATCH_PATH=hooks/update-status ./dispatch`).
+  // As ops (ops/jujucontext.py `_from_dict`, ops/_main.py `_Dispatcher`), the dispatch path names
+  // the event; a non-empty JUJU_HOOK_NAME must agree with it.
   let hookName = "";
   if (kind === "hook") {
-    hookName = required(env, "JUJU_HOOK_NAME", "in every hook");
-    if (hookName !== name) {
+    const given = env.JUJU_HOOK_NAME ?? "";
+    if (given !== "" && given !== name) {
       throw new ContextError(
         "JUJU_HOOK_NAME",
-        `"${hookName}" does not match JUJU_DISPATCH_PATH "${dispatchPath}"`,
+        `"${given}" does not match JUJU_DISPATCH_PATH "${dispatchPath}"`,
       );
     }
+    hookName = name;
   }
 
   const unitName = required(env, "JUJU_UNIT_NAME", "in every hook");

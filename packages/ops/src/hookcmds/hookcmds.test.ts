@@ -1,7 +1,9 @@
 // Unit tests of the hook-command layer: exact argv, stdin and output parsing of every tool,
 // and the mapping of failures to typed errors, with an injected spawn function.
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import {
   HookCommandError,
@@ -81,12 +83,14 @@ describe("config, leader, status, logging", () => {
     assert.equal(recorder({ "is-leader": "true\n" }).tools.isLeader(), true);
     assert.throws(() => recorder({ "is-leader": '"yes"' }).tools.isLeader(), HookOutputError);
   });
-  test("status-get unit and app forms", () => {
+  // juju/juju worker/uniter/runner/jujuc/status-get.go ApplicationStatus: `units` is a key of
+  // the `application-status` map, not of the top-level object.
+  test("status-get unit and app forms; the app form's units sit inside application-status", () => {
     const { calls, tools } = recorder({
       "status-get --include-data --format=json --application=false":
         '{"status":"active","message":"ok","status-data":{}}',
       "status-get --include-data --format=json --application=true":
-        '{"application-status":{"status":"blocked","message":"m","status-data":{}},"units":{"a/0":{"status":"waiting","message":"w"}}}',
+        '{"application-status":{"status":"blocked","message":"m","status-data":{},"units":{"a/0":{"status":"waiting","message":"w","status-data":{}}}}}',
     });
     assert.deepEqual(tools.statusGet(), { status: "active", message: "ok", data: {} });
     const app = tools.statusGet(true);
@@ -129,6 +133,32 @@ describe("action tools", () => {
         ["action-fail"],
       ],
     );
+  });
+});
+
+// juju/juju worker/uniter/runner/jujuc/action-set.go Init: the key is split on "." and each
+// segment must match internal/charm/actions.go actionNameRule `^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`
+// and must not be one of reservedKeys (stdout, stdout-encoding, stderr, stderr-encoding).
+describe("action-set key rules", () => {
+  test("every dotted segment is checked; empty, dotted-edge and uppercase segments are refused", () => {
+    for (const bad of ["a..b", "a.", ".a", "a.-b", "a.b-", "A", "a.B", "a_b", "a.b c"]) {
+      const { calls, tools } = recorder();
+      assert.throws(() => tools.actionSet({ [bad]: "1" }), HookCommandError, bad);
+      assert.equal(calls.length, 0, `${bad}: nothing sent`);
+    }
+    const { calls, tools } = recorder();
+    tools.actionSet({ "outfile.size": "10G", "a-1.b2.c": "x", "0": "zero" });
+    assert.equal(calls.length, 1);
+  });
+  test("stdout, stdout-encoding, stderr, stderr-encoding are reserved as any segment", () => {
+    for (const bad of ["stdout", "stderr", "stdout-encoding", "stderr-encoding", "a.stdout", "stderr.b"]) {
+      const { calls, tools } = recorder();
+      assert.throws(() => tools.actionSet({ [bad]: "1" }), /reserved/, bad);
+      assert.equal(calls.length, 0);
+    }
+    const { calls, tools } = recorder();
+    tools.actionSet({ "my-stdout": "1", "stdout2.x": "2" });
+    assert.equal(calls.length, 1);
   });
 });
 
@@ -274,7 +304,14 @@ describe("state and goal-state", () => {
     tools.stateDelete("k");
     assert.equal(tools.goalState().units["a/0"]?.status, "active");
     assert.deepEqual(calls[1], { cmd: "state-set", args: ["--file", "-"], input: '{"k":"v"}' });
-    assert.deepEqual(calls[2]?.args, ["k"]);
+    assert.deepEqual(calls[2]?.args, ["--", "k"]);
+  });
+  // juju/juju worker/uniter/runner/jujuc/state-delete.go parses its argv with gnuflag: a key
+  // starting with "-" is read as a flag unless "--" ends the flags first.
+  test("state-delete puts -- before a key that starts with -", () => {
+    const { calls, tools } = recorder();
+    tools.stateDelete("-weird");
+    assert.deepEqual(calls[0]?.args, ["--", "-weird"]);
   });
 });
 
@@ -309,6 +346,29 @@ describe("error mapping", () => {
       () => tools.isLeader(),
       (e: unknown) => e instanceof HookCommandError && e.exitCode === null && e.cause instanceof Error,
     );
+  });
+  // What execve cannot carry (a NUL ends a C string; one argument may hold at most 128 KiB) is a
+  // HookCommandError like any other failed tool, through the production spawn.
+  test("a NUL byte or an over-long argument is a HookCommandError, not a TypeError", () => {
+    const tools = new ProcessHookTools();
+    assert.throws(
+      () => tools.jujuLog("INFO", "a\u0000b"),
+      (e: unknown) => e instanceof HookCommandError && e.cmd === "juju-log" && e.exitCode === null,
+    );
+    // A status-set on PATH, so that execve itself refuses the 200 KB argument (no process starts).
+    const bin = mkdtempSync(join(tmpdir(), "charmkit-e2big-"));
+    writeFileSync(join(bin, "status-set"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      assert.throws(
+        () => tools.statusSet("active", "x".repeat(200_000)),
+        (e: unknown) => e instanceof HookCommandError && e.cmd === "status-set" && /E2BIG/.test(e.message),
+      );
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
   test("non-JSON output is a HookOutputError naming the tool", () => {
     assert.throws(

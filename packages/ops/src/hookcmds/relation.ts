@@ -1,7 +1,7 @@
 /** Relation hook tools: relation-ids, relation-list, relation-get, relation-set, relation-model-get. */
 
 import { HookOutputError } from "../errors.js";
-import { asObject, asStringList, asStringMap, type Runner } from "./run.js";
+import { asObject, asStringList, asStringMap, type Runner, yamlSafeJson } from "./run.js";
 
 /** `relation-ids <endpoint> --format=json` → ascending integer ids. */
 export function relationIds(run: Runner, endpoint: string): number[] {
@@ -46,7 +46,7 @@ export function relationGet(
   return asStringMap("relation-get", run.json("relation-get", args));
 }
 
-/** `relation-set -r ep:id [--app] --file -` with the JSON map on stdin. */
+/** `relation-set -r ep:id [--app] --file -` with the map on stdin, encoded for Juju's YAML parser. */
 export function relationSet(
   run: Runner,
   id: number,
@@ -57,7 +57,7 @@ export function relationSet(
   const args = ["-r", `${endpoint}:${id}`];
   if (isApp) args.push("--app");
   args.push("--file", "-");
-  run.text("relation-set", args, JSON.stringify(data));
+  run.text("relation-set", args, yamlSafeJson("relation-set", data));
 }
 
 /** `relation-model-get --format=json -r ep:id`. */

@@ -23,14 +23,28 @@ export interface SpawnResult {
 /** A synchronous process runner; injectable so tests can record argv and stdin. */
 export type SpawnFn = (cmd: string, args: readonly string[], input: string | undefined) => SpawnResult;
 
-/** The production runner: `spawnSync` without a shell, inheriting the environment. */
+/**
+ * The production runner: `spawnSync` without a shell, inheriting the environment. What the OS
+ * cannot carry comes back as a failed run, not an exception: Node throws a TypeError for an
+ * argument holding a NUL byte (execve's strings end at NUL), and execve fails with E2BIG for an
+ * argument longer than 128 KiB or an argv beyond the system's limit.
+ */
 export const defaultSpawn: SpawnFn = (cmd, args, input) => {
-  const r = spawnSync(cmd, args as string[], {
-    input,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
+  try {
+    const r = spawnSync(cmd, args as string[], {
+      input,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { status: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "", error: r.error };
+  } catch (err) {
+    return {
+      status: null,
+      stdout: "",
+      stderr: "",
+      error: err instanceof Error ? err : new Error(String(err)),
+    };
+  }
 };
 
 const PERMISSION_MARKERS = [
@@ -115,4 +129,35 @@ export function asStringList(cmd: string, v: unknown): string[] {
     throw new HookOutputError(cmd, JSON.stringify(v), "expected a list of strings");
   }
   return v as string[];
+}
+
+/**
+ * Characters a JSON text must escape so that Juju reads the value back unchanged: `relation-set`
+ * and `state-set` parse `--file` with gopkg.in/yaml.v2 (juju/juju worker/uniter/runner/jujuc
+ * relation-set.go `readSettings`), and YAML 1.1 refuses raw DEL, C1 controls and U+FFFE/U+FFFF
+ * ("control characters are not allowed"), and folds raw NEL, LS and PS inside a quoted scalar as
+ * line breaks. As `\uXXXX` escapes they decode to the same characters. BOM is escaped too: YAML
+ * readers strip it. ops does the same with Python's `json.dumps`, which escapes every non-ASCII
+ * character; astral characters stay raw here, since yaml.v2 refuses surrogate escapes.
+ */
+const YAML_UNSAFE = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
+
+/** A lone UTF-16 surrogate: not a Unicode character, so not representable in Juju's UTF-8 data. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * JSON text of a string map that yaml.v2 parses back to the same strings.
+ *
+ * @throws HookCommandError (before running `cmd`) for a key or value that is not valid Unicode.
+ */
+export function yamlSafeJson(cmd: string, data: Readonly<Record<string, string>>): string {
+  for (const [k, v] of Object.entries(data)) {
+    if (LONE_SURROGATE.test(k) || LONE_SURROGATE.test(v)) {
+      throw new HookCommandError(cmd, [], null, `value of "${k}" is not valid Unicode (a lone surrogate)`);
+    }
+  }
+  return JSON.stringify(data).replace(
+    YAML_UNSAFE,
+    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`,
+  );
 }

@@ -49,16 +49,20 @@ function parseStatus(cmd: string, v: unknown): StatusInfo {
   };
 }
 
-/** `status-get --include-data --format=json --application=false|true`. */
+/**
+ * `status-get --include-data --format=json --application=false|true`. With `--application`, Juju
+ * prints `{"application-status": {status, message, status-data, units: {<unit>: {...}}}}`: the
+ * units sit inside `application-status` (juju/juju worker/uniter/runner/jujuc/status-get.go).
+ */
 export function statusGet(run: Runner, app: boolean): StatusInfo | AppStatusInfo {
   const v = run.json("status-get", ["--include-data", "--format=json", `--application=${app}`]);
   if (!app) return parseStatus("status-get", v);
-  const o = asObject("status-get", v);
+  const appStatus = asObject("status-get", asObject("status-get", v)["application-status"] ?? null);
   const units: Record<string, StatusInfo> = {};
-  for (const [name, u] of Object.entries(asObject("status-get", o.units ?? {}))) {
+  for (const [name, u] of Object.entries(asObject("status-get", appStatus.units ?? null))) {
     units[name] = parseStatus("status-get", u);
   }
-  return { app: parseStatus("status-get", o["application-status"]), units };
+  return { app: parseStatus("status-get", appStatus), units };
 }
 
 /** `status-set --application=<True|False> <status> -- <message>`. */

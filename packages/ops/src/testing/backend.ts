@@ -3,6 +3,7 @@
  * and answers with Juju's error texts (mapped to the same typed errors as the real tools), and
  * records side effects (logs, status history, action output) on the run's records.
  */
+import { actionKeyProblem } from "../hookcmds/action.js";
 import type {
   AppStatusInfo,
   ConfigValue,
@@ -262,14 +263,8 @@ export class StateBackend implements HookTools {
   actionSet(results: Readonly<Record<string, string>>): void {
     if (!this.who.actionParams) throw fail("action-set", [], "not running an action", 1);
     for (const k of Object.keys(results)) {
-      if (!/^[a-z0-9](([a-z0-9-.]+)?[a-z0-9])?$/.test(k)) {
-        throw fail(
-          "action-set",
-          [k],
-          `key "${k}" must start and end with lowercase alphanumeric, and contain only lowercase alphanumeric, hyphens and periods`,
-          2,
-        );
-      }
+      const problem = actionKeyProblem(k);
+      if (problem !== undefined) throw fail("action-set", [k], problem, 2);
     }
     this.records.actionResults = { ...(this.records.actionResults ?? {}), ...results };
   }
