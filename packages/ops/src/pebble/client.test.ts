@@ -194,6 +194,61 @@ describe("plan and layers", () => {
     assert.equal(parseLayer(sent.layer as string).services?.web?.command, "/bin/web");
   });
 
+  // canonical/pebble internals/plan/plan.go: Plan.Sections keeps extension sections (`workloads`)
+  // and Service has fields newer than this client (`workload`); a plan from a newer Pebble
+  // must still parse, keeping what it does not know.
+  it("tolerates plan fields and sections it does not know, and keeps them", async () => {
+    route("GET", "/v1/plan", () =>
+      sync(
+        [
+          "services:",
+          "  web:",
+          "    override: replace",
+          "    command: /bin/web",
+          "    workload: web-workload",
+          "    on-failure: some-future-action",
+          "    future-field: {nested: [1, 2]}",
+          "checks:",
+          "  up:",
+          "    override: replace",
+          "    level: ready",
+          "    http: {url: 'http://localhost/', future: true}",
+          "workloads:",
+          "  web-workload:",
+          "    override: replace",
+          "    user: web",
+          "some-new-section: {x: 1}",
+          "",
+        ].join("\n"),
+      ),
+    );
+    const plan = (await client().getPlan()) as Record<string, unknown> &
+      Awaited<ReturnType<PebbleClient["getPlan"]>>;
+    assert.equal(plan.services?.web?.command, "/bin/web");
+    const web = plan.services?.web as Record<string, unknown> | undefined;
+    assert.equal(web?.workload, "web-workload");
+    assert.equal(plan.services?.web?.["on-failure"], "some-future-action");
+    assert.deepEqual(web?.["future-field"], { nested: [1, 2] });
+    assert.equal(plan.checks?.up?.http?.url, "http://localhost/");
+    assert.deepEqual(plan.workloads, { "web-workload": { override: "replace", user: "web" } });
+    assert.deepEqual(plan["some-new-section"], { x: 1 });
+  });
+
+  // canonical/pebble internals/plan/plan.go Layer.Validate refuses labels starting with
+  // "pebble-" (reserved for Pebble's own layers); internals/daemon/api_plan.go refuses an empty one.
+  it("refuses a pebble- label or an empty one before sending anything", async () => {
+    route("POST", "/v1/layers", () => sync(true));
+    await assert.rejects(client().addLayer("pebble-base", "{}"), (e: unknown) => {
+      return (
+        e instanceof APIError && e.code === 400 && e.message === 'cannot use reserved label prefix "pebble-"'
+      );
+    });
+    await assert.rejects(client().addLayer("", "{}"), /label must be set/);
+    assert.equal(requests.length, 0);
+    await client().addLayer("my-pebble-layer", "{}");
+    assert.equal(requests.length, 1);
+  });
+
   it("passes layer errors through as APIError", async () => {
     route("POST", "/v1/layers", () => error(400, 'layer "web" already exists'));
     await assert.rejects(client().addLayer("web", "{}"), /already exists/);
@@ -267,6 +322,35 @@ describe("services and changes", () => {
     route("POST", "/v1/services", () => async("10"));
     route("GET", "/v1/changes/10/wait", () => error(504, "timeout"));
     await assert.rejects(client().restartServices(["web"], { timeout: 0.05 }), TimeoutError);
+  });
+
+  // canonical/pebble internals/daemon/api_changes.go v1GetChangeWait: timeout 0 (or none) waits
+  // until the change is ready, however long. A nearly spent deadline must time out on our side.
+  it("never sends timeout=0 to /wait, even with a deadline under a millisecond", async () => {
+    route("POST", "/v1/services", () => async("12"));
+    route("GET", "/v1/changes/12/wait", () => error(504, "timeout"));
+    for (const timeout of [0.0004, 0.002, 0]) {
+      requests = [];
+      await assert.rejects(client().restartServices(["web"], { timeout }), TimeoutError);
+      for (const r of requests.filter((x) => x.path.endsWith("/wait"))) {
+        const t = r.query.get("timeout") ?? "";
+        assert.match(t, /^\d+\.\d{3}s$/);
+        assert.ok(Number.parseFloat(t) > 0, `timeout ${t} must be positive`);
+      }
+    }
+  });
+
+  // canonical/pebble internals/daemon/api_changes.go changeInfo: `tasks` is omitempty.
+  it("a change without tasks is fine, done or failed", async () => {
+    route("POST", "/v1/services", () => async("13"));
+    const { tasks: _omit, ...noTasks } = change("13");
+    route("GET", "/v1/changes/13/wait", () => sync(noTasks));
+    await client().startServices(["web"]);
+    route("GET", "/v1/changes/13/wait", () => sync({ ...noTasks, status: "Error", err: "cannot start" }));
+    await assert.rejects(
+      client().startServices(["web"]),
+      (e: unknown) => e instanceof ChangeError && /cannot start/.test(e.message),
+    );
   });
 
   it("validates service lists before calling", async () => {

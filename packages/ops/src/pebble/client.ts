@@ -134,6 +134,7 @@ export class PebbleClient implements Pebble {
   }
 
   async addLayer(label: string, layer: Layer | string, opts: { combine?: boolean } = {}): Promise<void> {
+    checkLayerLabel(label);
     const text = typeof layer === "string" ? layer : layerToYaml(layer);
     await this.call("POST", "/v1/layers", undefined, {
       action: "add",
@@ -189,7 +190,9 @@ export class PebbleClient implements Pebble {
     const deadline = Date.now() + (opts.timeout ?? DEFAULT_WAIT) * 1000;
     for (;;) {
       const remaining = (deadline - Date.now()) / 1000;
-      if (remaining <= 0)
+      // Pebble reads `timeout=0` (or no timeout) as "wait until ready" (internals/daemon/
+      // api_changes.go v1GetChangeWait), so a wait under a millisecond is never sent: it times out.
+      if (remaining < 0.001)
         throw new TimeoutError(`timed out waiting for change ${id} (${opts.timeout ?? DEFAULT_WAIT}s)`);
       // Ask the server to wait a little less than our own request timeout so it answers first.
       const wait = Math.min(remaining, Math.max(this.timeout - 1, 0.5));
@@ -354,7 +357,7 @@ export class PebbleClient implements Pebble {
       const waitFor = opts.timeout === undefined ? DEFAULT_WAIT : opts.timeout + 1;
       const change = await this.waitChange(env.change, { timeout: waitFor });
       throwIfFailed(change);
-      const code = change.tasks[0]?.data?.["exit-code"];
+      const code = change.tasks?.[0]?.data?.["exit-code"];
       const exitCode = typeof code === "number" ? code : -1;
       if (exitCode !== 0) throw new ExecError(command, exitCode, stdout, stderrText);
       return { stdout, stderr: stderrText, exitCode };
@@ -415,6 +418,18 @@ export class PebbleClient implements Pebble {
   }
 }
 
+/**
+ * Pebble refuses a layer label that is empty or starts with `pebble-` (reserved for Pebble's own
+ * layers: internals/plan/plan.go `Layer.Validate`, internals/daemon/api_plan.go); refused here with
+ * the same message before any request.
+ */
+function checkLayerLabel(label: string): void {
+  if (label === "") throw new APIError(400, "Bad Request", "label must be set");
+  if (label.startsWith("pebble-")) {
+    throw new APIError(400, "Bad Request", `cannot use reserved label prefix "pebble-"`);
+  }
+}
+
 function toConnectionError(e: Error, socketPath: string): Error {
   const code = (e as NodeJS.ErrnoException).code;
   if (code && CONNECTION_CODES.has(code)) {
@@ -456,7 +471,7 @@ function parseEnvelope(res: RawResponse): Envelope {
 
 function throwIfFailed(change: Change): void {
   if (!change.err) return;
-  const logs = change.tasks.flatMap((t) => t.log ?? []);
+  const logs = (change.tasks ?? []).flatMap((t) => t.log ?? []);
   throw new ChangeError(change.err, change, logs);
 }
 

@@ -222,15 +222,36 @@ function checkValue(field: string, key: string, kind: Kind, v: unknown): unknown
   }
 }
 
-function checkShape(field: string, shape: Shape, raw: unknown): Record<string, unknown> {
+/**
+ * Strict for layers the charm sends (Pebble decodes them strictly); lenient for the plan Pebble
+ * sends back, which may carry fields and values newer than this client (a service's `workload`,
+ * a top-level `workloads` section, a new `on-failure` action...): those are kept as they came.
+ */
+type Mode = "strict" | "lenient";
+
+function checkShape(
+  field: string,
+  shape: Shape,
+  raw: unknown,
+  mode: Mode = "strict",
+): Record<string, unknown> {
   if (!isObject(raw)) throw new LayerError(field, "must be a map");
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
     const kind = shape[k];
     const f = `${field}.${k}`;
-    if (kind === undefined) throw new LayerError(f, "unknown field");
     if (v === null || v === undefined) continue;
-    out[k] = typeof kind === "object" ? checkShape(f, kind.nested, v) : checkValue(f, k, kind, v);
+    if (kind === undefined) {
+      if (mode === "strict") throw new LayerError(f, "unknown field");
+      out[k] = v;
+      continue;
+    }
+    try {
+      out[k] = typeof kind === "object" ? checkShape(f, kind.nested, v, mode) : checkValue(f, k, kind, v);
+    } catch (e) {
+      if (mode === "strict" || !(e instanceof LayerError)) throw e;
+      out[k] = v;
+    }
   }
   return out;
 }
@@ -242,6 +263,7 @@ function checkSection<T>(
   shape: Shape,
   raw: unknown,
   requireOverride: boolean,
+  mode: Mode = "strict",
 ): Record<string, T> | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (!isObject(raw)) throw new LayerError(section, "must be a map of name to entry");
@@ -252,7 +274,11 @@ function checkSection<T>(
     if (section === "services" && name === "pebble") throw new LayerError(field, "reserved service name");
     const entry = raw[name];
     if (entry === null || entry === undefined) throw new LayerError(field, "entry cannot be null");
-    const value = checkShape(field, shape, entry);
+    const value = checkShape(field, shape, entry, mode);
+    if (mode === "lenient") {
+      out[name] = value as T;
+      continue;
+    }
     if (requireOverride && value.override === undefined) {
       throw new LayerError(`${field}.override`, 'must be set to "merge" or "replace"');
     }
@@ -284,14 +310,17 @@ export function validateLayer(raw: unknown): Layer {
   return validate(raw, true);
 }
 
-function validate(raw: unknown, requireOverride: boolean): Layer {
+const SECTIONS = ["summary", "description", "services", "checks", "log-targets"];
+
+function validate(raw: unknown, requireOverride: boolean, mode: Mode = "strict"): Layer {
   if (raw === null || raw === undefined) return {};
   if (!isObject(raw)) throw new LayerError("", "a layer must be a map");
   const out: Layer = {};
   for (const k of Object.keys(raw)) {
-    if (!["summary", "description", "services", "checks", "log-targets"].includes(k)) {
-      throw new LayerError(k, "unknown field");
-    }
+    if (SECTIONS.includes(k)) continue;
+    if (mode === "strict") throw new LayerError(k, "unknown field");
+    // Sections this client does not know (Pebble extensions such as `workloads`) pass through.
+    (out as Record<string, unknown>)[k] = raw[k];
   }
   if (raw.summary !== undefined && raw.summary !== null) {
     if (typeof raw.summary !== "string") throw new LayerError("summary", "must be a string");
@@ -301,15 +330,16 @@ function validate(raw: unknown, requireOverride: boolean): Layer {
     if (typeof raw.description !== "string") throw new LayerError("description", "must be a string");
     out.description = raw.description;
   }
-  const services = checkSection<Service>("services", SERVICE_SHAPE, raw.services, requireOverride);
+  const services = checkSection<Service>("services", SERVICE_SHAPE, raw.services, requireOverride, mode);
   if (services) out.services = services;
-  const checks = checkSection<Check>("checks", CHECK_SHAPE, raw.checks, requireOverride);
+  const checks = checkSection<Check>("checks", CHECK_SHAPE, raw.checks, requireOverride, mode);
   if (checks) out.checks = checks;
   const targets = checkSection<LogTarget>(
     "log-targets",
     LOG_TARGET_SHAPE,
     raw["log-targets"],
     requireOverride,
+    mode,
   );
   if (targets) out["log-targets"] = targets;
   return out;
@@ -330,7 +360,12 @@ export function parseLayer(text: string): Layer {
   return validateLayer(raw);
 }
 
-/** Parses the plan YAML that `GET /v1/plan?format=yaml` returns (entries need no `override`). */
+/**
+ * Parses the plan YAML that `GET /v1/plan?format=yaml` returns. Entries need no `override`, and
+ * fields or sections this client does not know are kept as they came: Pebble's plan grows (its
+ * `Plan.Sections` holds extension sections such as `workloads`, internals/plan/plan.go), and a
+ * newer Pebble must not break `getPlan()`.
+ */
 export function parsePlan(text: string): Plan {
   let raw: unknown;
   try {
@@ -338,7 +373,7 @@ export function parsePlan(text: string): Plan {
   } catch (e) {
     throw new LayerError("", `cannot parse plan YAML: ${(e as Error).message}`, { cause: e });
   }
-  return validate(raw, false);
+  return validate(raw, false, "lenient");
 }
 
 /** Serialises a layer or plan as YAML with map keys sorted, so equal plans give equal text. */

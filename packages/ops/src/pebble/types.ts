@@ -44,7 +44,8 @@ export interface Change {
   readonly "spawn-time"?: string;
   readonly "ready-time"?: string;
   readonly data?: Readonly<Record<string, unknown>>;
-  readonly tasks: readonly Task[];
+  /** Absent when the change has no tasks: Pebble's changeInfo has `tasks,omitempty` (internals/daemon/api_changes.go). */
+  readonly tasks?: readonly Task[];
 }
 
 /** File types `GET /v1/files?action=list` reports. */
@@ -210,5 +211,6 @@ export function permissionsString(p: number | string | undefined, fallback: stri
 
 /** Formats seconds as a Go duration string with millisecond precision (`4.000s`). */
 export function goDuration(seconds: number): string {
-  return `${Math.max(0, seconds).toFixed(3)}s`;
+  // Rounded up to the millisecond: a positive wait never prints as "0.000s".
+  return `${(Math.ceil(Math.max(0, seconds) * 1000) / 1000).toFixed(3)}s`;
 }
