@@ -274,6 +274,41 @@ describe("prometheus-k8s charm", () => {
     assert.match(getRelation(out, 10)?.localUnitData.grafana_source_host ?? "", /^http:\/\/.+:9090$/);
   });
 
+  // The Python charm publishes socket.getfqdn(), the pod's name under its endpoints service;
+  // the short pod host name does not resolve in other pods. Every URL and host we publish, and
+  // Prometheus' own --web.external-url, must carry that name.
+  it("every published address carries the unit's FQDN", async () => {
+    const fqdn = "prometheus-k8s-0.prometheus-k8s-endpoints.cos.svc.cluster.local";
+    const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, fqdn });
+    useApi(new FakeApi());
+    const rels = [
+      relation({ endpoint: "grafana-source", id: 20, remoteAppName: "grafana" }),
+      relation({ endpoint: "catalogue", id: 21, remoteAppName: "catalogue" }),
+      relation({ endpoint: "receive-remote-write", id: 22, remoteAppName: "agent" }),
+      relation({ endpoint: "prometheus-api", id: 23, remoteAppName: "consumer" }),
+      relation({ endpoint: "ingress", id: 24, remoteAppName: "traefik" }),
+      relation({ endpoint: "self-metrics-endpoint", id: 25, remoteAppName: "other-prometheus" }),
+    ];
+    const out = await c.run(c.on.configChanged(), base({ relations: rels }));
+    const bags = (id: number) => {
+      const r = getRelation(out, id);
+      return JSON.stringify({ ...r?.localAppData, ...r?.localUnitData });
+    };
+    assert.equal(getRelation(out, 20)?.localUnitData.grafana_source_host, `http://${fqdn}:9090`);
+    assert.equal(getRelation(out, 21)?.localAppData.url, `http://${fqdn}:9090`);
+    assert.match(bags(22), new RegExp(`http://${fqdn.replaceAll(".", "\\.")}:9090/api/v1/write`));
+    assert.match(bags(23), new RegExp(`http://${fqdn.replaceAll(".", "\\.")}:9090`));
+    assert.equal(getRelation(out, 24)?.localUnitData.host, fqdn);
+    assert.match(bags(25), new RegExp(fqdn.replaceAll(".", "\\.")));
+    const layer = getContainer(out, "prometheus")?.layers.find((l) => l.label === "prometheus")?.layer as {
+      services: Record<string, { command: string }>;
+    };
+    assert.match(
+      layer.services.prometheus!.command,
+      new RegExp(`--web\\.external-url=http://${fqdn.replaceAll(".", "\\.")}:9090 `),
+    );
+  });
+
   it("the leader publishes the catalogue item with real URLs (never None/...)", async () => {
     const c = ctx();
     useApi(new FakeApi());
@@ -344,7 +379,7 @@ describe("prometheus-k8s charm", () => {
     const t = doc.templates?.["file:prometheus-self-monitoring"];
     assert.ok(t, JSON.stringify(Object.keys(doc.templates ?? {})));
     assert.equal(t.charm, "prometheus-k8s");
-    assert.match(lzmaBase64Decompress(t.content), /"panels"/);
+    assert.match(await lzmaBase64Decompress(t.content), /"panels"/);
     const follower = await c.run(c.on.relationJoined(dash), base({ leader: false, relations: [dash] }));
     assert.deepEqual(getRelation(follower, 13)?.localAppData, {});
   });

@@ -143,7 +143,8 @@ export class FakeTools implements HookTools {
   secretAdd(): string {
     return "secret:1";
   }
-  secretGet(): Record<string, string> {
+  secretGet(lookup: { id?: string | undefined; label?: string | undefined }): Record<string, string> {
+    this.calls.push(`secret-get ${lookup.id ?? ""} ${lookup.label ?? ""}`.trimEnd());
     return {};
   }
   secretInfoGet(): never {

@@ -31,6 +31,7 @@ export {
   ActiveStatus,
   Application,
   BlockedStatus,
+  canonicalSecretId,
   Config,
   type ContainerFactory,
   ErrorStatus,

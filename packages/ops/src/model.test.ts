@@ -11,7 +11,7 @@ import {
 } from "./errors.js";
 import { ctx, FakeTools } from "./fake-tools.test-support.js";
 import { parseCharmMeta } from "./metadata.js";
-import { ActiveStatus, BlockedStatus, Model } from "./model.js";
+import { ActiveStatus, BlockedStatus, canonicalSecretId, Model } from "./model.js";
 
 const meta = parseCharmMeta({
   metadata: {
@@ -189,8 +189,60 @@ describe("config, leadership, status, ports", () => {
     );
   });
 
-  test("fqdn comes from the local runtime when set; containers checked against metadata", () => {
+  test("fqdn: injected by code, else the local runtime's; containers checked against metadata", () => {
+    const injected = new Model({
+      context: ctx("start"),
+      metadata: meta,
+      backend: fake,
+      fqdn: () => "app-0.app-endpoints.m.svc.cluster.local",
+    });
+    assert.equal(injected.unit.fqdn, "app-0.app-endpoints.m.svc.cluster.local");
     assert.equal(model(ctx("start", { unitFqdn: "app-0.local" })).unit.fqdn, "app-0.local");
     assert.throws(() => model().unit.container("nope"), /not declared/);
+  });
+});
+
+// ops/model.py Secret._canonicalize_id: a bare id gains `secret://<model uuid>/`, whitespace is
+// trimmed, and an id already starting with `secret:` is kept.
+describe("secret ids", () => {
+  test("are canonicalised as ops does before any hook tool sees them", () => {
+    const uuid = ctx("update-status").modelUuid;
+    assert.equal(canonicalSecretId(" cs1abc \n", uuid), `secret://${uuid}/cs1abc`);
+    assert.equal(canonicalSecretId("secret:cs1abc", uuid), "secret:cs1abc");
+    assert.equal(canonicalSecretId("secret://other-uuid/cs1abc", uuid), "secret://other-uuid/cs1abc");
+    const secret = model().getSecret({ id: "cs1abc" });
+    assert.equal(secret.id, `secret://${uuid}/cs1abc`);
+    secret.getContent();
+    assert.ok(fake.calls.includes(`secret-get secret://${uuid}/cs1abc`));
+    assert.equal(model().getSecret({ label: "l" }).id, undefined);
+  });
+});
+
+// juju/juju worker/uniter/runner/context/ports.go validatePortRangeForCAAS: on a Kubernetes model
+// open-port and close-port refuse a range ("port ranges are not supported for k8s applications").
+describe("ports on Kubernetes", () => {
+  const k8s = parseCharmMeta({
+    metadata: { name: "app", containers: { web: { resource: "img" } } },
+  });
+  test("a sidecar charm refuses port ranges before calling Juju; single ports and machine charms pass", () => {
+    const m = new Model({ context: ctx("update-status"), metadata: k8s, backend: fake });
+    for (const call of [
+      () => m.unit.openPort({ protocol: "tcp", port: 8000, toPort: 8010 }),
+      () => m.unit.closePort({ protocol: "udp", port: 1, toPort: 2 }),
+    ]) {
+      assert.throws(
+        call,
+        (e: unknown) =>
+          e instanceof ModelError && /port ranges are not supported for k8s applications/.test(e.message),
+      );
+    }
+    assert.deepEqual(
+      fake.calls.filter((c) => c.includes("-port")),
+      [],
+    );
+    m.unit.openPort({ protocol: "tcp", port: 9090 });
+    m.unit.openPort({ protocol: "tcp", port: 9091, toPort: 9091 });
+    model().unit.openPort({ protocol: "tcp", port: 8000, toPort: 8010 });
+    assert.equal(fake.calls.filter((c) => c.startsWith("open-port")).length, 3);
   });
 });

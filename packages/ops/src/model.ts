@@ -5,7 +5,6 @@
  * client, before any hook tool runs.
  */
 
-import { hostname } from "node:os";
 import type {
   AppStatusInfo,
   ConfigValue,
@@ -28,6 +27,7 @@ import {
   TooManyRelatedAppsError,
   UnknownConfigKeyError,
 } from "./errors.js";
+import { localFqdn } from "./fqdn.js";
 import type { CharmMeta } from "./metadata.js";
 import type { Databag, RelationSnapshot } from "./snapshot.js";
 
@@ -55,6 +55,16 @@ function toSettable(s: Status): SettableStatusName {
   return s.name;
 }
 
+/**
+ * The canonical form of a secret id, as ops writes it (ops/model.py `Secret._canonicalize_id`):
+ * trimmed, and a bare id (`cs1...`) becomes `secret://<model-uuid>/<id>`; ids that already start
+ * with `secret:` (`secret:cs1...`, `secret://<uuid>/cs1...`) are kept.
+ */
+export function canonicalSecretId(id: string, modelUuid: string): string {
+  const trimmed = id.trim();
+  return trimmed.startsWith("secret:") ? trimmed : `secret://${modelUuid}/${trimmed}`;
+}
+
 /** How long Juju's leadership lease lets us trust an is-leader answer. */
 export const LEADER_CACHE_MS = 30_000;
 
@@ -69,6 +79,11 @@ export interface ModelOptions<C = unknown> {
   readonly containerFactory?: ContainerFactory<C> | undefined;
   /** Clock for the leadership cache; defaults to `Date.now`. */
   readonly now?: (() => number) | undefined;
+  /**
+   * The unit's FQDN; defaults to the machine's, as `socket.getfqdn()` finds it ({@link localFqdn}).
+   * The testing harness passes its own.
+   */
+  readonly fqdn?: (() => string) | undefined;
 }
 
 /** The model of one dispatch. */
@@ -94,7 +109,13 @@ export class Model<C = unknown> {
     this.name = opts.context.modelName;
     this.uuid = opts.context.modelUuid;
     this.app = new Application(this, opts.context.appName);
-    this.unit = new Unit(this, opts.context.unitName, opts.containerFactory, opts.now ?? Date.now);
+    this.unit = new Unit(
+      this,
+      opts.context.unitName,
+      opts.containerFactory,
+      opts.now ?? Date.now,
+      opts.fqdn ?? (() => opts.context.unitFqdn ?? localFqdn()),
+    );
     this.config = new Config(opts.metadata, () => opts.backend.configGet());
   }
 
@@ -173,7 +194,8 @@ export class Model<C = unknown> {
     if (lookup.id === undefined && lookup.label === undefined) {
       throw new ModelError("getSecret needs an id or a label");
     }
-    return new Secret(this.backend, lookup.id, lookup.label);
+    const id = lookup.id === undefined ? undefined : canonicalSecretId(lookup.id, this.uuid);
+    return new Secret(this.backend, id, lookup.label);
   }
 
   /** Ids of the secrets this unit (or, for the leader, app) owns. */
@@ -217,7 +239,7 @@ export class Application {
       throw new ModelError("only the leader can add an application-owned secret");
     }
     const id = this.model.backend.secretAdd({ ...fields, content, owner: "application" });
-    return new Secret(this.model.backend, id, fields.label);
+    return new Secret(this.model.backend, canonicalSecretId(id, this.model.uuid), fields.label);
   }
 }
 
@@ -230,6 +252,7 @@ export class Unit<C = unknown> {
     readonly name: string,
     private readonly containerFactory: ContainerFactory<C> | undefined,
     private readonly now: () => number,
+    private readonly fqdnOf: () => string,
   ) {}
 
   /** The app part of the unit name. */
@@ -262,11 +285,13 @@ export class Unit<C = unknown> {
   }
 
   /**
-   * The unit's host name: `CHARMKIT_UNIT_FQDN` under the local runtime, otherwise the pod's host
-   * name (unlike Python's getfqdn, no reverse DNS lookup, which would cost a hook a round trip).
+   * The unit's fully qualified host name, as the Python charms publish it (`socket.getfqdn()`):
+   * on Kubernetes `<app>-<n>.<app>-endpoints.<model>.svc.cluster.local`, from the pod's
+   * /etc/hosts. Every address this unit publishes should use it: the short pod host name does not
+   * resolve in other pods.
    */
   get fqdn(): string {
-    return this.model.context.unitFqdn ?? hostname();
+    return this.fqdnOf();
   }
 
   /** The ports this unit has opened. */
@@ -274,13 +299,29 @@ export class Unit<C = unknown> {
     return this.model.backend.openedPorts();
   }
 
-  /** Open one port. */
+  /**
+   * Juju refuses a port range for a Kubernetes application, on open and on close
+   * (juju/juju worker/uniter/runner/context/ports.go `validatePortRangeForCAAS`). A charm that
+   * declares workload containers is a sidecar charm, which only deploys on Kubernetes models, so
+   * the range is refused here first, with Juju's message.
+   */
+  private checkPortForKubernetes(port: Port): void {
+    if (Object.keys(this.model.metadata.containers).length === 0) return;
+    if (port.toPort === undefined || port.toPort === port.port) return;
+    throw new ModelError(
+      `cannot open or close ${port.port}-${port.toPort}/${port.protocol}: port ranges are not supported for k8s applications, please specify a single port`,
+    );
+  }
+
+  /** Open one port (a single port on Kubernetes). */
   openPort(port: Port): void {
+    this.checkPortForKubernetes(port);
     this.model.backend.openPort(port);
   }
 
-  /** Close one port. */
+  /** Close one port (a single port on Kubernetes). */
   closePort(port: Port): void {
+    this.checkPortForKubernetes(port);
     this.model.backend.closePort(port);
   }
 
@@ -310,7 +351,7 @@ export class Unit<C = unknown> {
   /** Create a unit-owned secret; returns it with its new id. */
   addSecret(content: Record<string, string>, fields: SecretFields = {}): Secret {
     const id = this.model.backend.secretAdd({ ...fields, content, owner: "unit" });
-    return new Secret(this.model.backend, id, fields.label);
+    return new Secret(this.model.backend, canonicalSecretId(id, this.model.uuid), fields.label);
   }
 }
 

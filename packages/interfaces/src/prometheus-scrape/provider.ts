@@ -8,7 +8,6 @@
  */
 
 import { isIP } from "node:net";
-import { hostname } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import type { CharmBase, RelationEvent } from "@charmkit/ops";
 import { type PyJsonValue, pyJsonDumps } from "../common/pyjson.js";
@@ -186,7 +185,7 @@ export interface MetricsEndpointProviderOptions {
   readonly lookasideJobs?: () => readonly ScrapeJob[];
   /** Publish alert rules (default true); when false not even the generic HostHealth group is sent. */
   readonly forwardAlertRules?: boolean;
-  /** This host's fqdn (default `os.hostname()`); injectable for tests. */
+  /** This unit's fqdn (default the SDK's `unit.fqdn`, Python's `socket.getfqdn()`); injectable for tests. */
   readonly fqdn?: () => string;
 }
 
@@ -281,7 +280,7 @@ export class MetricsEndpointProvider {
   /** Writes the four unit keys on every relation, from each relation's bind address. */
   setUnitAddress(): void {
     const m = this.charm.model;
-    const fqdn = (this.opts.fqdn ?? hostname)();
+    const fqdn = this.opts.fqdn?.() ?? m.unit.fqdn;
     for (const rel of m.relations(this.relationName)) {
       const data = buildProviderUnitData({
         address: m.network(this.relationName, rel.id).bindAddress,

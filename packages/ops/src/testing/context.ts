@@ -53,6 +53,17 @@ export interface ContextOptions {
   readonly jujuVersion?: string | undefined;
   /** The charm's cache directory (`Framework.cacheDir`); none by default, so runs stay independent. */
   readonly cacheDir?: string | undefined;
+  /**
+   * What `unit.fqdn` answers; by default the name a Kubernetes pod has
+   * (`<app>-<n>.<app>-endpoints.<model>.svc.cluster.local`), never the test machine's.
+   */
+  readonly fqdn?: string | undefined;
+}
+
+/** The FQDN kubelet's /etc/hosts gives a Juju unit's pod. */
+function podFqdn(c: JujuContext): string {
+  const n = c.unitName.slice(c.unitName.indexOf("/") + 1);
+  return `${c.appName}-${n}.${c.appName}-endpoints.${c.modelName}.svc.cluster.local`;
 }
 
 function isMeta(m: CharmMeta | CharmMetaSources): m is CharmMeta {
@@ -198,6 +209,7 @@ export class Context {
         store,
         containerFactory,
         cacheDir: this.opts.cacheDir,
+        fqdn: () => this.opts.fqdn ?? podFqdn(context),
       });
     } catch (e) {
       this.keep(backend.records, emitted);
@@ -220,7 +232,12 @@ export class Context {
     context: JujuContext,
   ): DeferredNotice[] {
     if (!notices.some((n) => n.observer.startsWith("?"))) return structuredClone(notices) as DeferredNotice[];
-    const model = new Model({ context, metadata: meta, backend });
+    const model = new Model({
+      context,
+      metadata: meta,
+      backend,
+      fqdn: () => this.opts.fqdn ?? podFqdn(context),
+    });
     const framework = new Framework(model, {});
     new this.charmClass(framework);
     return notices.map((n) => {
