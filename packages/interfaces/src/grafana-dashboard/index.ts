@@ -9,8 +9,8 @@
  * Grafana may answer with app key `event` = JSON `{"valid", "errors"}`.
  * Requirer (Grafana side, for testers): lists the templates of every relation.
  *
- * The pure functions here take the compressor/decompressor as arguments; `./lzma.ts` provides the
- * real ones (they spawn `xz`). Not implemented: Grafana's own template rendering (dropdown and
+ * The functions here take the compressor/decompressor as arguments; `./lzma.ts` provides the
+ * real ones (in-process LZMA). Not implemented: Grafana's own template rendering (dropdown and
  * datasource injection, label injection), which the Grafana charm does after receiving.
  */
 import { createHash } from "node:crypto";
@@ -189,10 +189,10 @@ export interface ReceivedDashboard {
  * Requirer side: every template of every relation, decompressed with `decompress`. A malformed
  * `dashboards` value rejects the relation; a template that fails to decompress is rejected alone.
  */
-export function parseGrafanaDashboards(
+export async function parseGrafanaDashboards(
   relations: readonly RelationSnapshot[],
-  decompress: (b64: string) => string,
-): ParseResult<ReceivedDashboard> {
+  decompress: (b64: string) => string | Promise<string>,
+): Promise<ParseResult<ReceivedDashboard>> {
   const accepted: ReceivedDashboard[] = [];
   const rejected: Rejection[] = [];
   for (const rel of [...relations].sort((a, b) => a.id - b.id)) {
@@ -216,7 +216,7 @@ export function parseGrafanaDashboards(
       }
       let content: string;
       try {
-        content = decompress(t.content);
+        content = await decompress(t.content);
       } catch (e) {
         rejected.push(
           reject(rel.id, `'dashboards' template ${id} cannot be decompressed: ${(e as Error).message}`),

@@ -1,33 +1,56 @@
 /**
- * cosl `LZMABase64`: base64 of an `.xz` stream, the encoding of dashboard `content` on the
- * grafana_dashboard relation. Node has no xz codec, so this runs the system `xz` binary
- * (xz-utils, present on Ubuntu bases); Python's `lzma.compress` defaults match `xz -6` with a
- * CRC64 check, so either side decompresses the other's output. Not pure: it spawns a process.
+ * cosl `LZMABase64`: base64 of an LZMA-compressed text, the encoding of dashboard `content` on the
+ * grafana_dashboard relation. In-process, with no `xz` binary (a charm container need not have
+ * one): compression writes the `.lzma` ("LZMA alone") format with LZMA-JS (`lzma`), which the
+ * Python side reads, since cosl decompresses with `lzma.decompress` and its default
+ * `FORMAT_AUTO` accepts both `.xz` and `.lzma`. Decompression reads both: `.lzma` with LZMA-JS,
+ * and `.xz` (what Python's `lzma.compress` writes) with `xz-decompress` (WebAssembly, no native
+ * code), loaded only when an `.xz` payload arrives.
  */
-import { execFileSync } from "node:child_process";
+import lzmaWorker from "lzma/src/lzma_worker-min.js";
 
-/** Raised when `xz` is missing or fails; `cause` carries the child-process error. */
+/** Raised when a payload cannot be compressed or decompressed; `cause` carries the codec's error. */
 export class LzmaError extends Error {
   override readonly name = "LzmaError";
 }
 
-function runXz(args: string[], input: Buffer): Buffer {
+// LZMA-JS's package entry loads its codec file through a computed path that bundlers cannot
+// follow; importing the (minified, 24 KB) file itself puts it in the charm's bundle.
+const lzmaJs = () => lzmaWorker.LZMA;
+
+/** The first bytes of an `.xz` stream. */
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+
+/**
+ * LZMA-JS mode: 1 (dictionary 64 KiB, fast) to 9. Dashboards are tens of KiB, so a larger
+ * dictionary gains nothing, and the leader recompresses on every relevant hook. Decompression
+ * does not depend on the mode.
+ */
+const MODE = 1;
+
+/** `LZMABase64.compress`: UTF-8 text to base64 of its `.lzma` compression. */
+export function lzmaBase64Compress(text: string): string {
   try {
-    return execFileSync("xz", args, { input, maxBuffer: 256 * 1024 * 1024, stdio: ["pipe", "pipe", "pipe"] });
+    const bytes = lzmaJs().compress(Buffer.from(text, "utf8"), MODE);
+    return Buffer.from(Int8Array.from(bytes).buffer).toString("base64");
   } catch (e) {
-    throw new LzmaError(`xz ${args.join(" ")} failed: ${(e as Error).message.split("\n")[0]}`, { cause: e });
+    throw new LzmaError(`cannot compress: ${(e as Error).message}`, { cause: e });
   }
 }
 
-/** `LZMABase64.compress`: UTF-8 text to base64 of its xz compression. */
-export function lzmaBase64Compress(text: string): string {
-  return runXz(
-    ["--compress", "--format=xz", "--check=crc64", "-6", "--stdout"],
-    Buffer.from(text, "utf8"),
-  ).toString("base64");
-}
-
-/** `LZMABase64.decompress`: base64 of an xz (or legacy .lzma) stream back to UTF-8 text. */
-export function lzmaBase64Decompress(b64: string): string {
-  return runXz(["--decompress", "--format=auto", "--stdout"], Buffer.from(b64, "base64")).toString("utf8");
+/** `LZMABase64.decompress`: base64 of an `.xz` or `.lzma` stream back to UTF-8 text. */
+export async function lzmaBase64Decompress(b64: string): Promise<string> {
+  const data = Buffer.from(b64, "base64");
+  try {
+    if (data.subarray(0, XZ_MAGIC.length).equals(XZ_MAGIC)) {
+      const { XzReadableStream } = (await import("xz-decompress")) as typeof import("xz-decompress");
+      const stream = new XzReadableStream(new Blob([data]).stream());
+      return await new Response(stream).text();
+    }
+    const out = lzmaJs().decompress(data);
+    // LZMA-JS answers a string when the bytes are valid UTF-8, else the signed bytes.
+    return typeof out === "string" ? out : Buffer.from(Int8Array.from(out).buffer).toString("utf8");
+  } catch (e) {
+    throw new LzmaError(`cannot decompress: ${(e as Error).message ?? String(e)}`, { cause: e });
+  }
 }
