@@ -2,7 +2,7 @@
 // packages/build/src/pack.ts). Usage:
 //   npm run pack -- [CHARM_DIR...] [--arch amd64|arm64]... [--out DIR] [--cache DIR]
 // Without CHARM_DIR it packs charms/prometheus-k8s; without --arch, amd64; without --out, dist/.
-// Writes <out>/<name>_ubuntu@24.04-<arch>.charm and stages the tree in <charm>/staged/<arch>/
+// Writes <out>/<name>_ubuntu@24.04-<arch>.charm and stages the tree in <charm>/dist/<arch>/
 // (what charmcraft.yaml's part dumps).
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";

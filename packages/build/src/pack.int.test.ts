@@ -24,7 +24,7 @@ import { NODE_RUNTIMES, packCharm, unpackCharm } from "./pack.js";
 
 const sample = join(import.meta.dirname, "../../ops/tests/sample-charm");
 const work = mkdtempSync(join(tmpdir(), "charmkit-pack-"));
-// A copy, so the test's staged/ tree and edits stay out of the repository.
+// A copy, so the test's dist/ tree and edits stay out of the repository.
 const charmDir = join(work, "sample-charm");
 const outDir = join(work, "out");
 let charm: string;
@@ -58,7 +58,7 @@ describe("packCharm", () => {
     }
     for (const e of entries) {
       assert.ok(
-        !e.startsWith("src/") && e !== "charmcraft.yaml" && !e.startsWith("staged/"),
+        !e.startsWith("src/") && e !== "charmcraft.yaml" && !e.startsWith("dist/"),
         `${e} is not packed`,
       );
     }

@@ -1,6 +1,6 @@
 /**
  * `packCharm`: a TypeScript charm directory to a `.charm` in charmcraft's layout. It stages the
- * prime tree in `<charmDir>/staged/<arch>/` (the bundle and its code-cache loader, `dispatch`, the
+ * prime tree in `<charmDir>/dist/<arch>/` (the bundle and its code-cache loader, `dispatch`, the
  * generated `metadata.yaml`/`config.yaml`/`actions.yaml`, `manifest.yaml`, the charm's content
  * directories such as `alert_rules/`, and the pinned official Node runtime at `node/bin/node`),
  * then zips that tree with its unix modes into `<name>_<base>-<arch>.charm`. charmcraft.yaml's
@@ -46,7 +46,7 @@ export interface PackOptions {
 export interface PackResult {
   /** The `.charm` file. */
   readonly charm: string;
-  /** The staged prime tree it was zipped from (`<charmDir>/staged/<arch>`). */
+  /** The staged prime tree it was zipped from (`<charmDir>/dist/<arch>`). */
   readonly staged: string;
   /** Paths inside the zip, sorted. */
   readonly entries: readonly string[];
@@ -54,8 +54,11 @@ export interface PackResult {
   readonly bytes: number;
 }
 
-/** The directory, inside a charm directory, that holds staged prime trees (gitignored). */
-export const STAGED_DIR = "staged";
+/**
+ * The directory, inside a charm directory, that holds staged prime trees: `dist`, which git,
+ * the linter, the test runner and the local runtime's charm copy already leave out.
+ */
+export const STAGED_DIR = "dist";
 
 /**
  * Top-level entries of a charm directory that are sources or tooling, not charm content. Every
@@ -66,7 +69,6 @@ const NOT_PACKED = new Set([
   "tests",
   "testdata",
   "node_modules",
-  "dist",
   STAGED_DIR,
   "package.json",
   "package-lock.json",
