@@ -139,6 +139,8 @@ describe("addLayer / combinePlan", () => {
     );
     assert.throws(() => addLayer(layers, "base", {}, false), /already exists/);
     assert.throws(() => addLayer(layers, "", {}, true), /label must be set/);
+    // canonical/pebble internals/plan/plan.go Layer.Validate: "pebble-" labels are reserved.
+    assert.throws(() => addLayer(layers, "pebble-base", {}, true), /reserved label prefix "pebble-"/);
     const combined = addLayer(layers, "base", { services: { web: { override: "merge", user: "u" } } }, true);
     assert.deepEqual(
       combined.map((l) => l.label),

@@ -469,6 +469,9 @@ export function addLayer(
   combine: boolean,
 ): LabeledLayer[] {
   if (!label) throw new LayerError("label", "label must be set");
+  // Pebble keeps labels starting with "pebble-" for its own layers (internals/plan/plan.go).
+  if (label.startsWith("pebble-"))
+    throw new LayerError("label", 'cannot use reserved label prefix "pebble-"');
   const checked = validateLayer(layer);
   const idx = layers.findIndex((l) => l.label === label);
   if (idx < 0) {
