@@ -3,7 +3,10 @@
 // reads its file the same way), a YAML 1.1 parser derived from libyaml: its reader refuses raw
 // DEL, C1 controls and U+FFFE/U+FFFF, and a raw NEL inside a quoted scalar is a line break that
 // folds. PyYAML implements the same YAML 1.1 reader and folding (python3-yaml), so it stands in for
-// yaml.v2 here; ops escapes with json.dumps for the same reason (ops/hookcmds/_relation.py).
+// yaml.v2 here; the same cases were checked by hand against gopkg.in/yaml.v2 itself (Debian's
+// golang-gopkg-yaml.v2-dev). ops escapes with json.dumps for the same reason
+// (ops/hookcmds/_relation.py), but json.dumps writes astral characters as surrogate pairs
+// (\ud83d\ude00), which yaml.v2 refuses ("found invalid Unicode character escape code").
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, test } from "node:test";
@@ -49,6 +52,7 @@ describe("relation-set / state-set encoding", {
       /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/,
       "nothing raw that YAML 1.1 mangles",
     );
+    assert.doesNotMatch(sent, /\\ud[89a-f]/i, "no surrogate escapes: yaml.v2 refuses them");
     assert.deepEqual(yaml11(sent).value, HARD);
   });
 
