@@ -63,6 +63,7 @@ const METADATA_KEYS = [
   "maintainers",
   "assumes",
   "containers",
+  "devices",
   "resources",
   "requires",
   "provides",
@@ -85,8 +86,9 @@ const LINK_KEYS: Readonly<Record<string, string>> = {
 
 /**
  * The `metadata.yaml`, `config.yaml` and `actions.yaml` texts `charmcraft pack` generates from a
- * charmcraft.yaml: metadata keys copied (`title` as `display-name`, `links` spread out), `config`
- * as is, `actions` as is.
+ * charmcraft.yaml: metadata keys copied, `title` as `display-name`, `links` spread out as
+ * charmcraft's `CharmMetadata.from_charm` does (`documentation` → `docs`, `contact` →
+ * `maintainers` as a list, `issues`/`source`/`website` as they are), `config` and `actions` as is.
  */
 export function generatedYaml(
   cc: Readonly<Record<string, unknown>>,
