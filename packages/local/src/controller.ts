@@ -113,6 +113,8 @@ interface AppRec {
   status: StatusValue;
   workloadVersion: string;
   dying?: boolean;
+  /** leader-set's settings (Juju 3.6 still has leader-get/leader-set). */
+  leaderSettings?: Record<string, string>;
 }
 
 interface UnitRec {
@@ -1126,7 +1128,7 @@ export class Controller extends EventEmitter {
       this.fanOut(r, u, owner);
     }
     for (const [k, v] of Object.entries(ctx.stateWrites)) {
-      if (v === "") delete u.state[k];
+      if (v === null) delete u.state[k];
       else u.state[k] = v;
     }
     if (ctx.ports) u.ports = [...ctx.ports].sort();
@@ -1214,7 +1216,7 @@ class HookContext implements ToolHost {
   readonly env: Record<string, string>;
   readonly endpoints: string[];
   readonly bagWrites = new Map<string, Record<string, string>>();
-  readonly stateWrites: Record<string, string> = {};
+  readonly stateWrites: Record<string, string | null> = {};
   readonly secretMutations: ((s: Record<string, SecretRecord>) => void)[] = [];
   ports?: Set<string>;
   stdout = "";
@@ -1362,14 +1364,33 @@ class HookContext implements ToolHost {
   stateGet(): Record<string, string> {
     const res = { ...this.u.state };
     for (const [k, v] of Object.entries(this.stateWrites)) {
-      if (v === "") delete res[k];
+      if (v === null) delete res[k];
       else res[k] = v;
     }
     return res;
   }
 
-  stateSet(updates: Readonly<Record<string, string>>): void {
+  stateSet(updates: Readonly<Record<string, string | null>>): void {
     Object.assign(this.stateWrites, updates);
+  }
+
+  configKeys(): string[] {
+    return Object.keys(this.c._meta(this.app).options).sort();
+  }
+
+  leaderSettings(): Record<string, string> {
+    return { ...(this.c._model().apps[this.app]?.leaderSettings ?? {}) };
+  }
+
+  writeLeaderSettings(updates: Readonly<Record<string, string>>): void {
+    const app = this.c._model().apps[this.app]!;
+    const next = { ...(app.leaderSettings ?? {}) };
+    for (const [k, v] of Object.entries(updates)) {
+      if (v === "") delete next[k];
+      else next[k] = v;
+    }
+    app.leaderSettings = next;
+    this.c._changed();
   }
 
   secrets(): Readonly<Record<string, SecretRecord>> {
