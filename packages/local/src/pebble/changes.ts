@@ -145,10 +145,11 @@ export class Change {
       kind: this.kind,
       summary: this.summary,
       status: this.status,
-      tasks: this.tasks.map((t) => t.toJSON()),
       ready: this.#ready,
       "spawn-time": rfc3339(this.spawnTime),
     };
+    // api_changes.go changeInfo: `tasks` is omitempty, so a change without tasks has no key.
+    if (this.tasks.length) out.tasks = this.tasks.map((t) => t.toJSON());
     if (this.err) out.err = this.err;
     if (this.readyTime) out["ready-time"] = rfc3339(this.readyTime);
     if (this.data) out.data = this.data;

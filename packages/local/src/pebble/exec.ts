@@ -103,9 +103,9 @@ export class ExecManager {
       throw badRequest((e as Error).message);
     }
     const { binds } = computeBinds(this.#opts.rootDir, this.#opts.mounts);
-    if (!lookPath(argv[0] as string, env.PATH ?? "", binds, workingDir)) {
-      throw badRequest(`cannot find executable "${argv[0]}"`);
-    }
+    // api_exec.go checks exec.LookPath on the daemon's PATH, not the request's environment.
+    const exe = lookPath(argv[0] as string, this.#opts.env.PATH ?? "", binds, workingDir);
+    if (!exe) throw badRequest(`cannot find executable "${argv[0]}"`);
     const split = body["split-stderr"] === true;
     const needed: SocketName[] = split ? ["control", "stdio", "stderr"] : ["control", "stdio"];
     const summary = `Execute command "${argv[0]}"`;
@@ -118,7 +118,15 @@ export class ExecManager {
           // registered right after, so look it up one tick later.
           await Promise.resolve();
           const session = this.#sessions.get(task.id) as Session;
-          await this.#run(task, session, { argv, env, workingDir, binds, identity, timeoutMs, split });
+          await this.#run(task, session, {
+            argv: [exe, ...argv.slice(1)],
+            env,
+            workingDir,
+            binds,
+            identity,
+            timeoutMs,
+            split,
+          });
         },
       },
     ]);

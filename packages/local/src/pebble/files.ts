@@ -239,13 +239,15 @@ export class FilesApi {
     } catch (e) {
       throw badRequest((e as Error).message);
     }
+    // api_files.go listFiles: os.Stat follows a symlink at the path itself, so a link to a
+    // directory lists the directory; errors map to 404, 403 or 400 (fileErrorToStatus).
     let st: Stats;
     try {
-      st = lstatSync(host);
+      st = statSync(host);
     } catch (e) {
       const f = fail("stat", path, e);
       if (f.detail.kind === "not-found") throw notFound(f.message);
-      throw new ApiError(500, f.message, f.detail.kind);
+      throw new ApiError(f.detail.kind === "permission-denied" ? 403 : 400, f.message, f.detail.kind);
     }
     const users = nameTable("/etc/passwd");
     const groups = nameTable("/etc/group");
@@ -256,7 +258,8 @@ export class FilesApi {
     try {
       entries = readdirSync(host, { withFileTypes: true });
     } catch (e) {
-      throw new ApiError(500, fail("open", path, e).message, "generic-file-error");
+      const f = fail("open", path, e);
+      throw new ApiError(f.detail.kind === "permission-denied" ? 403 : 400, f.message, f.detail.kind);
     }
     return entries
       .map((e) => e.name)
@@ -303,9 +306,14 @@ export class FilesApi {
         throw new PathFailure({ kind: "generic-file-error", message: "cannot remove the container root" });
       }
       try {
+        // api_files.go removePath: a recursive remove is os.RemoveAll, which succeeds when the
+        // path does not exist.
+        if (p.recursive) {
+          rmSync(host, { recursive: true, force: true });
+          return;
+        }
         const st = lstatSync(host);
-        if (p.recursive) rmSync(host, { recursive: true, force: false });
-        else if (st.isDirectory()) rmSync(host, { recursive: false });
+        if (st.isDirectory()) rmSync(host, { recursive: false });
         else unlinkSync(host);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;

@@ -46,7 +46,8 @@ test("layers: label rules, combine, parse and plan errors, plan as YAML", async 
   assert.equal(ok.status, 200);
   assert.equal(ok.json().result, true);
   assert.equal(
-    (await error("POST", "/v1/layers", { action: "add", label: "base", layer: "{}" })).message,
+    (await error("POST", "/v1/layers", { action: "add", label: "base", format: "yaml", layer: "{}" }))
+      .message,
     'layer "base" already exists',
   );
   const merged = await add(
@@ -56,7 +57,8 @@ test("layers: label rules, combine, parse and plan errors, plan as YAML", async 
   );
   assert.equal(merged.status, 200);
   assert.match(
-    (await error("POST", "/v1/layers", { action: "add", label: "x", layer: "services: [" })).message,
+    (await error("POST", "/v1/layers", { action: "add", label: "x", format: "yaml", layer: "services: [" }))
+      .message,
     /cannot parse layer YAML/,
   );
   assert.match(
@@ -64,6 +66,7 @@ test("layers: label rules, combine, parse and plan errors, plan as YAML", async 
       await error("POST", "/v1/layers", {
         action: "add",
         label: "y",
+        format: "yaml",
         layer: "services:\n  s:\n    command: x\n",
       })
     ).message,
@@ -74,6 +77,7 @@ test("layers: label rules, combine, parse and plan errors, plan as YAML", async 
       await error("POST", "/v1/layers", {
         action: "add",
         label: "z",
+        format: "yaml",
         layer: "services:\n  s:\n    override: replace\n",
       })
     ).message,

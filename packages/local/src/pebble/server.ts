@@ -21,11 +21,12 @@ import {
   LayerError,
   type Layer,
   type Plan,
-  parseLayer,
   planToYaml,
   servicesEqual,
+  validateLayer,
   validatePlan,
 } from "@charmkit/ops/pebble";
+import { parse as parseYaml } from "yaml";
 import { WebSocketServer } from "ws";
 import { type Change, ChangeStore, type Task } from "./changes.js";
 import { CheckManager } from "./checks.js";
@@ -45,8 +46,15 @@ import { ExecManager } from "./exec.js";
 import { FilesApi } from "./files.js";
 import { boundaryOf, parseMultipart } from "./multipart.js";
 import { NoticeStore } from "./notices.js";
+import {
+  combineExtensions,
+  type LayerExtensions,
+  type PlanExtensions,
+  takeExtensions,
+  withExtensions,
+} from "./plan-extensions.js";
 import { ensureIsolation, type Mount } from "./sandbox.js";
-import { ServiceManager, startOrder } from "./services.js";
+import { ServiceManager, startOrder, stopOrder } from "./services.js";
 
 /** The version string `GET /v1/system-info` reports. */
 export const PEBBLE_VERSION = "1.19.0";
@@ -103,6 +111,9 @@ export class PebbleServer {
   readonly #routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
   #layers: LabeledLayer[] = [];
   #plan: Plan = {};
+  /** Per label, the workloads parts of each layer combined into it (see plan-extensions.ts). */
+  #ext = new Map<string, LayerExtensions[]>();
+  #planExt: PlanExtensions = { workloads: {}, serviceWorkloads: {} };
   #server: Server | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (e: Error) => void;
@@ -261,28 +272,46 @@ export class PebbleServer {
   #getPlan(url: URL): HandlerResult {
     const format = url.searchParams.get("format");
     if (format !== "yaml") throw badRequest(`invalid format ${JSON.stringify(format ?? "")}`);
-    return sync(planToYaml(this.#plan));
+    return sync(planToYaml(withExtensions(this.#plan, this.#planExt)));
   }
 
   #postLayers(body: Record<string, unknown>): HandlerResult {
+    // api_plan.go v1PostLayers: action, then label, then format (which must be "yaml").
     if (body.action !== "add") throw badRequest(`invalid action ${JSON.stringify(body.action ?? "")}`);
-    if (body.format !== undefined && body.format !== "yaml") {
-      throw badRequest(`invalid format ${JSON.stringify(body.format)}`);
-    }
     const label = typeof body.label === "string" ? body.label : "";
     if (!label) throw badRequest("label must be set");
+    if (body.format !== "yaml") throw badRequest(`invalid format ${JSON.stringify(body.format ?? "")}`);
+    // plan.go (*Layer).Validate reserves the "pebble-" label prefix.
+    if (label.startsWith("pebble-")) {
+      throw badRequest('cannot parse layer YAML: cannot use reserved label prefix "pebble-"');
+    }
     const combine = body.combine === true;
     if (!combine && this.#layers.some((l) => l.label === label)) {
       throw badRequest(`layer "${label}" already exists`);
     }
     let layers: LabeledLayer[];
     let plan: Plan;
+    let ext: Map<string, LayerExtensions[]>;
+    let planExt: PlanExtensions;
     try {
-      const layer: Layer = parseLayer(typeof body.layer === "string" ? body.layer : "");
+      let raw: unknown;
+      try {
+        raw = parseYaml(typeof body.layer === "string" ? body.layer : "");
+      } catch (e) {
+        throw new LayerError("", `cannot parse layer YAML: ${(e as Error).message}`, { cause: e });
+      }
+      const extensions = takeExtensions(raw);
+      const layer: Layer = validateLayer(raw);
       layers = addLayer(this.#layers, label, layer, combine);
       plan = combinePlan(layers);
       validatePlan(plan);
       startOrder(plan, Object.keys(plan.services ?? {}));
+      ext = new Map(this.#ext);
+      ext.set(label, combine ? [...(ext.get(label) ?? []), extensions] : [extensions]);
+      planExt = combineExtensions(
+        layers.flatMap((l) => ext.get(l.label) ?? []),
+        Object.keys(plan.services ?? {}),
+      );
     } catch (e) {
       if (e instanceof LayerError || e instanceof Error) throw badRequest(e.message);
       throw e;
@@ -290,6 +319,8 @@ export class PebbleServer {
     const previous = this.#plan;
     this.#layers = layers;
     this.#plan = plan;
+    this.#ext = ext;
+    this.#planExt = planExt;
     this.#checks.replan(previous);
     return sync(true);
   }
@@ -334,15 +365,16 @@ export class PebbleServer {
       case "start":
       case "stop":
       case "restart": {
-        if (!names.length) throw badRequest(`must specify services for action "${action}"`);
+        if (!names.length) throw badRequest(`must specify services for ${action} action`);
         for (const n of names) {
           if (!services[n]) throw badRequest(`cannot ${action} services: service "${n}" does not exist`);
         }
-        // `requires` pulls dependencies into starts only; stop and restart act on the named services.
-        const ordered = action === "start" ? order(names) : order(names).filter((n) => names.includes(n));
-        const stops = action === "start" ? [] : [...ordered].reverse();
-        const starts = action === "stop" ? [] : ordered;
-        return this.#serviceChange(action, stops, starts);
+        // api_services.go: start pulls in what the services require (plan StartOrder); stop also
+        // stops the services that require them (StopOrder); restart stops only the named ones
+        // and starts them with what they require.
+        if (action === "start") return this.#serviceChange(action, [], order(names), names);
+        const stops = stopOrder(this.#plan, names).filter((n) => action === "stop" || names.includes(n));
+        return this.#serviceChange(action, stops, action === "stop" ? [] : order(names), names);
       }
       case "replan":
       case "autostart": {
@@ -350,7 +382,7 @@ export class PebbleServer {
         const enabled = Object.keys(services).filter((n) => services[n]?.startup === "enabled");
         if (action === "autostart") {
           if (!enabled.length) throw new ApiError(400, "no default services", "no-default-services");
-          return this.#serviceChange(action, [], order(enabled));
+          return this.#serviceChange(action, [], order(enabled), enabled);
         }
         const changed = this.#services
           .liveServices()
@@ -358,7 +390,10 @@ export class PebbleServer {
         const starts = new Set([...enabled, ...changed.filter((n) => services[n])]);
         const stopOrder = [...order(changed.filter((n) => services[n]))].reverse();
         const removed = changed.filter((n) => !services[n]);
-        const change = this.#serviceChange(action, [...removed, ...stopOrder], order([...starts]));
+        const startList = order([...starts]);
+        const stopList = [...removed, ...stopOrder];
+        const affected = [...new Set([...stopList, ...startList])].sort();
+        const change = this.#serviceChange(action, stopList, startList, affected);
         this.#checks.replan(this.#plan);
         return change;
       }
@@ -367,7 +402,12 @@ export class PebbleServer {
     }
   }
 
-  #serviceChange(action: string, stops: readonly string[], starts: readonly string[]): HandlerResult {
+  #serviceChange(
+    action: string,
+    stops: readonly string[],
+    starts: readonly string[],
+    requested: readonly string[],
+  ): HandlerResult {
     const tasks = [
       ...stops.map((name) => ({
         kind: "stop",
@@ -387,9 +427,15 @@ export class PebbleServer {
           ),
       })),
     ];
+    // api_services.go: "<Action> service "<first requested>"" [and N more]; a change with no
+    // tasks (a replan with nothing to do) is "<Action> - no services" and is Done at once.
     const verb = action.charAt(0).toUpperCase() + action.slice(1);
-    const subjects = action === "stop" ? stops : starts.length ? starts : stops;
-    const change = this.#changes.start(action, `${verb} service ${quoteList(subjects)}`.trimEnd(), tasks);
+    const count = new Set([...stops, ...starts]).size;
+    const first = requested[0] ?? stops[0] ?? starts[0] ?? "";
+    let summary = `${verb} service "${first}"`;
+    if (tasks.length === 0) summary = `${verb} - no services`;
+    else if (count > 1) summary += ` and ${count - 1} more`;
+    const change = this.#changes.start(action, summary, tasks);
     return async(change.id);
   }
 
@@ -425,12 +471,15 @@ export class PebbleServer {
         throw badRequest(`invalid timeout: ${(e as Error).message}`);
       }
     }
+    // api_changes.go v1GetChangeWait: a zero (or absent) timeout waits until the change is ready.
+    if (timeoutMs === 0) timeoutMs = undefined;
     const gone = new AbortController();
     const onClose = () => gone.abort();
     req.socket.once("close", onClose);
     const ready = await change
       .waitReady(timeoutMs, gone.signal)
       .finally(() => req.socket.off("close", onClose));
+    if (!ready && gone.signal.aborted) throw new ApiError(500, "request cancelled");
     if (!ready) {
       throw new ApiError(504, `timed out waiting for change after ${formatDuration(timeoutMs ?? 0)}`);
     }
@@ -635,10 +684,4 @@ function listParam(url: URL, key: string): string[] {
     .flatMap((v) => v.split(","))
     .map((v) => v.trim())
     .filter(Boolean);
-}
-
-function quoteList(names: readonly string[]): string {
-  const q = names.map((n) => `"${n}"`);
-  if (q.length <= 1) return q.join("");
-  return `${q.slice(0, -1).join(", ")} and ${q[q.length - 1]}`;
 }

@@ -183,10 +183,12 @@ export class ServiceManager {
     }
     const cwd = config["working-dir"] ?? "/";
     const { binds } = computeBinds(this.#opts.rootDir, this.#opts.mounts);
-    const exe = lookPath(argv[0] as string, env.PATH ?? "", binds, cwd);
+    // servstate/handlers.go uses exec.Command, which looks the program up on the daemon's PATH
+    // (not the service's environment); the resolved path is what runs.
+    const exe = lookPath(argv[0] as string, this.#opts.env.PATH ?? "", binds, cwd);
     if (!exe) throw new Error(`cannot start service: exec: "${argv[0]}": executable file not found in $PATH`);
     r.file ??= this.#openLog(r.name);
-    const proc = spawnIsolated({ argv, env, cwd, binds, identity });
+    const proc = spawnIsolated({ argv: [exe, ...argv.slice(1)], env, cwd, binds, identity });
     r.proc = proc;
     r.config = structuredClone(config);
     r.startedAt = Date.now();
@@ -425,4 +427,26 @@ export function startOrder(plan: Plan, names: readonly string[]): string[] {
     remaining.delete(next);
   }
   return out;
+}
+
+/**
+ * The order to stop `names` in, as Pebble's plan StopOrder: the named services plus every service
+ * that requires one of them (transitively), dependants first (`before`/`after` read backwards).
+ *
+ * @throws Error on a before/after loop.
+ */
+export function stopOrder(plan: Plan, names: readonly string[]): string[] {
+  const services = plan.services ?? {};
+  const wanted = new Set<string>();
+  const add = (n: string) => {
+    if (wanted.has(n)) return;
+    wanted.add(n);
+    for (const [other, svc] of Object.entries(services)) if (svc.requires?.includes(n)) add(other);
+  };
+  for (const n of names) add(n);
+  const starting = startOrder(
+    { services: Object.fromEntries([...wanted].map((n) => [n, { ...services[n], requires: [] }])) },
+    [...wanted],
+  );
+  return starting.reverse();
 }
