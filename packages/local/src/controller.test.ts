@@ -455,3 +455,19 @@ test("operations name the unknown app, endpoint or option", async () => {
   assert.throws(() => c.relate("a:out", "b:in"), /already exists/);
   await c.waitIdle({ timeoutMs: 20_000 });
 });
+
+test("leader-set writes at once and the other units get leader-settings-changed (leader-set.go)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ck-leader-"));
+  // Juju 3.6's jujuc still registers leader-get/leader-set (server.go leaderCommands).
+  const ch = charm({
+    "config-changed": `[ "$(is-leader)" = True ] && leader-set shared="$(config-get greeting)"\n`,
+    "leader-settings-changed": `leader-get shared > "${dir}/$(echo "$JUJU_UNIT_NAME" | tr / -)"\n`,
+  });
+  const c = await controller();
+  await c.addApplication("a", { charm: ch, scale: 2 });
+  await c.waitIdle({ timeoutMs: 20_000 });
+  c.setConfig("a", { greeting: "second" });
+  await c.waitIdle({ timeoutMs: 20_000 });
+  assert.equal(readFileSync(join(dir, "a-1"), "utf8"), "second\n");
+  assert.equal(existsSync(join(dir, "a-0")), false, "the leader is not told of its own writes");
+});

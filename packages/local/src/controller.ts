@@ -1192,6 +1192,18 @@ export class Controller extends EventEmitter {
   _changed(): void {
     this.save();
   }
+
+  /** @internal leader-set writes at once and tells the other units (leader-settings-changed). */
+  _leaderSettingsChanged(app: string, leader: string): void {
+    this.save();
+    for (const u of this.liveUnits(app)) {
+      if (u.name === leader) continue;
+      const pending = u.queue.slice(this.running.has(u.name) ? 1 : 0);
+      if (pending.some((e) => e.hook === "leader-settings-changed")) continue;
+      this.enqueue(u, { hook: "leader-settings-changed", env: {} });
+      this.kick(u.name);
+    }
+  }
 }
 
 function worst(list: StatusValue[]): StatusValue {
@@ -1390,7 +1402,7 @@ class HookContext implements ToolHost {
       else next[k] = v;
     }
     app.leaderSettings = next;
-    this.c._changed();
+    this.c._leaderSettingsChanged(this.app, this.unit);
   }
 
   secrets(): Readonly<Record<string, SecretRecord>> {

@@ -431,6 +431,12 @@ test("opened-ports: sorted by protocol then port; --endpoints marks all-endpoint
   assert.equal(run("opened-ports --format=json").out, '["icmp","80/tcp","443/tcp","8080/tcp","53/udp"]\n');
   assert.equal(run("opened-ports").out, "icmp\n80/tcp\n443/tcp\n8080/tcp\n53/udp\n");
   assert.match(run("opened-ports --endpoints").out, /^icmp \(\*\)\n80\/tcp \(\*\)\n/);
+  // ports.go --endpoints opens per endpoint; opened-ports.go lists the endpoints of each range.
+  assert.equal(run("open-port 9000 --endpoints db,metrics").rc, 0);
+  assert.match(run("opened-ports --endpoints").out, /\n9000\/tcp \(db, metrics\)\n/);
+  assert.equal(run("close-port 9000 --endpoints db").rc, 0);
+  assert.match(run("opened-ports --endpoints").out, /\n9000\/tcp \(metrics\)\n/);
+  assert.match(run("opened-ports").out, /\n9000\/tcp\n/);
 });
 
 test("network-get: JSON without the YAML-only copies; single keys; several keys as a map", () => {

@@ -92,6 +92,7 @@ export interface ToolHost {
   actionSet(results: Record<string, string>): void;
   actionLog(message: string): void;
   actionFail(message: string): void;
+  /** Open port ranges: "80/tcp" for all endpoints, "80/tcp@<endpoint>" for one endpoint. */
   openedPorts(): string[];
   setPort(open: boolean, spec: string): void;
   storage(): { id: string; location: string }[];
@@ -365,7 +366,14 @@ function portTool(open: boolean): Tool {
           "port ranges are not supported for k8s applications, please specify a single port",
         );
       }
-      call.host.setPort(open, portString(range));
+      // ports.go makePortRangeCommand: no --endpoints means every endpoint; otherwise one
+      // request per listed endpoint. The host keeps endpoint-scoped ranges as "<range>@<endpoint>".
+      const endpoints = ((call.p.values.get("endpoints") as string | undefined) ?? "")
+        .split(",")
+        .map((e) => e.trim());
+      const wanted = endpoints.every((e) => e === "") ? [""] : endpoints;
+      for (const ep of wanted)
+        call.host.setPort(open, ep === "" ? portString(range) : `${portString(range)}@${ep}`);
       return "";
     },
   };
@@ -971,9 +979,23 @@ const TOOLS: Record<(typeof TOOL_NAMES)[number], Tool> = {
     flags: () => ({ flags: { endpoints: bool } }),
     run(call) {
       checkEmpty(call.p.args);
-      const ports = sortPorts(call.host.openedPorts());
-      // The runtime keeps ports for all endpoints, which Juju shows as "(*)".
-      return call.out(call.p.values.get("endpoints") === true ? ports.map((x) => `${x} (*)`) : ports);
+      const byRange = new Map<string, Set<string>>();
+      for (const entry of call.host.openedPorts()) {
+        const at = entry.indexOf("@");
+        const range = at < 0 ? entry : entry.slice(0, at);
+        const eps = byRange.get(range) ?? new Set<string>();
+        eps.add(at < 0 ? "" : entry.slice(at + 1));
+        byRange.set(range, eps);
+      }
+      const ports = sortPorts([...byRange.keys()]);
+      if (call.p.values.get("endpoints") !== true) return call.out(ports);
+      // opened-ports.go renderPortsWithEndpointDetails: "*" when open for all endpoints.
+      return call.out(
+        ports.map((range) => {
+          const eps = byRange.get(range) ?? new Set<string>();
+          return `${range} (${eps.has("") ? "*" : [...eps].sort().join(", ")})`;
+        }),
+      );
     },
   },
   // storage-list.go
