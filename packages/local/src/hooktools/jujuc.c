@@ -26,7 +26,9 @@ static void write_all(int fd, const char *p, size_t n) {
 int main(int argc, char **argv) {
   const char *sock = getenv("JUJU_AGENT_SOCKET_ADDRESS");
   const char *ctx = getenv("JUJU_CONTEXT_ID");
-  if (!sock || !ctx) { fputs("ERROR JUJU_AGENT_SOCKET_ADDRESS and JUJU_CONTEXT_ID must be set\n", stderr); return 1; }
+  /* Juju's jujuc (cmd/jujuc/main.go getenv) names the first variable missing. */
+  if (!ctx || !*ctx) { fputs("ERROR JUJU_CONTEXT_ID not set\n", stderr); return 1; }
+  if (!sock || !*sock) { fputs("ERROR JUJU_AGENT_SOCKET_ADDRESS not set\n", stderr); return 1; }
   const char *tool = strrchr(argv[0], '/'); tool = tool ? tool + 1 : argv[0];
   int want_stdin = 0;
   for (int i = 1; i < argc; i++) {

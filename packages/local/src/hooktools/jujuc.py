@@ -2,8 +2,9 @@
 # Fallback hook-tool client for machines without a C compiler: same wire format as jujuc.c.
 import os, socket, struct, sys
 sock, ctx = os.environ.get("JUJU_AGENT_SOCKET_ADDRESS"), os.environ.get("JUJU_CONTEXT_ID")
-if not sock or not ctx:
-    sys.stderr.write("ERROR JUJU_AGENT_SOCKET_ADDRESS and JUJU_CONTEXT_ID must be set\n"); sys.exit(1)
+for name, value in (("JUJU_CONTEXT_ID", ctx), ("JUJU_AGENT_SOCKET_ADDRESS", sock)):
+    if not value:
+        sys.stderr.write("ERROR %s not set\n" % name); sys.exit(1)
 args = sys.argv[1:]
 want = any(a == "--file=-" or (a == "--file" and i + 1 < len(args) and args[i + 1] == "-") for i, a in enumerate(args))
 data = sys.stdin.buffer.read() if want else b""

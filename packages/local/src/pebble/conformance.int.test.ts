@@ -158,3 +158,17 @@ test("files: recursive remove of a missing path succeeds; listing follows a syml
   const itself = await h.client.listFiles(`${h.dir}/link`, { itself: true });
   assert.equal(itself[0]?.type, "directory");
 });
+
+test("signals: a bad signal name for a running service is a server error naming it", async () => {
+  // servstate/handlers.go sendSignal (unix.SignalNum) through manager.go SendSignal.
+  await addLayer("sig", "services:\n  sig:\n    override: replace\n    command: sleep 60\n");
+  const start = await post("/v1/services", { action: "start", services: ["sig"] });
+  await waitChange(start.env.change as string);
+  const bad = await post("/v1/signals", { signal: "SIGNOPE", services: ["sig"] });
+  assert.equal(bad.status, 500);
+  assert.equal(
+    (bad.env.result as { message: string }).message,
+    'cannot send signal to "sig": invalid signal name "SIGNOPE"',
+  );
+  assert.equal((await post("/v1/signals", { signal: "SIGHUP", services: ["sig"] })).status, 200);
+});

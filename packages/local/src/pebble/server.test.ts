@@ -158,11 +158,11 @@ test("checks and health: validation, inactive listing, 502 when a check is down"
   });
   assert.match(
     (await error("POST", "/v1/checks", { action: "start", checks: [] })).message,
-    /must specify checks/,
+    /must specify checks for start action/,
   );
   assert.match(
     (await error("POST", "/v1/checks", { action: "start", checks: ["nope"] })).message,
-    /cannot find checks: nope/,
+    /cannot start checks: cannot find checks in plan: nope/,
   );
   const deadline = Date.now() + 3000;
   let health = await h.raw("GET", "/v1/health?level=ready");
@@ -221,17 +221,17 @@ test("notices: add validation, occurrences, filters, get and long-poll", async (
   );
 });
 
-test("signals: validation", async () => {
-  assert.match(
-    (await error("POST", "/v1/signals", { signal: "SIGNOPE", services: ["web"] })).message,
-    /invalid signal name/,
+test("signals: every service is tried and failures are joined, as a server error (api_signals.go)", async () => {
+  // servstate/manager.go SendSignal: a service that is not running (or not in the plan) fails
+  // before the signal name is looked at.
+  const both = await error("POST", "/v1/signals", { signal: "SIGNOPE", services: ["web", "ghost"] });
+  assert.equal(both.status, 500);
+  assert.equal(
+    both.message,
+    'cannot send signal to "web": service is not running; cannot send signal to "ghost": service is not running',
   );
-  assert.match(
-    (await error("POST", "/v1/signals", { signal: "SIGHUP", services: ["ghost"] })).message,
-    /does not exist/,
-  );
-  assert.match(
-    (await error("POST", "/v1/signals", { signal: "SIGHUP", services: ["web"] })).message,
-    /not running/,
+  assert.equal(
+    (await error("POST", "/v1/signals", { signal: "SIGHUP", services: [] })).message,
+    "must specify one or more services",
   );
 });

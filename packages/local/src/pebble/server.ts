@@ -495,23 +495,25 @@ export class PebbleServer {
     return sync(change.toJSON());
   }
 
+  // api_signals.go and servstate SendSignal: every service is tried, failures are joined with
+  // "; " and answered as a server error.
   #postSignals(body: Record<string, unknown>): HandlerResult {
-    const signal = body.signal;
+    const signal = typeof body.signal === "string" ? body.signal : "";
     const names = body.services;
-    if (typeof signal !== "string" || !(signal in constants.signals)) {
-      throw badRequest(`cannot send signal: invalid signal name ${JSON.stringify(signal ?? "")}`);
-    }
     if (!Array.isArray(names) || !names.length) throw badRequest("must specify one or more services");
-    for (const n of names) {
-      if (!this.#plan.services?.[n]) throw badRequest(`cannot send signal: service "${n}" does not exist`);
-    }
-    for (const n of names) {
+    const errors: string[] = [];
+    for (const n of names.map(String)) {
       try {
+        if (!this.#services.isRunning(n)) throw new Error("service is not running");
+        if (!(signal in constants.signals)) throw new Error(`invalid signal name ${JSON.stringify(signal)}`);
         this.#services.signal(n, signal as NodeJS.Signals);
       } catch (e) {
-        throw badRequest((e as Error).message);
+        errors.push(
+          `cannot send signal to "${n}": ${(e as Error).message.replace(/^cannot send signal to "[^"]*": /, "")}`,
+        );
       }
     }
+    if (errors.length) throw new ApiError(500, errors.join("; "));
     return sync(true);
   }
 
@@ -523,9 +525,15 @@ export class PebbleServer {
     if (body.action !== "start" && body.action !== "stop") {
       throw badRequest(`invalid action ${JSON.stringify(body.action ?? "")}`);
     }
-    if (!Array.isArray(names) || !names.length) throw badRequest("must specify checks");
+    // api_checks.go v1PostChecks and checkstate ChecksNotFound.
+    if (!Array.isArray(names) || !names.length)
+      throw badRequest(`must specify checks for ${body.action} action`);
     const missing = names.filter((n) => typeof n !== "string" || !this.#plan.checks?.[n]);
-    if (missing.length) throw badRequest(`cannot find checks: ${missing.map(String).sort().join(", ")}`);
+    if (missing.length) {
+      throw badRequest(
+        `cannot ${body.action} checks: cannot find checks in plan: ${missing.map(String).sort().join(", ")}`,
+      );
+    }
     const changed = body.action === "start" ? this.#checks.start(names) : this.#checks.stop(names);
     return sync({ changed });
   }

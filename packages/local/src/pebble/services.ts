@@ -361,6 +361,12 @@ export class ServiceManager {
   }
 
   /** Sends a signal to a running service's process group. */
+  /** Whether the service's process is starting or running (what a signal can reach). */
+  isRunning(name: string): boolean {
+    const r = this.#records.get(name);
+    return r?.proc !== undefined && ["starting", "running"].includes(r.state);
+  }
+
   signal(name: string, sig: NodeJS.Signals): void {
     const r = this.#records.get(name);
     if (!r?.proc || !["starting", "running"].includes(r.state)) {
