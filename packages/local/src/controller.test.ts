@@ -372,7 +372,7 @@ test("hook tools: argv, JSON output, errors and exit codes (non-leader and leade
   assert.equal(c.relationData(2)["a/1"]?.k, "v");
 });
 
-test("hook tools: stdin (--file -), secrets, actions and per-call latency", async () => {
+test("hook tools: stdin (--file -), secrets and actions", async () => {
   const dir = mkdtempSync(join(tmpdir(), "ck-tools2-"));
   const ch = charm({
     start: `[ "$JUJU_UNIT_NAME" = a/0 ] || exit 0
@@ -382,8 +382,6 @@ echo "$id" > "${dir}/id"
 secret-get --format=json "$id" > "${dir}/secret.json"
 secret-info-get --format=json --label mine > "${dir}/info.json"
 secret-ids --format=json > "${dir}/ids.json"
-s=$(date +%s%N); i=0; while [ $i -lt 200 ]; do is-leader >/dev/null; i=$((i+1)); done; e=$(date +%s%N)
-echo $(( (e - s) / 200000 )) > "${dir}/us-per-call"
 `,
   });
   const c = await controller();
@@ -397,9 +395,6 @@ echo $(( (e - s) / 200000 )) > "${dir}/us-per-call"
   assert.equal(Object.values(info as Record<string, { label: string; revision: number }>)[0]?.label, "mine");
   // secret-ids.go prints the ids of the charm's secrets.
   assert.deepEqual(JSON.parse(readFileSync(join(dir, "ids.json"), "utf8")), [id.split("/").pop()]);
-  const msPerCall = Number(readFileSync(join(dir, "us-per-call"), "utf8")) / 1000;
-  console.log(`hook-tool latency: ${msPerCall.toFixed(2)} ms per is-leader call`);
-  assert.ok(msPerCall < 20, `hook tools too slow: ${msPerCall} ms per call`);
   const ok = await c.runAction("a/0", "greet", { name: "sam" });
   assert.deepEqual(ok.results, { msg: "hello sam" });
   assert.deepEqual(ok.logs, ["greeted"]);
