@@ -172,3 +172,20 @@ test("signals: a bad signal name for a running service is a server error naming 
   );
   assert.equal((await post("/v1/signals", { signal: "SIGHUP", services: ["sig"] })).status, 200);
 });
+
+test("changes list: select values and the for= service filter (api_changes.go v1GetChanges)", async () => {
+  await addLayer("for", "services:\n  f1:\n    override: replace\n    command: sleep 60\n");
+  const start = await post("/v1/services", { action: "start", services: ["f1"] });
+  await waitChange(start.env.change as string);
+  const mine = (await h.raw("GET", "/v1/changes?select=all&for=f1")).json().result as { id: string }[];
+  assert.deepEqual(
+    mine.map((c) => c.id),
+    [start.env.change],
+  );
+  const bad = await h.raw("GET", "/v1/changes?select=some");
+  assert.equal(bad.status, 400);
+  assert.equal(
+    (bad.json().result as { message: string }).message,
+    "select should be one of: all,in-progress,ready",
+  );
+});

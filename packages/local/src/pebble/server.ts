@@ -114,6 +114,8 @@ export class PebbleServer {
   /** Per label, the workloads parts of each layer combined into it (see plan-extensions.ts). */
   #ext = new Map<string, LayerExtensions[]>();
   #planExt: PlanExtensions = { workloads: {}, serviceWorkloads: {} };
+  /** Change id to the services it was asked for (a change's "service-names", for `?for=`). */
+  readonly #serviceNames = new Map<string, string[]>();
   #server: Server | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (e: Error) => void;
@@ -436,6 +438,7 @@ export class PebbleServer {
     if (tasks.length === 0) summary = `${verb} - no services`;
     else if (count > 1) summary += ` and ${count - 1} more`;
     const change = this.#changes.start(action, summary, tasks);
+    if (tasks.length) this.#serviceNames.set(change.id, [...requested]);
     return async(change.id);
   }
 
@@ -450,13 +453,18 @@ export class PebbleServer {
     return change;
   }
 
+  // api_changes.go v1GetChanges: `select` is all, in-progress (the default) or ready; `for`
+  // keeps the service changes that name that service.
   #listChanges(url: URL): HandlerResult {
-    const select = url.searchParams.get("select") ?? "in-progress";
+    const select = url.searchParams.get("select") || "in-progress";
+    if (!["all", "in-progress", "ready"].includes(select)) {
+      throw badRequest("select should be one of: all,in-progress,ready");
+    }
+    const wanted = url.searchParams.get("for") || undefined;
     const changes = this.#changes
       .list()
-      .filter((c) =>
-        select === "all" ? true : select === "ready" ? c.ready : select === "in-progress" ? !c.ready : false,
-      );
+      .filter((c) => select === "all" || (select === "ready" ? c.ready : !c.ready))
+      .filter((c) => wanted === undefined || (this.#serviceNames.get(c.id) ?? []).includes(wanted));
     return sync(changes.map((c) => c.toJSON()));
   }
 
