@@ -585,6 +585,12 @@ test("secrets: owner rules, info-get shape, peek/refresh checks", () => {
     err(2, "specify either a secret URI or label but not both"),
   );
   assert.deepEqual(run("secret-info-get"), err(2, "require either a secret URI or label"));
+  // A rotate policy gives a next rotation time (secret-info-get.go's "rotates").
+  assert.equal(run(`secret-set ${uri} --rotate daily`).rc, 0);
+  const rotated = JSON.parse(run(`secret-info-get ${uri} --format=json`).out)[id];
+  assert.equal(rotated.rotation, "daily");
+  const due = Date.parse(rotated.rotates) - Date.now();
+  assert.ok(due > 23 * 3_600_000 && due <= 24 * 3_600_000, rotated.rotates);
   assert.deepEqual(
     run(`secret-get ${uri} --peek --refresh`),
     err(2, "specify one of --peek or --refresh but not both"),

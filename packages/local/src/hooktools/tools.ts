@@ -55,6 +55,8 @@ export interface SecretRecord {
   description?: string | undefined;
   expire?: string | undefined;
   rotate?: string | undefined;
+  /** When the next rotation is due (RFC 3339), for a rotate policy other than never. */
+  rotates?: string | undefined;
   revisions: { revision: number; content: Record<string, string> }[];
   /** Relation id to the app or unit names it is granted to. */
   grants: Record<string, string[]>;
@@ -416,6 +418,22 @@ const SECRET_KEY = /^([a-z](?:-?[a-z0-9]){2,})$/;
 const SECRET_VALUE_MAX = 8 * 1024;
 const SECRET_CONTENT_MAX = 64 * 1024;
 const ROTATE_POLICIES = ["never", "hourly", "daily", "weekly", "monthly", "quarterly", "yearly"];
+const HOUR_MS = 3_600_000;
+/** core/secrets RotatePolicy.NextRotateTime intervals. */
+const ROTATE_INTERVAL_MS: Readonly<Record<string, number>> = {
+  hourly: HOUR_MS,
+  daily: 24 * HOUR_MS,
+  weekly: 7 * 24 * HOUR_MS,
+  monthly: 30 * 24 * HOUR_MS,
+  quarterly: 90 * 24 * HOUR_MS,
+  yearly: 365 * 24 * HOUR_MS,
+};
+
+/** The next rotation time for a policy, as the controller sets it when the policy is set. */
+function nextRotation(policy: string | undefined): string | undefined {
+  const ms = policy === undefined ? undefined : ROTATE_INTERVAL_MS[policy];
+  return ms === undefined ? undefined : new Date(Date.now() + ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
 
 /** core/secrets CreateSecretData and ReadSecretData, returning decoded values. */
 function secretData(call: Call, args: readonly string[], file: string | undefined): Record<string, string> {
@@ -1223,6 +1241,7 @@ const TOOLS: Record<(typeof TOOL_NAMES)[number], Tool> = {
         description: meta.description,
         expire: meta.expire,
         rotate: meta.rotate,
+        rotates: nextRotation(meta.rotate),
         revisions: [{ revision: 1, content }],
         grants: {},
         consumers: {},
@@ -1253,7 +1272,10 @@ const TOOLS: Record<(typeof TOOL_NAMES)[number], Tool> = {
         if (meta.label !== undefined) x.label = meta.label;
         if (meta.description !== undefined) x.description = meta.description;
         if (meta.expire !== undefined) x.expire = meta.expire;
-        if (meta.rotate !== undefined) x.rotate = meta.rotate;
+        if (meta.rotate !== undefined && meta.rotate !== x.rotate) {
+          x.rotate = meta.rotate;
+          x.rotates = nextRotation(meta.rotate);
+        }
         const last = x.revisions[x.revisions.length - 1];
         const same = last && JSON.stringify(sortedMap(last.content)) === JSON.stringify(sortedMap(content));
         if (Object.keys(content).length > 0 && !same) {
@@ -1343,6 +1365,7 @@ const TOOLS: Record<(typeof TOOL_NAMES)[number], Tool> = {
       if (s.description) info.description = s.description;
       if (s.rotate) info.rotation = s.rotate;
       if (s.expire) info.expiry = s.expire;
+      if (s.rotates) info.rotates = s.rotates;
       const access = Object.entries(s.grants).flatMap(([rel, names]) => {
         const r = host.relation(Number(rel));
         const scope = r ? `relation-${r.endpoint}.${r.id}` : `relation-${rel}`;
