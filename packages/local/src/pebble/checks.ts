@@ -2,10 +2,15 @@
  * Health checks from the plan: http (2xx is up), tcp (connect), exec (exit code 0, run in the
  * container's namespace like any exec), each with period, timeout and threshold. A check goes
  * "down" after `threshold` consecutive failures and then triggers `on-check-failure` of the
- * services that name it; one success brings it back "up".
+ * services that name it; one success brings it back "up". As in Pebble (checkstate/request.go),
+ * a running check is driven by a change: "perform-check" while it is up, which fails when the
+ * check reaches its threshold and gives way to a "recover-check" change until it succeeds again;
+ * `GET /v1/checks` reports the current one as `change-id` (ops takes a check without one as
+ * inactive).
  */
 import { connect } from "node:net";
 import type { Check, Plan } from "@charmkit/ops/pebble";
+import type { ChangeStore } from "./changes.js";
 import { parseCommand } from "./command.js";
 import { parseDuration } from "./duration.js";
 import { computeBinds, type Mount, spawnIsolated } from "./sandbox.js";
@@ -20,6 +25,8 @@ export interface CheckInfo {
   successes: number;
   failures: number;
   threshold: number;
+  "change-id"?: string;
+  "prev-change-id"?: string;
 }
 
 /** Options of a {@link CheckManager}. */
@@ -31,6 +38,8 @@ export interface CheckManagerOptions {
   /** Called when a check goes down (reaches its threshold). */
   onDown: (check: string) => void;
   log: (line: string) => void;
+  /** Where the perform-check and recover-check changes live. */
+  changes?: ChangeStore;
 }
 
 interface Runner {
@@ -39,6 +48,15 @@ interface Runner {
   failures: number;
   status: "up" | "down";
   running: boolean;
+  /** The change driving the check now, and how to end it (an error message fails it). */
+  changeId?: string;
+  prevChangeId?: string;
+  finish?: (error?: string) => void;
+}
+
+/** checkstate's checkType: how a check is named in its changes' summaries. */
+function checkType(c: Check): string {
+  return c.http ? "HTTP" : c.tcp ? "TCP" : "exec";
 }
 
 /** Runs the checks of one container. */
@@ -69,6 +87,8 @@ export class CheckManager {
           threshold: c.threshold ?? 3,
         };
         if (c.level) info.level = c.level;
+        if (r?.changeId) info["change-id"] = r.changeId;
+        if (r?.prevChangeId) info["prev-change-id"] = r.prevChangeId;
         return info;
       });
   }
@@ -80,6 +100,7 @@ export class CheckManager {
       if (this.#runners.has(name)) continue;
       const runner: Runner = { timer: undefined, successes: 0, failures: 0, status: "up", running: false };
       this.#runners.set(name, runner);
+      this.#drive(name, runner, "perform-check");
       this.#schedule(name, runner);
       changed.push(name);
     }
@@ -94,6 +115,7 @@ export class CheckManager {
       if (!r) continue;
       clearTimeout(r.timer);
       this.#runners.delete(name);
+      r.finish?.("check stopped");
       changed.push(name);
     }
     return changed.sort();
@@ -117,6 +139,25 @@ export class CheckManager {
     this.stop([...this.#runners.keys()]);
   }
 
+  /** Opens the change that drives the check from now on (the previous one is already ended). */
+  #drive(name: string, r: Runner, kind: "perform-check" | "recover-check"): void {
+    const changes = this.#opts.changes;
+    const check = this.#opts.plan().checks?.[name];
+    if (!changes || !check) return;
+    const summary = `${kind === "perform-check" ? "Perform" : "Recover"} ${checkType(check)} check "${name}"`;
+    let finish: (error?: string) => void = () => {};
+    const done = new Promise<void>((resolve, reject) => {
+      finish = (error) => (error === undefined ? resolve() : reject(new Error(error)));
+    });
+    const change = changes.start(kind, summary, [{ kind, summary, run: () => done }]);
+    r.prevChangeId = r.changeId;
+    r.changeId = change.id;
+    r.finish = (error) => {
+      r.finish = undefined;
+      finish(error);
+    };
+  }
+
   #schedule(name: string, r: Runner): void {
     const check = this.#opts.plan().checks?.[name];
     const period = check?.period ? parseDuration(check.period) : 10_000;
@@ -138,13 +179,19 @@ export class CheckManager {
     if (error === undefined) {
       r.successes++;
       r.failures = 0;
-      if (r.status === "down") this.#opts.log(`Check "${name}" is up again`);
+      if (r.status === "down") {
+        this.#opts.log(`Check "${name}" is up again`);
+        r.finish?.();
+        this.#drive(name, r, "perform-check");
+      }
       r.status = "up";
     } else {
       r.failures++;
       this.#opts.log(`Check "${name}" failure ${r.failures}/${check.threshold ?? 3}: ${error}`);
       if (r.status === "up" && r.failures >= (check.threshold ?? 3)) {
         r.status = "down";
+        r.finish?.(error);
+        this.#drive(name, r, "recover-check");
         this.#opts.onDown(name);
       }
     }

@@ -189,3 +189,65 @@ test("changes list: select values and the for= service filter (api_changes.go v1
     "select should be one of: all,in-progress,ready",
   );
 });
+
+test("checks are driven by perform-check and recover-check changes, reported as change-id", async () => {
+  // internals/overlord/checkstate/request.go (performCheckChange, recoverCheckChange) and
+  // api_checks.go checkInfo; ops' CheckInfo.from_dict takes a check without change-id as inactive.
+  const layer = [
+    "checks:",
+    "  good:",
+    "    override: replace",
+    "    period: 50ms",
+    "    exec: {command: 'true'}",
+    "  bad:",
+    "    override: replace",
+    "    period: 50ms",
+    "    threshold: 1",
+    "    exec: {command: 'false'}",
+  ].join("\n");
+  await addLayer("chk", layer);
+  const checks = async () =>
+    (await h.raw("GET", "/v1/checks")).json().result as {
+      name: string;
+      status: string;
+      "change-id"?: string;
+      "prev-change-id"?: string;
+    }[];
+  const change = async (id: string | undefined) =>
+    (await h.raw("GET", `/v1/changes/${id}`)).json().result as {
+      kind: string;
+      summary: string;
+      status: string;
+    };
+  let bad = (await checks()).find((c) => c.name === "bad");
+  for (let i = 0; i < 100 && bad?.status !== "down"; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    bad = (await checks()).find((c) => c.name === "bad");
+  }
+  assert.equal(bad?.status, "down");
+  assert.deepEqual(await change(bad?.["change-id"]).then((c) => [c.kind, c.summary, c.status]), [
+    "recover-check",
+    'Recover exec check "bad"',
+    "Doing",
+  ]);
+  assert.deepEqual(await change(bad?.["prev-change-id"]).then((c) => [c.kind, c.status]), [
+    "perform-check",
+    "Error",
+  ]);
+  const good = (await checks()).find((c) => c.name === "good");
+  assert.deepEqual(await change(good?.["change-id"]).then((c) => [c.kind, c.summary, c.status]), [
+    "perform-check",
+    'Perform exec check "good"',
+    "Doing",
+  ]);
+  await post("/v1/checks", { action: "stop", checks: ["good", "bad"] });
+  assert.deepEqual(
+    (await checks())
+      .filter((c) => c.name === "good" || c.name === "bad")
+      .map((c) => [c.status, c["change-id"]]),
+    [
+      ["inactive", undefined],
+      ["inactive", undefined],
+    ],
+  );
+});

@@ -137,7 +137,12 @@ export class PebbleServer {
     const common = { rootDir: this.rootDir, mounts: this.#mounts, env: this.#env, log: this.#log };
     const plan = () => this.#plan;
     this.#services = new ServiceManager({ ...common, logDir: this.logDir, plan });
-    this.#checks = new CheckManager({ ...common, plan, onDown: (check) => this.#checkDown(check) });
+    this.#checks = new CheckManager({
+      ...common,
+      plan,
+      changes: this.#changes,
+      onDown: (check) => this.#checkDown(check),
+    });
     this.#exec = new ExecManager({ ...common, plan, changes: this.#changes });
     this.#files = new FilesApi(this.rootDir, this.#mounts);
     this.#routeTable();
