@@ -12,9 +12,10 @@
 // (Debian bookworm has no package for it and this workplace reaches no PyPI), the script puts a
 // no-op stand-in for the few calls ops makes into the charm's venv/ and says so.
 //
-// It starts the real prometheus and links /charm/containers/prometheus to its Pebble socket (the
-// path the SDK uses on Juju), so run it as root and under the end-to-end lock:
-//   flock /tmp/charmkit-e2e.lock node --import tsx bench/hooks-vs-ops.mjs --ops ./operator
+// It starts the real prometheus (listening on every address of the host, as in a pod) and links
+// /charm/containers/prometheus to its Pebble socket (the path the SDK uses on Juju), so run it as
+// root in a network namespace of its own, away from the local model's addresses:
+//   unshare -n sh -c 'ip link set lo up && node --import tsx bench/hooks-vs-ops.mjs --ops ./operator'
 // BENCH_DEBUG=1 prints each hook's tool calls and the Pebble log; BENCH_PROFILE=DIR writes a V8
 // CPU profile of one extra run of each TypeScript hook.
 //
