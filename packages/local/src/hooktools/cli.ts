@@ -190,7 +190,7 @@ export function sortedMap<T>(m: Readonly<Record<string, T>>): Record<string, T> 
   return out;
 }
 
-/** Marker for values the smart formatter prints as a string list joined by newlines. */
+/** A `--format` value: juju/cmd's smart, yaml and json formatters. */
 export type Formatter = "smart" | "yaml" | "json";
 
 /** Output in yaml.v2's shape (YAML 1.1 quoting, no trailing blank lines); nothing for null. */
