@@ -114,6 +114,15 @@ describe("relations", () => {
     });
   });
 
+  test("a snapshot reads this unit's own bag only when it is looked at (one hook-tool call saved)", () => {
+    const snap = model().relation("db")?.snapshot();
+    const ownReads = () => fake.calls.filter((c) => c === "relation-get db:1 app/0").length;
+    assert.equal(ownReads(), 0);
+    assert.deepEqual(snap?.localUnitData, {});
+    assert.deepEqual(snap?.localUnitData, {});
+    assert.equal(ownReads(), 1, "read once, then cached");
+  });
+
   test("-broken hides the relation from relations() but relation(ep, id) returns it inactive", () => {
     const m = model(ctx("db-relation-broken", { relationName: "db", relationId: 1, remoteApp: "pg" }));
     assert.deepEqual(m.relations("db"), []);

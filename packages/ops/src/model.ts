@@ -512,6 +512,7 @@ export class Relation {
     const remoteUnitsData: Record<string, Databag> = {};
     for (const u of this.units) remoteUnitsData[u] = this.remoteUnitData(u).toObject();
     const leader = this.model.unit.isLeader();
+    const localUnit = this.localUnitData;
     return {
       id: this.id,
       endpoint: this.endpoint,
@@ -519,7 +520,10 @@ export class Relation {
       remoteAppData: this.app === undefined ? {} : this.remoteAppData.toObject(),
       remoteUnitsData,
       localAppData: leader ? this.localAppData.toObject() : undefined,
-      localUnitData: this.localUnitData.toObject(),
+      // Read when a library looks at it: most never do, and each read is a hook-tool call.
+      get localUnitData() {
+        return localUnit.toObject();
+      },
     };
   }
 }
