@@ -144,6 +144,42 @@ test("provider validates requests against the schema, coercing the string port",
   assert.match(rejected[3]!.reason, /'port' must be <= 65535/);
 });
 
+// Juju writes these into every unit's bag when the unit enters the relation's scope, before the
+// charm has written anything (the local runtime does the same, see its fillUnitBag).
+const JUJU_KEYS = {
+  "egress-subnets": "10.1.2.3/32",
+  "ingress-address": "10.1.2.3",
+  "private-address": "10.1.2.3",
+};
+
+test("provider: a bag with only Juju's own keys is a unit that has not asked yet, not a bad request", () => {
+  // traefik_k8s/v1/ingress_per_unit.py `_get_requirer_unit_data` reads only the interface's keys,
+  // so Juju's keys neither make a request nor spoil one; `is_unit_ready` is false for such a unit.
+  const good = buildIngressRequirerUnitData(PROM_REQUEST);
+  const { accepted, rejected } = parseIngressRequests([
+    rel(
+      3,
+      {},
+      {
+        "prometheus/0": { ...JUJU_KEYS },
+        "prometheus/1": { ...JUJU_KEYS, ...good, name: "prometheus/1" },
+        "prometheus/2": { ...JUJU_KEYS, model: "cos", name: "prometheus/2" },
+      },
+    ),
+  ]);
+  assert.deepEqual(
+    accepted.map((a) => [a.unit, a.name, a.port]),
+    [["prometheus/1", "prometheus/1", 9090]],
+  );
+  // A bag that has begun a request but lacks required keys is still refused, and only that unit.
+  assert.deepEqual(
+    rejected.map((r) => [r.relationId, r.unit]),
+    [[3, "prometheus/2"]],
+  );
+  assert.match(rejected[0]!.reason, /must have required property 'host'/);
+  assert.doesNotMatch(rejected[0]!.reason, /ingress-address|egress-subnets|private-address/);
+});
+
 test("provider app bag is PyYAML-style YAML, sorted; empty deletes the key", () => {
   assert.deepEqual(buildIngressProviderAppData({ "p/1": "http://h/p-1", "p/0": "http://h/p-0" }), {
     ingress: "p/0:\n  url: http://h/p-0\np/1:\n  url: http://h/p-1\n",

@@ -147,9 +147,20 @@ function describeErrors(errors: readonly AjvError[] | null | undefined): string 
 }
 
 /**
+ * The keys of a requirer unit bag that belong to this interface, as the Python provider reads them
+ * (`_get_requirer_unit_data` in traefik_k8s/v1/ingress_per_unit.py takes these and nothing else).
+ * Every other key is ignored, in particular the ones Juju itself writes into each unit's bag when
+ * the unit joins (`egress-subnets`, `ingress-address`, `private-address`).
+ */
+const REQUEST_KEYS = ["port", "host", "model", "name", "mode", "strip-prefix", "redirect-https", "scheme"];
+
+/**
  * Provider side: every requirer unit's request, validated against the ingress_per_unit requirer
- * schema (string values coerced to the schema's types, so `"9090"` is a valid port). Units that
- * have not written anything yet are skipped; invalid requests are rejected with the schema's reasons.
+ * schema (string values coerced to the schema's types, so `"9090"` is a valid port). Only the
+ * interface's keys are read. A unit whose bag holds none of them has not asked yet (before its
+ * first write the bag holds Juju's own keys alone) and is skipped without a rejection, as the
+ * Python provider's `is_unit_ready` answers false for it; a request with some keys but not valid
+ * is rejected with the schema's reasons.
  */
 export function parseIngressRequests(
   relations: readonly RelationSnapshot[],
@@ -159,8 +170,9 @@ export function parseIngressRequests(
   for (const rel of [...relations].sort((a, b) => a.id - b.id)) {
     for (const unit of Object.keys(rel.remoteUnitsData).sort(compareUnitNames)) {
       const bag = rel.remoteUnitsData[unit] ?? {};
-      if (Object.keys(bag).length === 0) continue;
-      const data: Record<string, unknown> = { ...bag };
+      const data: Record<string, unknown> = {};
+      for (const k of REQUEST_KEYS) if (bag[k] !== undefined) data[k] = bag[k];
+      if (Object.keys(data).length === 0) continue;
       if (!validateRequirerBag(data)) {
         rejected.push(
           reject(rel.id, `invalid ingress request: ${describeErrors(validateRequirerBag.errors)}`, unit),
