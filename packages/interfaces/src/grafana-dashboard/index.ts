@@ -7,11 +7,12 @@
  * "dashboard_alt_uid"}}, "uuid": <random uuid4>}` where `content` is the dashboard JSON
  * (uid replaced by a "Path40" uid, a `charm: <name>` tag added) compressed with cosl `LZMABase64`.
  * Grafana may answer with app key `event` = JSON `{"valid", "errors"}`.
- * Requirer (Grafana side, for testers): lists the templates of every relation.
+ * Requirer (Grafana side, for testers): lists the templates of every relation; `./consumer.ts`
+ * does what Grafana's charm does to each before provisioning it (dropdowns, datasource variables,
+ * topology matchers).
  *
  * The functions here take the compressor/decompressor as arguments; `./lzma.ts` provides the
- * real ones (in-process LZMA). Not implemented: Grafana's own template rendering (dropdown and
- * datasource injection, label injection), which the Grafana charm does after receiving.
+ * real ones (in-process LZMA).
  */
 import { createHash } from "node:crypto";
 import type { Databag, LocalIdentity, RelationSnapshot } from "@charmkit/ops";
@@ -19,6 +20,16 @@ import { type PyJsonValue, pyJsonDumps } from "../common/pyjson.js";
 import { isRecord, type ParseResult, parseJsonValue, type Rejection, reject } from "../common/result.js";
 import { type ModelLike, writeAppData } from "../common/sdk.js";
 
+export {
+  convertDashboardFields,
+  DATASOURCE_TEMPLATE_DROPDOWNS,
+  DashboardTemplateError,
+  injectDashboardTopology,
+  injectTopologyVariables,
+  type JsonObject,
+  renderReceivedDashboard,
+  TOPOLOGY_TEMPLATE_DROPDOWNS,
+} from "./consumer.js";
 export { LzmaError, lzmaBase64Compress, lzmaBase64Decompress } from "./lzma.js";
 
 /** Default endpoint name. */
@@ -183,6 +194,8 @@ export interface ReceivedDashboard {
   readonly content: string;
   readonly injectDropdowns: boolean;
   readonly altUid: string | undefined;
+  /** The provider's `juju_topology` (`model`, `model_uuid`, `application`, `unit`); empty when none. */
+  readonly topology: Readonly<Record<string, string>>;
 }
 
 /**
@@ -223,6 +236,9 @@ export async function parseGrafanaDashboards(
         );
         continue;
       }
+      const topology: Record<string, string> = {};
+      if (isRecord(t.juju_topology))
+        for (const [k, v] of Object.entries(t.juju_topology)) if (typeof v === "string") topology[k] = v;
       accepted.push({
         relationId: rel.id,
         id,
@@ -230,6 +246,7 @@ export async function parseGrafanaDashboards(
         content,
         injectDropdowns: t.inject_dropdowns !== false,
         altUid: typeof t.dashboard_alt_uid === "string" ? t.dashboard_alt_uid : undefined,
+        topology,
       });
     }
   }
