@@ -40,6 +40,7 @@ import {
   type Status,
   Storage,
 } from "./model.js";
+import { type RelationView, RelationViews } from "./relation-view.js";
 import type { DeferredNotice, JsonValue, StateStore, UnitState } from "./state.js";
 
 /** What `unit.container(name)` returns by default: the Pebble `Container` wrapper. */
@@ -263,6 +264,8 @@ export class Framework<C = BasicContainer> {
   readonly observers: Observer[] = [];
   /** @internal Stored state as it will be committed. */
   readonly stored: Record<string, Record<string, JsonValue>>;
+  /** @internal The cached relation views of this dispatch. */
+  readonly views: RelationViews;
 
   /**
    * A unit-local directory where the charm may keep caches between hooks: files that only save
@@ -282,6 +285,26 @@ export class Framework<C = BasicContainer> {
     this.stored = stored;
     this.cacheDir = cacheDir;
     this.logger = makeLogger(model.backend, model.context.debug);
+    this.views = new RelationViews(model as Model<unknown>, cacheDir);
+  }
+
+  /**
+   * The cached view of an endpoint's relations (see {@link RelationView}): remote bags kept
+   * between hooks in {@link cacheDir}, so a hook reads only the bags its event names. Declare it
+   * in the charm's constructor, like observers: from then on every relation event of the endpoint
+   * is recorded for it, whether or not a handler reads the view in that hook. Without a cache
+   * directory it reads everything in every hook.
+   *
+   * @throws CharmDefinitionError when metadata does not declare the endpoint.
+   */
+  relationView(endpoint: string): RelationView {
+    if (!(endpoint in this.meta.relations)) {
+      const known = Object.keys(this.meta.relations).sort().join(", ") || "none";
+      throw new CharmDefinitionError(
+        `relationView("${endpoint}"): no such endpoint in charmcraft.yaml, or fix the name (known: ${known})`,
+      );
+    }
+    return this.views.view(endpoint);
   }
 
   /** Observe a named event: relation events by endpoint, storage, Pebble events by container, actions. */
@@ -465,6 +488,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
 
   const event = parseEvent(opts.context, opts.metadata);
   const restricted = RESTRICTED_HOOKS.has(opts.context.hookName);
+  framework.views.begin(event);
   const queue: DeferredNotice[] = [];
   const queued = new Set<string>();
   const enqueue = (n: DeferredNotice) => {
@@ -528,6 +552,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
     JSON.stringify(state.stored) !== JSON.stringify(loaded.stored) ||
     JSON.stringify(state.deferred) !== JSON.stringify(loaded.deferred);
   if (changed) opts.store.save(state);
+  framework.views.commit();
   return { event, state, saved: changed, collected };
 }
 

@@ -48,6 +48,14 @@ export {
   Unit,
   WaitingStatus,
 } from "./model.js";
+export {
+  CachedRelation,
+  type FullReadReason,
+  RELATION_CACHE_FILE,
+  RELATION_CACHE_PENDING_FILE,
+  RelationView,
+  type ViewFreshness,
+} from "./relation-view.js";
 export type { Databag, LocalIdentity, RelationSnapshot } from "./snapshot.js";
 export {
   type DeferredNotice,
