@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine: the real workload binaries the local model
 # runtime supervises (prometheus, promtool, prometheus-alertmanager, nginx) and the npm packages from
-# the lockfile. Idempotent: it only installs what is missing.
+# the lockfile; with --tests also Debian's chromium, which the end-to-end tests drive (playwright-core
+# downloads no browser). Idempotent: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -11,6 +12,9 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 command -v nginx >/dev/null 2>&1 || need+=(nginx)
 # PyYAML stands in for Juju's YAML 1.1 parser in the relation-set encoding test.
 python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
+if [ "${1:-}" = "--tests" ]; then
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

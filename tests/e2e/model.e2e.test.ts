@@ -4,9 +4,14 @@
  * on the state the previous one left, in order.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { panelsOf, screenshot, withChromium } from "./browser.js";
 import { getJson, LocalModel, prometheusPid, query, ROOT } from "./support.js";
+
+/** Where the dashboard test leaves its screenshot (dist/ is not committed). */
+const SCREENSHOT = join(ROOT, "dist/screenshots/grafana-dashboard.png");
 
 const TOPOLOGY = ["juju_model", "juju_model_uuid", "juju_application", "juju_unit", "juju_charm"];
 
@@ -134,13 +139,68 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
     const external = flags.data["web.external-url"] ?? "";
     const g = await m.until("grafana queried through ingress", async () => {
       const u = await m.unit("grafana/0");
-      return u.workload === "active" && u.message.includes(external) && !u.message.startsWith("queried 0")
+      return u.workload === "active" && u.message.includes(external) && !u.message.includes("queried 0")
         ? u
         : undefined;
     });
-    assert.match(g.message, /^queried [1-9]\d* series from /);
+    assert.match(g.message, /; queried [1-9]\d* series from /);
     const out = await m.cli("run-action", "grafana/0", "query", "expr=count(tester_up)", "--format", "json");
     assert.match(out, /"ok\\?":\s*true/);
+  });
+
+  test("the Grafana stand-in draws every panel of the shipped dashboard from Prometheus, in chromium", async () => {
+    const shipped = JSON.parse(
+      readFileSync(
+        join(ROOT, "charms/prometheus-k8s/grafana_dashboards/prometheus-self-monitoring.json"),
+        "utf8",
+      ),
+    ) as { uid: string; panels: { title: string }[] };
+    const site = await m.until(
+      "grafana serves the dashboard Prometheus offers",
+      async () => /\b1 dashboard at (http\S+\/)/.exec((await m.unit("grafana/0")).message)?.[1],
+      { unit: "grafana/0" },
+    );
+    const model = (await m.status()).model.name;
+    const url = `${site}d/${shipped.uid}`;
+    await withChromium(async (browser) => {
+      // Grafana's URL parameters: the last 15 minutes, which the model has data for.
+      const panels = await m.until(
+        "every panel drew series",
+        async () => {
+          const p = await panelsOf(browser, `${url}?from=now-15m&to=now`);
+          const notYet = p.filter((x) => x.state !== "ok");
+          if (p.length === shipped.panels.length && notYet.length === 0) return p;
+          throw new Error(notYet.map((x) => `${x.title}: ${x.state} ${x.text.slice(-200)}`).join("; "));
+        },
+        { timeoutMs: 120_000, unit: "grafana/0" },
+      );
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await screenshot(browser, SCREENSHOT);
+      assert.deepEqual(
+        panels.map((p) => p.title),
+        shipped.panels.map((p) => p.title),
+      );
+      for (const p of panels) {
+        assert.ok(p.series.length > 0, p.title);
+        for (const s of p.series) {
+          const juju = Object.keys(s.labels).filter((k) => k.startsWith("juju_"));
+          assert.ok(juju.length > 0, `${p.title}: ${s.name} carries no juju_* label`);
+          if (s.labels.juju_model !== undefined) assert.equal(s.labels.juju_model, model, p.title);
+        }
+        // What the panel sent: every variable filled in, and the topology matchers of Grafana's charm.
+        for (const q of p.queries) {
+          assert.doesNotMatch(q, /\$/, `${p.title}: ${q}`);
+          assert.match(q, /juju_model_uuid=~"/, `${p.title}: ${q}`);
+        }
+      }
+      // Before the model existed there was nothing to draw, and every panel says so.
+      const before = await panelsOf(browser, `${url}?from=now-3h&to=now-2h`);
+      assert.equal(before.length, shipped.panels.length);
+      for (const p of before) {
+        assert.equal(p.state, "empty", p.title);
+        assert.match(p.text, /No data/, p.title);
+      }
+    });
   });
 
   test("the catalogue page lists Prometheus with its ingress URL", async () => {

@@ -5,14 +5,15 @@
  * embedded as JSON (so a dispatch never parses YAML). `charm.js` runs it with V8's code cache (the
  * text of `code-cache.cjs` plus the call). Next to them go an executable POSIX `dispatch` script
  * and the charm's YAML files (`charmcraft.yaml` plus the generated `metadata.yaml`, `config.yaml`,
- * `actions.yaml`, as `charmcraft pack` would write them). `pack.ts` turns this tree, with a Node
- * runtime, into a `.charm`.
+ * `actions.yaml`, as `charmcraft pack` would write them), and the browser bundles of a charm that
+ * serves a page (`web/`, see web.ts). `pack.ts` turns this tree, with a Node runtime, into a `.charm`.
  */
 
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MetadataError, parseCharmMeta } from "@charmkit/ops";
+import { bundleWebAssets } from "./web.js";
 
 /** Options of `bundleCharm`. */
 export interface BundleOptions {
@@ -178,6 +179,7 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   // The bundle is CommonJS: a `"type": "module"` package.json copied from the charm's sources
   // would make Node load it as ESM and fail on `require`.
   write("package.json", `${JSON.stringify({ type: "commonjs" })}\n`);
+  files.push(...(await bundleWebAssets(charmDir, outDir, opts.minify ?? true)));
 
   return { bundle, dispatch, bytes: readFileSync(bundle).length, files };
 }

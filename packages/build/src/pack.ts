@@ -24,6 +24,7 @@ import { MetadataError } from "@charmkit/ops";
 import { parse, stringify } from "yaml";
 import { ZipFile } from "yazl";
 import { bundleCharm, PACKED_NODE } from "./bundle.js";
+import { WEB_DIR } from "./web.js";
 import { type Arch, ARCHES, defaultCacheDir, NODE_RUNTIMES, nodeRuntime } from "./node-runtime.js";
 
 export { type Arch, ARCHES, defaultCacheDir, NODE_RUNTIMES, NodeRuntimeError } from "./node-runtime.js";
@@ -236,6 +237,12 @@ export async function packCharm(opts: PackOptions): Promise<PackResult> {
   for (const f of BUILD_ONLY) rmSync(join(staged, f), { force: true });
   for (const e of readdirSync(charmDir).sort()) {
     if (NOT_PACKED.has(e) || e.startsWith(".") || e.endsWith(".charm")) continue;
+    if (e === WEB_DIR) {
+      throw new MetadataError(
+        join(charmDir, e),
+        `the charm's browser bundles go in ${WEB_DIR}/; rename this directory`,
+      );
+    }
     copyTree(join(charmDir, e), join(staged, e));
   }
   const manifest = {

@@ -1,7 +1,13 @@
 /**
- * The Grafana datasource tester: reads every datasource from `grafana-source`, queries it, and
- * answers with the UIDs Grafana would assign.
+ * The Grafana stand-in: reads every datasource from `grafana-source` and every dashboard from
+ * `grafana-dashboard`, templates the dashboards as Grafana's charm does, and runs a small web
+ * server in its workload container (workload/server.mjs) that shows each dashboard drawn with
+ * real data from the datasource (the page is web/dashboard.js, bundled with uPlot at build time).
+ * It answers on `grafana-source` with the UIDs Grafana would assign, and queries `up` on every
+ * datasource for its status.
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type ActionEvent,
   ActiveStatus,
@@ -10,13 +16,22 @@ import {
   type Framework,
   WaitingStatus,
 } from "@charmkit/ops";
+import type { Container } from "@charmkit/ops/pebble";
+import { lzmaBase64Decompress, parseGrafanaDashboards } from "@charmkit/interfaces/grafana-dashboard";
 import {
   buildGrafanaSourceRequirerAppData,
   type GrafanaDatasource,
   parseGrafanaSources,
 } from "@charmkit/interfaces/grafana-datasource";
+import { DATA_DIR, type Provisioning, provision } from "./provision.js";
 
-const ENDPOINT = "grafana-source";
+const SOURCE_ENDPOINT = "grafana-source";
+const DASHBOARD_ENDPOINT = "grafana-dashboard";
+const CONTAINER = "grafana";
+const SERVICE = "grafana";
+/** Where the server and the page go in the workload container (the charm's files are not there). */
+export const SERVER = "/srv/grafana-tester/server.mjs";
+export const WEB_DIR = "/srv/grafana-tester/web";
 export const GRAFANA_UID = "grafana-tester-uid";
 
 /** Result of one instant query against a datasource. */
@@ -46,45 +61,137 @@ export default class GrafanaTesterCharm extends CharmBase {
   constructor(framework: Framework) {
     super(framework);
     const run = async (): Promise<void> => {
-      await this.refresh();
+      await this.reconcile();
     };
-    for (const k of ["relation-joined", "relation-changed", "relation-departed", "relation-broken"] as const)
-      framework.observe(k, ENDPOINT, run);
+    for (const endpoint of [SOURCE_ENDPOINT, DASHBOARD_ENDPOINT])
+      for (const k of [
+        "relation-joined",
+        "relation-changed",
+        "relation-departed",
+        "relation-broken",
+      ] as const)
+        framework.observe(k, endpoint, run);
+    framework.observe("pebble-ready", CONTAINER, run);
     framework.observe("update-status", run);
     framework.observe("config-changed", run);
+    framework.observe("upgrade-charm", run);
+    framework.observe("leader-elected", run);
     framework.observe("action", "query", (e) => this.onQuery(e));
   }
 
   private datasources(): GrafanaDatasource[] {
-    const parsed = parseGrafanaSources(this.model.relations(ENDPOINT).map((r) => r.snapshot()));
-    for (const r of parsed.rejected) this.log.warning(`grafana-source:${r.relationId}: ${r.reason}`);
+    const parsed = parseGrafanaSources(this.model.relations(SOURCE_ENDPOINT).map((r) => r.snapshot()));
+    for (const r of parsed.rejected) this.log.warning(`${SOURCE_ENDPOINT}:${r.relationId}: ${r.reason}`);
     return parsed.accepted;
   }
 
-  private async refresh(): Promise<void> {
+  private async reconcile(): Promise<void> {
+    // Collect: what the providers offer.
     const sources = this.datasources();
-    if (this.model.unit.isLeader()) {
-      for (const rel of this.model.relations(ENDPOINT)) {
-        const mine = sources.filter((s) => s.relationId === rel.id);
-        rel.localAppData.update(
-          buildGrafanaSourceRequirerAppData(GRAFANA_UID, "http://grafana-tester", mine),
-        );
-      }
-    }
-    if (sources.length === 0) {
-      this.model.unit.setStatus(WaitingStatus("no datasources yet; relate to prometheus:grafana-source"));
-      return;
-    }
-    const results = await Promise.all(sources.map((s) => queryDatasource(s.url, "up")));
-    const bad = results.filter((r) => !r.ok);
-    if (bad.length > 0) {
+    const received = await parseGrafanaDashboards(
+      this.model.relations(DASHBOARD_ENDPOINT).map((r) => r.snapshot()),
+      lzmaBase64Decompress,
+    );
+    for (const r of received.rejected) this.log.warning(`${DASHBOARD_ENDPOINT}:${r.relationId}: ${r.reason}`);
+    // Render: the files the workload serves.
+    const planned = provision(sources, received.accepted);
+    for (const p of planned.problems) this.log.warning(p);
+    // Apply, then publish and say how it went.
+    const applied = await this.apply(planned);
+    this.publish(sources);
+    if ("problem" in applied) {
       this.model.unit.setStatus(
-        BlockedStatus(`query failed on ${bad[0]!.url}: ${bad[0]!.detail.slice(0, 120)}`),
+        applied.waiting ? WaitingStatus(applied.problem) : BlockedStatus(applied.problem),
       );
       return;
     }
-    const text = results.map((r) => `${r.series} series from ${r.url}`).join("; ");
-    this.model.unit.setStatus(ActiveStatus(`queried ${text}`));
+    if (sources.length === 0) {
+      this.model.unit.setStatus(
+        WaitingStatus(`no datasources yet; relate to prometheus:grafana-source (${applied.summary})`),
+      );
+      return;
+    }
+    const results = await Promise.all(sources.map((s) => queryDatasource(s.url, "up")));
+    const bad = results.find((r) => !r.ok);
+    if (bad) {
+      this.model.unit.setStatus(BlockedStatus(`query failed on ${bad.url}: ${bad.detail.slice(0, 120)}`));
+      return;
+    }
+    const queried = results.map((r) => `${r.series} series from ${r.url}`).join("; ");
+    this.model.unit.setStatus(ActiveStatus(`${applied.summary}; queried ${queried}`));
+  }
+
+  /** This unit's page address. */
+  private pageUrl(): string {
+    const port = this.model.config.getNumber("port") ?? 3000;
+    return `http://${this.model.unit.fqdn}:${port}/`;
+  }
+
+  /**
+   * Pushes the server, the page and the provisioned files (only what changed; dashboards no longer
+   * offered are removed) and keeps the server running. Returns a summary, or the problem to show.
+   */
+  private async apply(
+    planned: Provisioning,
+  ): Promise<{ summary: string } | { problem: string; waiting: boolean }> {
+    const c = this.model.unit.container(CONTAINER) as Container;
+    if (!(await c.canConnect())) return { problem: "waiting for the grafana container", waiting: true };
+    const pushIfChanged = async (path: string, content: string) => {
+      const current = (await c.exists(path)) ? await c.pull(path) : undefined;
+      if (current !== content) await c.push(path, content, { makeDirs: true });
+    };
+    const web = join(this.charmDir, "web");
+    let pageFiles: string[];
+    try {
+      pageFiles = readdirSync(web).sort();
+    } catch {
+      return {
+        problem: "the page is missing from the charm (web/): build or pack it with the repository's tools",
+        waiting: false,
+      };
+    }
+    await pushIfChanged(SERVER, readFileSync(join(this.charmDir, "workload", "server.mjs"), "utf8"));
+    for (const f of pageFiles) await pushIfChanged(`${WEB_DIR}/${f}`, readFileSync(join(web, f), "utf8"));
+    for (const [rel, content] of Object.entries(planned.files))
+      await pushIfChanged(`${DATA_DIR}/${rel}`, content);
+    const dir = `${DATA_DIR}/dashboards`;
+    const present = (await c.exists(dir)) ? await c.listFiles(dir) : [];
+    for (const f of present)
+      if (!(`dashboards/${f.name}` in planned.files)) await c.remove(`${dir}/${f.name}`);
+
+    const port = this.model.config.getNumber("port") ?? 3000;
+    const command = `node ${SERVER} --listen ${this.model.unit.fqdn}:${port} --data ${DATA_DIR} --web ${WEB_DIR}`;
+    const plannedCommand = (
+      (await c.getPlan()).services as Record<string, { command?: string }> | undefined
+    )?.[SERVICE]?.command;
+    const running = (await c.getServices(SERVICE)).get(SERVICE)?.current === "active";
+    if (plannedCommand !== command || !running) {
+      await c.addLayer(
+        SERVICE,
+        {
+          summary: "Grafana stand-in: dashboards drawn from the datasources",
+          services: { [SERVICE]: { override: "replace", command, startup: "enabled" } },
+        },
+        { combine: true },
+      );
+      await c.replan();
+    }
+    const state = (await c.getServices(SERVICE)).get(SERVICE)?.current;
+    if (state !== "active")
+      return { problem: `the dashboard server is ${state ?? "missing"}; see the unit log`, waiting: false };
+    const n = planned.dashboards.length;
+    const problems =
+      planned.problems.length > 0 ? ` (${planned.problems.length} unusable, see the page)` : "";
+    return { summary: `${n} dashboard${n === 1 ? "" : "s"} at ${this.pageUrl()}${problems}` };
+  }
+
+  /** Leader: the UIDs Grafana assigns, on every `grafana-source` relation. */
+  private publish(sources: readonly GrafanaDatasource[]): void {
+    if (!this.model.unit.isLeader()) return;
+    for (const rel of this.model.relations(SOURCE_ENDPOINT)) {
+      const mine = sources.filter((s) => s.relationId === rel.id);
+      rel.localAppData.update(buildGrafanaSourceRequirerAppData(GRAFANA_UID, "http://grafana-tester", mine));
+    }
   }
 
   private async onQuery(e: ActionEvent): Promise<void> {
