@@ -63,8 +63,9 @@ function send(res, status, type, body) {
 
 const json = (res, status, value) => send(res, status, "application/json", `${JSON.stringify(value)}\n`);
 
-function page(title, body, scripts = "") {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/public/dashboard.css"></head><body data-state="loading">${body}${scripts}</body></html>\n`;
+/** An HTML page; `state` is the body's data-state, which the dashboard script turns to `ready`. */
+function page(title, body, { scripts = "", state = "ready" } = {}) {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><link rel="stylesheet" href="/public/dashboard.css"></head><body data-state="${state}">${body}${scripts}</body></html>\n`;
 }
 
 function index(res) {
@@ -80,12 +81,7 @@ function index(res) {
     .map((s) => `<li>${escapeHtml(s.name)} <small>${escapeHtml(s.type)} at ${escapeHtml(s.url)}</small></li>`)
     .join("\n");
   const body = `<div id="dashboard"><header><h1>Dashboards</h1></header><ul>\n${rows || "<li>No dashboards yet: relate an application's grafana-dashboard endpoint.</li>"}\n</ul><h2>Datasources</h2><ul>\n${sources || "<li>None yet.</li>"}\n</ul></div>`;
-  send(
-    res,
-    200,
-    "text/html; charset=utf-8",
-    page("Dashboards", body).replace('data-state="loading"', 'data-state="ready"'),
-  );
+  send(res, 200, "text/html; charset=utf-8", page("Dashboards", body));
 }
 
 async function proxy(req, res, uid, rest, search) {
@@ -165,11 +161,10 @@ const server = createServer((req, res) => {
       res,
       200,
       "text/html; charset=utf-8",
-      page(
-        d.title,
-        `<div id="dashboard" data-uid="${escapeHtml(d.uid)}"></div>`,
-        '<script src="/public/dashboard.js"></script>',
-      ),
+      page(d.title, `<div id="dashboard" data-uid="${escapeHtml(d.uid)}"></div>`, {
+        scripts: '<script src="/public/dashboard.js"></script>',
+        state: "loading",
+      }),
     );
   }
   const pub = /^\/public\/([\w.-]+)$/.exec(path);

@@ -263,9 +263,6 @@ async function drawPanel(
       : undefined;
   const queries: string[] = [];
   const drawn: { name: string; labels: Record<string, string>; points: Map<number, number | null> }[] = [];
-  let step = 60;
-  let start = 0;
-  let end = 0;
   for (const t of targets) {
     const ds = findDatasource(t.datasource ?? panel.datasource, datasources, vars);
     if (!ds) throw new Error(`no datasource ${JSON.stringify(t.datasource ?? panel.datasource)}`);
@@ -277,7 +274,6 @@ async function drawPanel(
       intervalFactor: typeof t.intervalFactor === "number" ? t.intervalFactor : undefined,
       scrapeInterval: ds.jsonData?.timeInterval,
     });
-    ({ step, start, end } = plan);
     const expr = interpolate(t.expr as string, vars, plan.builtins);
     queries.push(expr);
     const data = await prometheus(ds, "/api/v1/query_range", {
@@ -302,8 +298,8 @@ async function drawPanel(
     body.append(none);
     return { state: "empty", series: [], queries };
   }
-  const xs: number[] = [];
-  for (let t = start; t <= end; t += step) xs.push(t);
+  // The timestamps of every target, so series of targets with different steps share one axis.
+  const xs = [...new Set(drawn.flatMap((s) => [...s.points.keys()]))].sort((a, b) => a - b);
   const ys = drawn.map((s) => xs.map((x) => s.points.get(x) ?? null));
   const gridH = isObject(panel.gridPos) && typeof panel.gridPos.h === "number" ? panel.gridPos.h : 8;
   const opts: uPlot.Options = {
