@@ -156,7 +156,12 @@ const server = createServer((req, res) => {
   if (view) {
     const d = dashboards().find((x) => x.uid === decodeURIComponent(view[1]) && !x.error);
     if (!d)
-      return send(res, 404, "text/html; charset=utf-8", page("Not found", "<p>Dashboard not found.</p>"));
+      return send(
+        res,
+        404,
+        "text/html; charset=utf-8",
+        page("Not found", '<p id="dashboard">Dashboard not found.</p>', { state: "error" }),
+      );
     return send(
       res,
       200,
