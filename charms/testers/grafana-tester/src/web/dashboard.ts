@@ -8,6 +8,7 @@
  * shows "No data") or `error` (with the datasource's message), and `data-series` lists the
  * series drawn with their labels. The body's `data-state` turns `ready` when every panel is done.
  */
+/*! This page bundles uPlot (https://github.com/leeoniya/uPlot), Copyright (c) Leon Sorokin, MIT License. */
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./dashboard.css";
