@@ -74,3 +74,23 @@ test("provider: what each requirer asked for", () => {
     [2],
   );
 });
+
+test("charm tracing destination follows ops-tracing: otlp_http + /v1/traces, https only with the transferred CAs", async () => {
+  const { charmTracingDestination } = await import("./index.js");
+  const http = [{ protocol: "otlp_http", transport: "http" as const, url: "http://tempo:4318/" }];
+  const https = [{ protocol: "otlp_http", transport: "http" as const, url: "https://tempo:4318" }];
+  const grpcOnly = [{ protocol: "otlp_grpc", transport: "grpc" as const, url: "tempo:4317" }];
+  assert.deepEqual(charmTracingDestination(http, ["CA"]), { url: "http://tempo:4318/v1/traces" });
+  assert.deepEqual(charmTracingDestination(https, ["B", "A"]), {
+    url: "https://tempo:4318/v1/traces",
+    ca: "A\nB",
+  });
+  assert.equal(charmTracingDestination(https, []), undefined, "https waits for a CA");
+  assert.deepEqual(charmTracingDestination(https, undefined), { url: "https://tempo:4318/v1/traces" });
+  assert.equal(charmTracingDestination(grpcOnly, undefined), undefined);
+  assert.equal(
+    charmTracingDestination([{ protocol: "otlp_http", transport: "http", url: "tempo:4318" }], undefined),
+    undefined,
+  );
+  assert.equal(charmTracingDestination(undefined, undefined), undefined);
+});

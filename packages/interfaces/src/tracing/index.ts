@@ -161,3 +161,27 @@ export function readTracingEndpoint(
   const first = parsed.accepted[0];
   return { url: first ? endpointFor(first.receivers, protocol) : undefined, rejected: parsed.rejected };
 }
+
+/** Where a charm's own traces go (ops-tracing's `Destination`): an OTLP/HTTP `/v1/traces` URL and a CA bundle. */
+export interface CharmTracingDestination {
+  readonly url: string;
+  readonly ca?: string | undefined;
+}
+
+/**
+ * ops-tracing's `_get_destination`: the `otlp_http` receiver plus `/v1/traces`; for https, the CAs
+ * from certificate transfer joined in sorted order, and no destination until they arrive (without a
+ * CA relation the system trust store is used). `undefined` when tracing cannot be sent yet.
+ */
+export function charmTracingDestination(
+  receivers: readonly Receiver[] | undefined,
+  cas: readonly string[] | undefined,
+): CharmTracingDestination | undefined {
+  const base = receivers ? endpointFor(receivers, "otlp_http") : undefined;
+  if (!base || !/^https?:\/\//.test(base)) return undefined;
+  const url = `${base.replace(/\/+$/, "")}/v1/traces`;
+  if (url.startsWith("http://")) return { url };
+  if (cas === undefined) return { url };
+  if (cas.length === 0) return undefined;
+  return { url, ca: [...cas].sort().join("\n") };
+}
