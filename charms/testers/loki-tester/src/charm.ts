@@ -1,0 +1,102 @@
+/**
+ * The Loki tester: runs workload/receiver.mjs as a Pebble service on the unit's address and offers
+ * it over `logging` (loki_push_api) as Loki's units do.
+ */
+import { join } from "node:path";
+import {
+  type ActionEvent,
+  ActiveStatus,
+  CharmBase,
+  type Framework,
+  MaintenanceStatus,
+  WaitingStatus,
+} from "@charmkit/ops";
+import type { Container } from "@charmkit/ops/pebble";
+import { publishLokiEndpoint } from "@charmkit/interfaces/loki-push-api";
+
+const CONTAINER = "receiver";
+const SERVICE = "receiver";
+
+/** One stream as the receiver recorded it. */
+interface Received {
+  stream: Record<string, string>;
+  values: [string, string][];
+}
+
+export default class LokiTesterCharm extends CharmBase {
+  constructor(framework: Framework) {
+    super(framework);
+    const run = async (): Promise<void> => {
+      await this.reconcile();
+    };
+    framework.observe("pebble-ready", CONTAINER, run);
+    framework.observe("config-changed", run);
+    framework.observe("upgrade-charm", run);
+    framework.observe("update-status", run);
+    for (const k of ["relation-created", "relation-joined", "relation-changed"] as const)
+      framework.observe(k, "logging", run);
+    framework.observe("action", "received", (e) => this.onReceived(e));
+  }
+
+  private port(): number {
+    return this.model.config.getNumber("port") ?? 3100;
+  }
+
+  private baseUrl(): string {
+    return `http://${this.model.unit.fqdn}:${this.port()}`;
+  }
+
+  private async reconcile(): Promise<void> {
+    publishLokiEndpoint(this.model, this.baseUrl());
+    const c = this.model.unit.container(CONTAINER) as Container;
+    if (!(await c.canConnect())) {
+      this.model.unit.setStatus(WaitingStatus("waiting for the receiver container"));
+      return;
+    }
+    const command = `node ${join(this.charmDir, "workload", "receiver.mjs")} --listen ${this.model.unit.fqdn}:${this.port()}`;
+    const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.[
+      SERVICE
+    ];
+    const running = (await c.getServices(SERVICE)).get(SERVICE)?.current === "active";
+    if (planned?.command !== command || !running) {
+      this.model.unit.setStatus(MaintenanceStatus("starting the Loki receiver"));
+      await c.addLayer(
+        SERVICE,
+        {
+          summary: "loki tester",
+          services: { [SERVICE]: { override: "replace", command, startup: "enabled" } },
+        },
+        { combine: true },
+      );
+      await c.replan();
+    }
+    const got = await this.received().catch(() => undefined);
+    const lines = got?.reduce((n, s) => n + s.values.length, 0) ?? 0;
+    this.model.unit.setStatus(ActiveStatus(`push API at ${this.baseUrl()}; ${lines} lines received`));
+  }
+
+  private async received(): Promise<Received[]> {
+    const res = await fetch(`${this.baseUrl()}/received`, { signal: AbortSignal.timeout(5000) });
+    return ((await res.json()) as { streams: Received[] }).streams;
+  }
+
+  private async onReceived(e: ActionEvent): Promise<void> {
+    let streams: Received[];
+    try {
+      streams = await this.received();
+    } catch (err) {
+      e.fail(`the receiver does not answer: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    const byLabels = new Map<string, number>();
+    for (const s of streams) {
+      const key = JSON.stringify(Object.fromEntries(Object.entries(s.stream).sort()));
+      byLabels.set(key, (byLabels.get(key) ?? 0) + s.values.length);
+    }
+    e.setResults({
+      streams: JSON.stringify(
+        [...byLabels].map(([labels, lines]) => ({ labels: JSON.parse(labels), lines })),
+      ),
+    });
+  }
+}
