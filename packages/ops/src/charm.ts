@@ -42,6 +42,7 @@ import {
 } from "./model.js";
 import { type RelationView, RelationViews } from "./relation-view.js";
 import type { DeferredNotice, JsonValue, StateStore, UnitState } from "./state.js";
+import { CharmTracing } from "./tracing/index.js";
 
 /** What `unit.container(name)` returns by default: the Pebble `Container` wrapper. */
 export type BasicContainer = Container;
@@ -275,15 +276,35 @@ export class Framework<C = BasicContainer> {
    */
   readonly cacheDir: string | undefined;
 
+  /**
+   * This dispatch's trace (see `@charmkit/ops/tracing`): set where traces go with
+   * `tracing.setDestination(...)`, add spans with `tracing.span(...)`. Handlers, hook tools and
+   * Pebble calls are traced by the SDK.
+   */
+  readonly tracing: CharmTracing;
+
   constructor(
     model: Model<C>,
     stored: Record<string, Record<string, JsonValue>>,
     cacheDir?: string | undefined,
+    tracing?: CharmTracing | undefined,
   ) {
     this.model = model;
     this.meta = model.metadata;
     this.stored = stored;
     this.cacheDir = cacheDir;
+    this.tracing =
+      tracing ??
+      new CharmTracing({
+        rootName: model.context.hookName || model.context.dispatchPath,
+        resource: {
+          modelName: model.context.modelName,
+          modelUuid: model.context.modelUuid,
+          unitName: model.context.unitName,
+          charmName: model.metadata.name,
+          charmType: "",
+        },
+      });
     this.logger = makeLogger(model.backend, model.context.debug);
     this.views = new RelationViews(model as Model<unknown>, cacheDir);
   }
@@ -442,6 +463,8 @@ export interface DispatchOptions<C = BasicContainer> {
   readonly cacheDir?: string | undefined;
   /** The unit's FQDN (see {@link ModelOptions.fqdn}); the machine's when omitted. */
   readonly fqdn?: (() => string) | undefined;
+  /** The dispatch's trace (`main` makes one that exports); a local one by default. */
+  readonly tracing?: CharmTracing | undefined;
 }
 
 /** What one dispatch did (for the harness and tests). */
@@ -483,7 +506,11 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
   });
   const loaded = opts.store.load();
   const stored = structuredClone(loaded.stored) as Record<string, Record<string, JsonValue>>;
-  const framework = new Framework<C>(model, stored, opts.cacheDir);
+  const framework = new Framework<C>(model, stored, opts.cacheDir, opts.tracing);
+  const className = (opts.charmClass as { name?: string }).name ?? "Charm";
+  // ops names a handler's span `<event kind>: <charm class>` (framework.py `_reemit`).
+  const traced = (ev: EventBase, handler: Handler<EventBase>, deferred: boolean) =>
+    framework.tracing.span(`${ev.kind}: ${className}`, { event_name: ev.kind, deferred }, () => handler(ev));
   new (opts.charmClass as CharmClass<C>)(framework);
 
   const event = parseEvent(opts.context, opts.metadata);
@@ -504,7 +531,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
       const obs = byKey.get(notice.observer);
       if (!obs || !stillValid(model, notice.event)) continue;
       const ev = framework.makeEvent(notice.event);
-      await obs.handler(ev);
+      await traced(ev, obs.handler, true);
       if (ev.deferred) enqueue(notice);
     }
   }
@@ -516,7 +543,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
     // (as ops' duplicate skipping does): do not run the same handler twice in one dispatch.
     if (queued.has(`${obs.key}|${eventKey(event)}`)) continue;
     const ev = framework.makeEvent(event);
-    await obs.handler(ev);
+    await traced(ev, obs.handler, false);
     if (ev.deferred) enqueue({ event, observer: obs.key });
   }
 

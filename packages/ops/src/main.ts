@@ -13,6 +13,7 @@ import { ProcessHookTools } from "./hookcmds/index.js";
 import { type CharmMeta, loadCharmMeta, parseCharmMeta, type CharmMetaSources } from "./metadata.js";
 import type { ContainerFactory } from "./model.js";
 import { FileStateStore, STATE_FILE_NAME } from "./state.js";
+import { CharmTracing } from "./tracing/index.js";
 
 /** Options of `main`. */
 export interface MainOptions<C = BasicContainer> {
@@ -59,15 +60,31 @@ export async function main<C = BasicContainer>(
   options: MainOptions<C> = {},
 ): Promise<void> {
   let backend: HookTools | undefined;
+  let tracing: CharmTracing | undefined;
+  let failure: unknown;
   try {
     const context = JujuContext.fromEnv(process.env, process.argv[1]);
     const pebbleFactory = options.pebble ?? lazyPebbleClient;
-    backend = new ProcessHookTools({
-      pebble: (name) => pebbleFactory(join(context.pebbleSocketDir, name, "pebble.socket")),
-    });
     const m = options.metadata;
     const metadata =
       m === undefined ? await loadCharmMeta(context.charmDir) : isMeta(m) ? m : parseCharmMeta(m);
+    // One trace per dispatch, kept and sent from the charm directory (see tracing/).
+    tracing = new CharmTracing({
+      rootName: context.hookName || context.dispatchPath,
+      stateDir: context.charmDir,
+      resource: {
+        modelName: context.modelName,
+        modelUuid: context.modelUuid,
+        unitName: context.unitName,
+        charmName: metadata.name,
+        charmType: charmClass.name,
+      },
+    });
+    backend = tracing.wrapBackend(
+      new ProcessHookTools({
+        pebble: (name) => pebbleFactory(join(context.pebbleSocketDir, name, "pebble.socket")),
+      }),
+    );
     await runDispatch<C>({
       charmClass,
       context,
@@ -76,8 +93,11 @@ export async function main<C = BasicContainer>(
       store: new FileStateStore(join(context.charmDir, STATE_FILE_NAME)),
       cacheDir: context.charmDir,
       containerFactory: options.containerFactory,
+      tracing,
     });
   } catch (err) {
+    failure = err;
     reportUncaught(err, backend);
   }
+  await tracing?.finish(failure);
 }
