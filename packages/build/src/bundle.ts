@@ -7,13 +7,19 @@
  * and the charm's YAML files (`charmcraft.yaml` plus the generated `metadata.yaml`, `config.yaml`,
  * `actions.yaml`, as `charmcraft pack` would write them), and the browser bundles of a charm that
  * serves a page (`web/`, see web.ts). `pack.ts` turns this tree, with a Node runtime, into a `.charm`.
+ *
+ * A package the charm only reaches through a dynamic `import("pkg")` (a Kubernetes client used on
+ * Kubernetes only, say) goes into a file of its own, `lazy/<pkg>.cjs`, required when the import
+ * runs: every hook parses the main bundle, and most hooks never need such a package.
  */
 
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MetadataError, parseCharmMeta } from "@charmkit/ops";
 import { bundleWebAssets } from "./web.js";
+import type { Plugin } from "esbuild";
 
 /** Options of `bundleCharm`. */
 export interface BundleOptions {
@@ -33,6 +39,66 @@ export interface BundleResult {
   readonly dispatch: string;
   readonly bytes: number;
   readonly files: readonly string[];
+  /** The packages split off into `lazy/` (imported dynamically only), by specifier. */
+  readonly lazy: readonly string[];
+}
+
+/** Where split-off packages go, relative to the output directory. */
+export const LAZY_DIR = "lazy";
+const LAZY_NAMESPACE = "charmkit-lazy";
+/** Marks the plugin's own resolve calls, which are not imports of the bundle. */
+const INNER = Symbol("charmkit-lazy-resolve");
+/** A bare package specifier (`pkg`, `pkg/sub`, `@scope/pkg`), not a path (esbuild filters are Go regexps). */
+const BARE = /^[^./]/;
+
+/** The file name a split-off package gets: `@scope/pkg/sub` -> `scope+pkg+sub.cjs`. */
+export function lazyFileName(specifier: string): string {
+  return `${specifier.replace(/^@/, "").replaceAll("/", "+")}.cjs`;
+}
+
+/**
+ * An esbuild plugin that leaves dynamically imported packages out of the bundle. The import gets a
+ * stub module re-exporting `./lazy/<file>` (its named exports and its `default`, so the import sees
+ * the namespace it would have seen bundled); esbuild initialises a dynamically imported module
+ * when the import runs, so the file is read then, not at start-up. `found` collects each
+ * package's resolved entry for its own build. Packages also imported statically somewhere are
+ * collected in `statics` (the caller builds again with them in `keep`, so they are not carried
+ * twice).
+ */
+function lazyPackages(found: Map<string, string>, statics: Set<string>, keep: ReadonlySet<string>): Plugin {
+  return {
+    name: "charmkit-lazy-packages",
+    setup(b) {
+      b.onResolve({ filter: BARE }, async (a) => {
+        if (isBuiltin(a.path) || a.pluginData === INNER) return undefined;
+        if (a.kind !== "dynamic-import") {
+          statics.add(a.path);
+          return undefined;
+        }
+        if (keep.has(a.path)) return undefined;
+        const r = await b.resolve(a.path, {
+          kind: "import-statement",
+          resolveDir: a.resolveDir,
+          pluginData: INNER,
+        });
+        if (r.errors.length > 0) return { errors: r.errors };
+        found.set(a.path, r.path);
+        return { path: a.path, namespace: LAZY_NAMESPACE };
+      });
+      b.onLoad({ filter: /.*/, namespace: LAZY_NAMESPACE }, (a) => {
+        const file = JSON.stringify(`./${LAZY_DIR}/${lazyFileName(a.path)}`);
+        return {
+          contents: `export * from ${file};\nexport { default } from ${file};\n`,
+          loader: "js",
+          resolveDir: "/",
+        };
+      });
+      b.onResolve({ filter: new RegExp(`^\\./${LAZY_DIR}/`), namespace: LAZY_NAMESPACE }, (a) => ({
+        path: a.path,
+        external: true,
+      }));
+    },
+  };
 }
 
 /** Where a packed charm carries its Node runtime, relative to the charm directory. */
@@ -140,20 +206,56 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   ].join("\n");
 
   const bundle = join(outDir, "charm.bundle.js");
-  const result = await build({
-    stdin: { contents: entry, resolveDir: charmDir, sourcefile: "charmkit-entry.ts", loader: "ts" },
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: opts.minify ?? true,
-    sourcemap: opts.sourcemap ?? false,
-    outfile: bundle,
-    legalComments: "none",
-    logLevel: "silent",
-  });
+  let lazy = new Map<string, string>();
+  const keep = new Set<string>();
+  const bundleOnce = () => {
+    lazy = new Map();
+    const statics = new Set<string>();
+    return build({
+      stdin: { contents: entry, resolveDir: charmDir, sourcefile: "charmkit-entry.ts", loader: "ts" },
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "cjs",
+      minify: opts.minify ?? true,
+      sourcemap: opts.sourcemap ?? false,
+      outfile: bundle,
+      legalComments: "none",
+      logLevel: "silent",
+      plugins: [lazyPackages(lazy, statics, keep)],
+    }).then((result) => ({ result, statics }));
+  };
+  let { result, statics } = await bundleOnce();
+  // At most one more build: the second keeps every package the first found imported both ways.
+  const both = [...lazy.keys()].filter((p) => statics.has(p));
+  if (both.length > 0 && result.errors.length === 0) {
+    for (const p of both) keep.add(p);
+    ({ result } = await bundleOnce());
+  }
   if (result.errors.length > 0) {
     throw new Error(`esbuild: ${result.errors.map((e) => e.text).join("; ")}`);
+  }
+  // Files of an earlier build's split-off packages would linger in a .charm.
+  rmSync(join(outDir, LAZY_DIR), { recursive: true, force: true });
+  const lazyFiles: string[] = [];
+  for (const [specifier, entry] of [...lazy].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const file = join(outDir, LAZY_DIR, lazyFileName(specifier));
+    const r = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "cjs",
+      minify: opts.minify ?? true,
+      sourcemap: opts.sourcemap ?? false,
+      outfile: file,
+      legalComments: "none",
+      logLevel: "silent",
+    });
+    if (r.errors.length > 0) {
+      throw new Error(`esbuild (${specifier}): ${r.errors.map((e) => e.text).join("; ")}`);
+    }
+    lazyFiles.push(file);
   }
 
   const loader = join(outDir, "charm.js");
@@ -167,7 +269,7 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   writeFileSync(dispatch, DISPATCH_SCRIPT);
   chmodSync(dispatch, 0o755);
 
-  const files = [bundle, loader, dispatch];
+  const files = [bundle, loader, dispatch, ...lazyFiles];
   const write = (name: string, content: string) => {
     const p = join(outDir, name);
     writeFileSync(p, content);
@@ -181,5 +283,5 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   write("package.json", `${JSON.stringify({ type: "commonjs" })}\n`);
   files.push(...(await bundleWebAssets(charmDir, outDir, opts.minify ?? true)));
 
-  return { bundle, dispatch, bytes: readFileSync(bundle).length, files };
+  return { bundle, dispatch, bytes: readFileSync(bundle).length, files, lazy: [...lazy.keys()].sort() };
 }

@@ -23,7 +23,7 @@ import { join, relative, resolve } from "node:path";
 import { MetadataError } from "@charmkit/ops";
 import { parse, stringify } from "yaml";
 import { ZipFile } from "yazl";
-import { bundleCharm, PACKED_NODE } from "./bundle.js";
+import { bundleCharm, LAZY_DIR, PACKED_NODE } from "./bundle.js";
 import { WEB_DIR } from "./web.js";
 import { type Arch, ARCHES, defaultCacheDir, NODE_RUNTIMES, nodeRuntime } from "./node-runtime.js";
 
@@ -241,6 +241,12 @@ export async function packCharm(opts: PackOptions): Promise<PackResult> {
       throw new MetadataError(
         join(charmDir, e),
         `the charm's browser bundles go in ${WEB_DIR}/; rename this directory`,
+      );
+    }
+    if (e === LAZY_DIR) {
+      throw new MetadataError(
+        join(charmDir, e),
+        `the bundle's split-off packages go in ${LAZY_DIR}/; rename this directory`,
       );
     }
     copyTree(join(charmDir, e), join(staged, e));

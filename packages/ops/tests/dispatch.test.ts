@@ -97,6 +97,32 @@ describe("bundle", () => {
     assert.match(readFileSync(join(out, "config.yaml"), "utf8"), /port:/);
     assert.match(readFileSync(join(out, "actions.yaml"), "utf8"), /do-thing:/);
   });
+
+  test("a package imported only dynamically is a file of its own, read when the import runs", () => {
+    const lib = join(out, "lazy", "ws.cjs");
+    assert.ok(existsSync(lib));
+    // One of ws' own messages: in lazy/ws.cjs, not in the bundle every hook parses.
+    const marker = /WebSocket was closed before the connection was established/;
+    assert.match(readFileSync(lib, "utf8"), marker);
+    assert.doesNotMatch(readFileSync(join(out, "charm.bundle.js"), "utf8"), marker);
+    const r = dispatch("actions/load-ws", { JUJU_ACTION_NAME: "load-ws", JUJU_ACTION_UUID: "9" });
+    assert.equal(r.code, 0, r.stderr);
+    // The import sees the namespace it would see bundled: ws' default export (the class) and its
+    // named exports.
+    assert.deepEqual(find(r.calls, "action-set")[0]?.args, ["open=1", "server=function"]);
+    // Hooks that do not import it never read it.
+    const saved = readFileSync(lib);
+    rmSync(lib);
+    try {
+      const hook = dispatch("hooks/update-status");
+      assert.equal(hook.code, 0, hook.stderr);
+      const action = dispatch("actions/load-ws", { JUJU_ACTION_NAME: "load-ws", JUJU_ACTION_UUID: "10" });
+      assert.notEqual(action.code, 0);
+      assert.match(action.stderr, /lazy\/ws\.cjs/);
+    } finally {
+      writeFileSync(lib, saved);
+    }
+  });
 });
 
 describe("code cache", () => {

@@ -12,16 +12,9 @@
  *   {@link loadX509Tools} so that only code handling certificates loads it.
  */
 export * from "./attributes.js";
+export { loadX509Tools } from "./load.js";
 export * from "./pki.js";
 export * from "./provider.js";
 export * from "./requirer.js";
 export * from "./sdk.js";
 export * from "./wire.js";
-
-/**
- * Loads the CSR and CA functions of csr.ts (`generateCsr`, `parseCsr`, `generateCaCertificate`,
- * `signCsr`). They pull in `@peculiar/x509`, so a charm pays for them only when it uses them.
- */
-export function loadX509Tools(): Promise<typeof import("./csr.js")> {
-  return import("./csr.js");
-}

@@ -10,6 +10,7 @@
 import type { RelationSnapshot } from "@charmkit/ops";
 import type { RelationLike } from "../common/sdk.js";
 import type { CsrAttributes, CsrInfo } from "./attributes.js";
+import { loadX509Tools } from "./load.js";
 import { generatePrivateKeyPem, isUsablePrivateKey } from "./pki.js";
 import { planRequirer, type RequirerPlan } from "./requirer.js";
 import { buildCsrsBag, type CsrEntry, parseCertificatesBag, parseCsrsBag, TLS_LIBID } from "./wire.js";
@@ -101,7 +102,7 @@ export class TlsCertificatesRequirer {
     const entries: CsrEntry[] = own.ok ? own.value : [];
     const ownCsrs: { entry: CsrEntry; info: CsrInfo | undefined }[] = [];
     if (entries.length > 0) {
-      const { parseCsr } = await import("./csr.js");
+      const { parseCsr } = await loadX509Tools();
       for (const entry of entries) ownCsrs.push({ entry, info: parseCsr(entry.csr, entry.isCa) });
     }
     const certs = parseCertificatesBag(snap.remoteAppData);
@@ -146,7 +147,7 @@ export class TlsCertificatesRequirer {
     }
     const csrs = [...read.plan.keep];
     if (read.plan.requestNew || read.privateKey === undefined) {
-      const { generateCsr } = await import("./csr.js");
+      const { generateCsr } = await loadX509Tools();
       csrs.push({ csr: await generateCsr(read.desired, key), isCa: read.desired.isCa });
     }
     rel.localUnitData.update(buildCsrsBag(csrs));

@@ -106,6 +106,12 @@ export default class SampleCharm extends CharmBase {
       const greeting = this.model.config.getString("greeting");
       event.setResults({ greeting: `${greeting} ${name}`, detail: { count: event.params.count ?? 1 } });
     });
+    framework.observe("action", "load-ws", async (event) => {
+      // Imported dynamically only (as the Pebble client does for exec): bundleCharm leaves the
+      // package out of charm.bundle.js.
+      const { default: WebSocket, WebSocketServer } = await import("ws");
+      event.setResults({ open: String(WebSocket.OPEN), server: typeof WebSocketServer });
+    });
     framework.observe("collect-unit-status", (event) => {
       if (this.model.config.getBoolean("strict") && this.model.relations("db").length === 0) {
         event.addStatus(BlockedStatus("relate to a db: juju integrate sample db"));
