@@ -306,7 +306,20 @@ export class Framework<C = BasicContainer> {
         },
       });
     this.logger = makeLogger(model.backend, model.context.debug);
-    this.views = new RelationViews(model as Model<unknown>, cacheDir);
+    this.views = new RelationViews(
+      {
+        backend: model.backend,
+        context: model.context,
+        metadata: model.metadata,
+        uuid: model.uuid,
+        unitName: model.unit.name,
+        appName: model.app.name,
+        relations: (endpoint) => model.relations(endpoint),
+        isLeader: () => model.unit.isLeader(),
+      },
+      cacheDir,
+    );
+    model.views = this.views;
   }
 
   /**

@@ -29,6 +29,7 @@ import {
 } from "./errors.js";
 import { localFqdn } from "./fqdn.js";
 import type { CharmMeta } from "./metadata.js";
+import { compareUnits, type RelationViews } from "./relation-view.js";
 import type { Databag, RelationSnapshot } from "./snapshot.js";
 
 /** A status a charm sets or reads. */
@@ -99,6 +100,11 @@ export class Model<C = unknown> {
   readonly context: JujuContext;
   /** @internal */
   readonly metadata: CharmMeta;
+  /**
+   * @internal The dispatch's cached relation views: a viewed endpoint's relation ids, members and
+   * remote bags are read through them (set by the framework).
+   */
+  views: RelationViews | undefined;
   private readonly relationCache = new Map<string, Relation[]>();
   private readonly networkCache = new Map<string, Network>();
 
@@ -134,8 +140,10 @@ export class Model<C = unknown> {
     if (!rels) {
       const broken =
         this.context.hookName === `${endpoint}-relation-broken` ? this.context.relationId : undefined;
-      rels = this.backend
-        .relationIds(endpoint)
+      const ids = this.views?.has(endpoint)
+        ? this.views.relationIds(endpoint)
+        : this.backend.relationIds(endpoint);
+      rels = ids
         .filter((id) => id !== broken)
         .map((id) => new Relation(this, endpoint, id, meta.role === "peers", true));
       this.relationCache.set(endpoint, rels);
@@ -434,8 +442,24 @@ export class Relation {
     return this.model.context.relationName === this.endpoint && this.model.context.relationId === this.id;
   }
 
+  /** @internal The cached view of this relation, when its endpoint is viewed and it is active. */
+  viewEntry(): ReturnType<RelationViews["entry"]> | undefined {
+    const views = this.model.views;
+    if (!this.active || views === undefined || !views.has(this.endpoint)) return undefined;
+    return views.entry(this.endpoint, this.id, this.knownRemoteApp());
+  }
+
+  /** @internal The remote application's name when it is known without asking Juju. */
+  knownRemoteApp(): string | undefined {
+    if (this.isPeer) return this.model.app.name;
+    if (this.isEventRelation() && this.model.context.remoteApp) return this.model.context.remoteApp;
+    return this.appName ?? undefined;
+  }
+
   /** The remote application's name (our own for peers); undefined if Juju has forgotten it. */
   get app(): string | undefined {
+    const entry = this.viewEntry();
+    if (entry) return entry.app;
     if (this.appName === null) {
       if (this.isPeer) this.appName = this.model.app.name;
       else if (this.isEventRelation() && this.model.context.remoteApp)
@@ -457,6 +481,8 @@ export class Relation {
    * still be read.
    */
   get units(): readonly string[] {
+    const entry = this.viewEntry();
+    if (entry) return Object.keys(entry.units).sort(compareUnits);
     if (!this.unitList) {
       let list: string[] = [];
       if (this.active) {
@@ -528,13 +554,6 @@ export class Relation {
   }
 }
 
-function compareUnits(a: string, b: string): number {
-  const [an, ai] = a.split("/");
-  const [bn, bi] = b.split("/");
-  if (an !== bn) return (an ?? "").localeCompare(bn ?? "");
-  return Number(ai) - Number(bi);
-}
-
 /**
  * One relation databag. Read lazily and cached for the dispatch; writes go out immediately
  * (Juju buffers them until commit) and update the cache.
@@ -575,6 +594,16 @@ export class RelationDataBag {
     if (!this.owner) {
       this.data = {};
       return this.data;
+    }
+    if (this.side === "remote") {
+      // A viewed endpoint's remote bags come from the cache (read there when an event named them);
+      // units that are not members (the departing unit) are read from Juju.
+      const entry = this.relation.viewEntry();
+      const cached = entry === undefined ? undefined : this.isApp ? entry.appData : entry.units[this.owner];
+      if (cached !== undefined) {
+        this.data = cached;
+        return this.data;
+      }
     }
     try {
       this.data = this.model.backend.relationGet(

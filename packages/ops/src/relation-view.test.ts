@@ -174,7 +174,7 @@ describe("reads", () => {
 
     const second = await hook(status());
     assert.deepEqual(second.freshness, { mode: "incremental" });
-    assert.deepEqual(second.calls, ["relation-ids db"]);
+    assert.deepEqual(second.calls, []);
     assert.deepEqual(data(second), fullRead());
     assert.ok(second.relations.every((r) => !r.changed && r.read.length === 0));
   });
@@ -183,7 +183,7 @@ describe("reads", () => {
     await hook(status());
     fake.relations[0]!.bags["pg/1"] = { a: "new" };
     const s = await hook(rel("changed", 1, "pg", "pg/1"));
-    assert.deepEqual(s.calls, ["relation-ids db", "relation-list db:1", "relation-get db:1 pg/1"]);
+    assert.deepEqual(s.calls, ["relation-list db:1", "relation-get db:1 pg/1"]);
     assert.deepEqual(data(s), fullRead());
     assert.deepEqual(
       s.relations.map((r) => [r.id, r.changed, r.read]),
@@ -206,7 +206,7 @@ describe("reads", () => {
     await hook(status());
     fake.relations[1]!.bags.redis = { r: "2" };
     const s = await hook(rel("changed", 4, "redis", ""));
-    assert.deepEqual(s.calls, ["relation-ids db", "relation-list db:4", "relation-get db:4 --app redis"]);
+    assert.deepEqual(s.calls, ["relation-list db:4", "relation-get db:4 --app redis"]);
     assert.deepEqual(data(s), fullRead());
   });
 
@@ -216,12 +216,12 @@ describe("reads", () => {
     r.units.push("pg/3");
     r.bags["pg/3"] = { a: "3" };
     const joined = await hook(rel("joined", 1, "pg", "pg/3"));
-    assert.deepEqual(joined.calls, ["relation-ids db", "relation-list db:1", "relation-get db:1 pg/3"]);
+    assert.deepEqual(joined.calls, ["relation-list db:1", "relation-get db:1 pg/3"]);
     assert.deepEqual(data(joined), fullRead());
 
     r.units = r.units.filter((u) => u !== "pg/0");
     const departed = await hook(rel("departed", 1, "pg", "pg/0", { departingUnit: "pg/0" }));
-    assert.deepEqual(departed.calls, ["relation-ids db", "relation-list db:1"]);
+    assert.deepEqual(departed.calls, ["relation-list db:1"]);
     assert.deepEqual(Object.keys(departed.relations[0]!.units), ["pg/1", "pg/2", "pg/3"]);
     assert.deepEqual(data(departed), fullRead());
   });
@@ -261,10 +261,25 @@ describe("reads", () => {
     const joined = await hook(rel("joined", 9, "redis", "redis/0"));
     assert.deepEqual(data(joined), fullRead());
     const cached = JSON.parse(readFileSync(join(dir, RELATION_CACHE_FILE), "utf8"));
-    assert.deepEqual(Object.keys(cached.endpoints.db), ["1", "9"]);
+    assert.deepEqual(cached.endpoints.db.ids, [1, 9]);
+    assert.deepEqual(Object.keys(cached.endpoints.db.relations), ["1", "9"]);
   });
 
-  test("a relation Juju lists that the cache never saw is read in full (e.g. a missed relation-created)", async () => {
+  test("the endpoint's relation ids are read again on relation-created, and the new relation in full", async () => {
+    await hook(status());
+    fake.relations.push({
+      endpoint: "db",
+      id: 7,
+      remoteApp: "mysql",
+      units: [],
+      bags: { mysql: { m: "1" } },
+    });
+    const s = await hook(rel("created", 7, "mysql"));
+    assert.deepEqual(s.calls, ["relation-ids db", "relation-list db:7", "relation-get db:7 --app mysql"]);
+    assert.deepEqual(data(s), fullRead());
+  });
+
+  test("an event of a relation the cache does not know reads the ids again (e.g. a relation resumed)", async () => {
     await hook(status());
     fake.relations.push({
       endpoint: "db",
@@ -273,14 +288,55 @@ describe("reads", () => {
       units: ["mysql/0"],
       bags: { mysql: { m: "1" }, "mysql/0": { u: "0" } },
     });
-    const s = await hook(status());
-    assert.deepEqual(s.calls.filter((c) => c.includes("db:7")).sort(), [
-      "relation-get db:7 --app mysql",
-      "relation-get db:7 mysql/0",
-      "relation-list --app db:7",
+    const s = await hook(rel("joined", 7, "mysql", "mysql/0"));
+    assert.deepEqual(s.calls, [
+      "relation-ids db",
       "relation-list db:7",
+      "relation-get db:7 mysql/0",
+      "relation-get db:7 --app mysql",
     ]);
     assert.deepEqual(data(s), fullRead());
+  });
+
+  test("the Model reads a viewed endpoint through the cache, so interface libraries need no change", async () => {
+    await hook(status());
+    fake.relations[0]!.units = ["pg/0", "pg/2"];
+    let seenByModel: unknown[] = [];
+    class ModelReader extends CharmBase {
+      constructor(f: Framework) {
+        super(f);
+        f.relationView("db");
+        f.observe("relation-departed", "db", () => {
+          fake.calls = [];
+          const r = f.model.relations("db")[0]!;
+          seenByModel = [
+            r.app,
+            [...r.units],
+            r.remoteUnitData("pg/0").toObject(),
+            r.remoteAppData.toObject(),
+            // The departing unit is no longer a member: its bag is read from Juju.
+            r.remoteUnitData("pg/1").toObject(),
+            [...fake.calls],
+          ];
+        });
+      }
+    }
+    await runDispatch({
+      charmClass: ModelReader,
+      context: rel("departed", 1, "pg", "pg/1", { departingUnit: "pg/1" }),
+      metadata: meta,
+      backend: fake,
+      store: new MemoryStateStore(),
+      cacheDir: dir,
+    });
+    assert.deepEqual(seenByModel, [
+      "pg",
+      ["pg/0", "pg/2"],
+      { a: "0" },
+      { host: "h" },
+      { a: "1" },
+      ["relation-list db:1", "relation-get db:1 pg/1"],
+    ]);
   });
 });
 
@@ -359,9 +415,10 @@ describe("full reads", () => {
     const variants = [
       good.replace('"unit":"app/0"', '"unit":"app/1"'),
       good.replace('"model":"u"', '"model":"other"'),
-      good.replace('"format":1', '"format":99'),
+      good.replace('"format":2', '"format":99'),
       good.slice(0, good.length / 2),
-      '{"format":1,"unit":"app/0","model":"u","endpoints":{"db":{"1":{"units":[]}}}}',
+      '{"format":2,"unit":"app/0","model":"u","endpoints":{"db":{"ids":[1],"relations":{"1":{"units":[]}}}}}',
+      '{"format":2,"unit":"app/0","model":"u","endpoints":{"db":{"ids":"1","relations":{}}}}',
     ];
     for (const text of variants) {
       writeFileSync(join(dir, RELATION_CACHE_FILE), text);
@@ -423,7 +480,7 @@ describe("peer relations and this unit's bags", () => {
     await hook(status(), { endpoint: "peers" });
     fake.relations[2]!.bags.app = { shared: "2" };
     const s = await hook(status(), { endpoint: "peers" });
-    assert.deepEqual(s.calls, ["relation-ids peers", "relation-get peers:2 --app app"]);
+    assert.deepEqual(s.calls, ["relation-get peers:2 --app app"]);
     assert.deepEqual(s.relations[0]!.appData, { shared: "2" });
     assert.equal(s.relations[0]!.changed, true);
   });

@@ -1,13 +1,16 @@
 /**
- * Cached relation views: the remote bags of an endpoint's relations, kept between hooks in the
- * charm's cache directory, so that a hook reads only what Juju says changed instead of one
- * `relation-get` per remote unit of every relation.
+ * Cached relation views: what this unit knows of an endpoint's relations (their ids, each
+ * relation's remote application and members, and the remote bags) kept between hooks in the
+ * charm's cache directory, so that a hook asks Juju only about what its event says changed,
+ * instead of one `relation-get` per remote unit of every relation and one `relation-ids` per
+ * endpoint.
  *
- * A charm declares the view at construction (`framework.relationView(endpoint)`) and reads it in
- * a handler (`view.relations()`). Every relation of the endpoint is then up to date as of this
- * hook, and the view says how it got there ({@link ViewFreshness}): a full read, or the cache plus
- * the bags this hook's event names. Each relation carries a digest of its remote data, so a
- * charm can keep work derived from a relation (rendered files) until the digest changes.
+ * A charm declares the view at construction (`framework.relationView(endpoint)`). From then on
+ * every read of the endpoint goes through the cache, the Model's (`model.relations(endpoint)`,
+ * `relation.units`, remote bags, so the interface libraries need no change) and the view's own
+ * (`view.relations()`), which also says how fresh it is ({@link ViewFreshness}), which bags this
+ * hook read, and a digest of each relation's remote data, so that work derived from a relation can
+ * be kept until its digest changes.
  *
  * Why reading only what changed gives what a full read gives, from Juju's own sources:
  * 1. Every change of a remote bag reaches this unit as an event on that relation. The uniter
@@ -15,45 +18,55 @@
  *    version it last ran a hook for, and runs relation-changed for that unit (JUJU_REMOTE_UNIT
  *    set) or for the application (JUJU_REMOTE_UNIT empty) until they agree; relation-joined is
  *    always followed by relation-changed for the same unit; a unit that leaves the scope gets
- *    relation-departed; a relation ends with relation-broken
+ *    relation-departed; a relation ends with relation-broken, after its departures
  *    (juju/juju worker/uniter/relation/resolver.go, nextHookForRelation). A change written while
  *    a hook runs has a newer version than the one the hook was started for, so it gets a hook of
  *    its own: a cache that lags behind the controller catches up by the next event.
  * 2. Relation data is a snapshot kept by the unit agent itself: it holds each member's settings
  *    across hooks and drops only the hook's remote unit before the hook runs
  *    (worker/uniter/runner/context/cache.go RelationCache, contextfactory.go HookContext:
- *    InvalidateMember / RemoveMember). `relation-get` of any other unit answers what the agent read
+ *    InvalidateMember, RemoveMember). `relation-get` of any other unit answers what the agent read
  *    in an earlier hook, which is what this cache holds.
  * 3. Membership (`relation-list`) is the agent's member list, which changes in relation-joined
- *    and relation-departed hooks of that relation; it is re-read for the relation of every event.
- * 4. Relation ids are not reused within a model: a relation removed and re-created gets a new
- *    id, which the cache has never seen and reads in full.
+ *    and relation-departed hooks of that relation. It is read again for the relation of every
+ *    event.
+ * 4. A relation is announced by relation-created before any other hook of it runs
+ *    (worker/uniter/relation/resolver.go, createdRelationsResolver), and ends with
+ *    relation-broken; relation ids are not reused within a model, so a relation removed and
+ *    re-created gets an id the cache has never seen, which it reads in full. The endpoint's ids are
+ *    read again on relation-created, and on any event of a relation the cache does not know.
  *
- * What the guarantees do not cover is handled by reading everything: no cache file (the first
+ * What these guarantees do not cover is handled by reading everything: no cache file (the first
  * hook of a unit, a lost or foreign file), and the events after which anything may differ:
  * upgrade-charm (new charm code; on Kubernetes also the first hook of a recreated pod) and
  * leader-elected. A hook that fails, or that Juju skips after a failure (`juju resolve
- * --no-retry`), would lose its event's news: the event is written to a pending file before any
- * handler runs and folded into the cache only by a hook that succeeds.
+ * --no-retry`), must not lose its event: the event is written to a pending file before any
+ * handler runs, and folded into the cache only by a hook that succeeds.
  *
- * Only remote bags are cached. This unit's own bags are read through the Model when asked for,
+ * Only what Juju tells about other units is cached. This unit's own bags are read when asked for,
  * because Juju commits this unit's writes only when the hook succeeds, which a cache written by
  * the hook cannot know. In a peer relation the application bag is this application's own, which
- * its leader writes without any event reaching itself; it is read again in every hook.
+ * its leader writes without any event reaching itself: it is read again in every hook that uses it.
+ * Remote bags of units that are not members (the departing unit in relation-departed) and of a
+ * relation being broken are read from Juju, as without a view.
  */
 
-import { createHash } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
+import type { HookTools } from "./backend.js";
+import type { JujuContext } from "./context.js";
+import { RelationNotFoundError } from "./errors.js";
 import type { EventData, RelationEventData } from "./events.js";
-import type { Model, Relation } from "./model.js";
+import type { CharmMeta } from "./metadata.js";
+import type { Relation } from "./model.js";
 import type { Databag, RelationSnapshot } from "./snapshot.js";
 
 /** The cache file in the charm's cache directory. */
 export const RELATION_CACHE_FILE = ".relation-cache.json";
 /** Events of hooks that did not (yet) succeed, to apply before the cache is trusted. */
 export const RELATION_CACHE_PENDING_FILE = ".relation-cache.pending.json";
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** Why a view read every relation in full. */
 export type FullReadReason =
@@ -89,11 +102,17 @@ interface Entry {
   digest: string;
 }
 
+interface EndpointCache {
+  /** The endpoint's relation ids, ascending; `null` when they must be read. */
+  ids: number[] | null;
+  relations: Record<string, Entry>;
+}
+
 interface CacheDoc {
   format: number;
   unit: string;
   model: string;
-  endpoints: Record<string, Record<string, Entry>>;
+  endpoints: Record<string, EndpointCache>;
 }
 
 /** A relation event to apply to the cache: what Juju says changed. */
@@ -115,7 +134,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function sameBag(a: Databag | null | undefined, b: Databag): boolean {
+function sameBag(a: Databag | undefined, b: Databag): boolean {
   if (!a) return false;
   const ka = Object.keys(a);
   if (ka.length !== Object.keys(b).length) return false;
@@ -123,25 +142,35 @@ function sameBag(a: Databag | null | undefined, b: Databag): boolean {
   return true;
 }
 
-function compareUnits(a: string, b: string): number {
+/** Unit names by application, then unit number (as `Relation.units`). */
+export function compareUnits(a: string, b: string): number {
   const [an, ai] = a.split("/");
   const [bn, bi] = b.split("/");
   if (an !== bn) return (an ?? "").localeCompare(bn ?? "");
   return Number(ai) - Number(bi);
 }
 
-/** Applies one event to an endpoint's entries: what it names is read again before use. */
-function applyMark(entries: Record<string, Entry>, m: Mark): void {
+/** A copy of a bag with its keys sorted, so that equal bags serialise (and digest) alike. */
+function sortedBag(bag: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(bag).sort()) out[k] = bag[k] as string;
+  return out;
+}
+
+/** Applies one event to an endpoint's cache: what it names is read again before use. */
+function applyMark(cache: EndpointCache, m: Mark): void {
   const key = String(m.id);
   if (m.kind === "relation-broken") {
-    delete entries[key];
+    if (cache.ids) cache.ids = cache.ids.filter((id) => id !== m.id);
+    delete cache.relations[key];
     return;
   }
-  const e = entries[key];
-  if (!e) return; // never read: it is read in full when first listed
+  if (m.kind === "relation-created" || (cache.ids && !cache.ids.includes(m.id))) cache.ids = null;
+  const e = cache.relations[key];
+  if (!e) return; // never read: it is read in full when first used
   // Membership is read again for the relation of every event; a departed unit leaves with it.
   e.members = true;
-  if (m.kind === "relation-departed") return;
+  if (m.kind === "relation-departed" || m.kind === "relation-created") return;
   if (m.unit !== undefined) {
     if (!e.stale.includes(m.unit)) e.stale.push(m.unit);
   } else if (m.kind === "relation-changed") {
@@ -149,7 +178,7 @@ function applyMark(entries: Record<string, Entry>, m: Mark): void {
   }
 }
 
-/** Reads a JSON file written by this module, or `undefined` when missing or unreadable. */
+/** Reads a JSON file written by this module: `undefined` when missing, `null` when unreadable. */
 function readJson(path: string): unknown {
   let text: string;
   try {
@@ -171,10 +200,37 @@ function writeAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
+// node:crypto takes milliseconds to load, and most hooks digest nothing: loaded on first use. Any
+// absolute path anchors a require function for a built-in module, in the ESM sources and in
+// CommonJS bundles alike.
+let createHash: typeof import("node:crypto").createHash | undefined;
+
+/** Content digest of a relation's remote data: application name, its bag, each unit's bag. */
+function digestOf(e: Entry): string {
+  createHash ??= (createRequire("/")("node:crypto") as typeof import("node:crypto")).createHash;
+  const h = createHash("sha256");
+  h.update(JSON.stringify([e.app ?? null, e.appData]));
+  for (const u of Object.keys(e.units).sort(compareUnits)) h.update(JSON.stringify([u, e.units[u]]));
+  return h.digest("hex");
+}
+
+/** What the views need of the Model (given by the Model itself; no import cycle at run time). */
+export interface ViewHost {
+  readonly backend: HookTools;
+  readonly context: JujuContext;
+  readonly metadata: CharmMeta;
+  readonly uuid: string;
+  readonly unitName: string;
+  readonly appName: string;
+  /** The Model's relation objects of an endpoint (through the views for a viewed endpoint). */
+  relations(endpoint: string): Relation[];
+  isLeader(): boolean;
+}
+
 /**
- * The views of one dispatch and the file they share. Internal: the framework creates it, and
- * `runDispatch` calls {@link RelationViews.begin} before any handler and
- * {@link RelationViews.commit} once the dispatch succeeded.
+ * The views of one dispatch and the file they share. Internal: the framework creates it; the
+ * Model reads viewed endpoints through it; `runDispatch` calls {@link RelationViews.begin} before
+ * any handler and {@link RelationViews.commit} once the dispatch succeeded.
  */
 export class RelationViews {
   private readonly views = new Map<string, RelationView>();
@@ -182,11 +238,16 @@ export class RelationViews {
   private freshness: ViewFreshness | undefined;
   /** Digest of each relation as the last successful hook left it (`endpoint#id`). */
   private readonly committed = new Map<string, string>();
+  /** Bags read from Juju in this dispatch, per relation (`endpoint#id`). */
+  private readonly reads = new Map<string, string[]>();
+  /** Relations whose stale parts were read in this dispatch (`endpoint#id`). */
+  private readonly fresh = new Set<string>();
+  private readonly readCounts = new Map<string, number>();
   private dirty = false;
   private dropped: FullReadReason | undefined;
 
   constructor(
-    private readonly model: Model<unknown>,
+    private readonly host: ViewHost,
     private readonly cacheDir: string | undefined,
   ) {}
 
@@ -198,30 +259,30 @@ export class RelationViews {
     return this.cacheDir === undefined ? undefined : join(this.cacheDir, RELATION_CACHE_PENDING_FILE);
   }
 
-  /** @internal The view of `endpoint` (one per endpoint). */
+  /** @internal The view of `endpoint` (one per endpoint), declaring it viewed. */
   view(endpoint: string): RelationView {
     let v = this.views.get(endpoint);
     if (!v) {
-      v = new RelationView(this, this.model, endpoint);
+      v = new RelationView(this, this.host, endpoint);
       this.views.set(endpoint, v);
     }
     return v;
   }
 
-  /** @internal Whether any view is declared. */
-  get active(): boolean {
-    return this.views.size > 0;
+  /** @internal Whether the endpoint's reads go through the cache. */
+  has(endpoint: string): boolean {
+    return this.views.has(endpoint);
   }
 
   /**
    * @internal Before any handler: events after which anything may differ drop the cache; a
    * relation event on a viewed endpoint is recorded as pending, so that it is applied even if
-   * this hook fails or no handler reads the view.
+   * this hook fails or nothing reads the endpoint in it.
    */
   begin(event: EventData): void {
     const cache = this.cachePath;
     const pending = this.pendingPath;
-    if (!this.active || cache === undefined || pending === undefined) return;
+    if (this.views.size === 0 || cache === undefined || pending === undefined) return;
     if (event.kind === "upgrade-charm" || event.kind === "leader-elected") {
       this.dropped = event.kind;
       rmSync(cache, { force: true });
@@ -229,13 +290,13 @@ export class RelationViews {
       return;
     }
     if (!("relationId" in event) || !this.views.has(event.endpoint)) return;
-    // Nothing to invalidate without a cache: the next view reads everything anyway.
+    // Nothing to invalidate without a cache: the next read reads everything anyway.
     if (!existsSync(cache)) return;
     const mark: Mark = {
       endpoint: event.endpoint,
       id: event.relationId,
       kind: event.kind,
-      unit: event.kind === "relation-departed" ? event.remoteUnit : event.remoteUnit || undefined,
+      unit: event.remoteUnit || undefined,
     };
     try {
       const doc = this.readPending() ?? this.emptyPending();
@@ -249,7 +310,7 @@ export class RelationViews {
   }
 
   private emptyPending(): PendingDoc {
-    return { format: FORMAT, unit: this.model.unit.name, model: this.model.uuid, marks: [] };
+    return { format: FORMAT, unit: this.host.unitName, model: this.host.uuid, marks: [] };
   }
 
   /** The pending events, `undefined` when there are none, `null` when the file is not ours. */
@@ -261,50 +322,45 @@ export class RelationViews {
     if (
       !isRecord(raw) ||
       raw.format !== FORMAT ||
-      raw.unit !== this.model.unit.name ||
-      raw.model !== this.model.uuid ||
+      raw.unit !== this.host.unitName ||
+      raw.model !== this.host.uuid ||
       !Array.isArray(raw.marks)
     )
       return null;
     return raw as unknown as PendingDoc;
   }
 
-  /** @internal The cache of this dispatch, loaded (and the pending events applied) on first use. */
-  load(): { doc: CacheDoc; freshness: ViewFreshness } {
-    if (this.doc && this.freshness) return { doc: this.doc, freshness: this.freshness };
-    const empty: CacheDoc = {
-      format: FORMAT,
-      unit: this.model.unit.name,
-      model: this.model.uuid,
-      endpoints: {},
+  /** The cache of this dispatch, loaded (and the pending events applied) on first use. */
+  private load(): CacheDoc {
+    if (this.doc) return this.doc;
+    const empty = (reason: FullReadReason): CacheDoc => {
+      this.freshness = { mode: "full", reason };
+      this.committed.clear();
+      // What the cache held is replaced: the next commit writes a new one.
+      this.dirty = this.cacheDir !== undefined;
+      return { format: FORMAT, unit: this.host.unitName, model: this.host.uuid, endpoints: {} };
     };
     const loaded = this.readCache();
     if ("reason" in loaded) {
-      this.doc = empty;
-      this.freshness = { mode: "full", reason: loaded.reason };
-      // What the cache held is replaced: the next commit writes a new one.
-      this.dirty = this.cacheDir !== undefined;
-    } else {
-      this.doc = loaded.doc;
-      this.freshness = { mode: "incremental" };
-      for (const [ep, entries] of Object.entries(this.doc.endpoints))
-        for (const [id, e] of Object.entries(entries)) this.committed.set(`${ep}#${id}`, e.digest);
-      const pending = this.readPending();
-      if (pending === null) {
-        this.doc = empty;
-        this.committed.clear();
-        this.freshness = { mode: "full", reason: "foreign-cache" };
-        this.dirty = true;
-      } else if (pending !== undefined && pending.marks.length > 0) {
-        for (const m of pending.marks) {
-          if (!isRecord(m) || typeof m.endpoint !== "string" || !Number.isInteger(m.id)) continue;
-          this.doc.endpoints[m.endpoint] ??= {};
-          applyMark(this.doc.endpoints[m.endpoint]!, m);
-        }
-        this.dirty = true;
-      }
+      this.doc = empty(loaded.reason);
+      return this.doc;
     }
-    return { doc: this.doc, freshness: this.freshness };
+    const pending = this.readPending();
+    if (pending === null) {
+      this.doc = empty("foreign-cache");
+      return this.doc;
+    }
+    this.doc = loaded.doc;
+    this.freshness = { mode: "incremental" };
+    for (const [ep, c] of Object.entries(this.doc.endpoints))
+      for (const [id, e] of Object.entries(c.relations)) this.committed.set(`${ep}#${id}`, e.digest);
+    for (const m of pending?.marks ?? []) {
+      if (!isRecord(m) || typeof m.endpoint !== "string" || !Number.isInteger(m.id)) continue;
+      this.doc.endpoints[m.endpoint] ??= { ids: null, relations: {} };
+      applyMark(this.doc.endpoints[m.endpoint]!, m);
+      this.dirty = true;
+    }
+    return this.doc;
   }
 
   private readCache(): { doc: CacheDoc } | { reason: FullReadReason } {
@@ -316,14 +372,16 @@ export class RelationViews {
     if (
       !isRecord(raw) ||
       raw.format !== FORMAT ||
-      raw.unit !== this.model.unit.name ||
-      raw.model !== this.model.uuid ||
+      raw.unit !== this.host.unitName ||
+      raw.model !== this.host.uuid ||
       !isRecord(raw.endpoints)
     )
       return { reason: "foreign-cache" };
-    for (const entries of Object.values(raw.endpoints)) {
-      if (!isRecord(entries)) return { reason: "foreign-cache" };
-      for (const e of Object.values(entries))
+    for (const c of Object.values(raw.endpoints)) {
+      if (!isRecord(c) || !isRecord(c.relations)) return { reason: "foreign-cache" };
+      if (c.ids !== null && !(Array.isArray(c.ids) && c.ids.every((id) => Number.isInteger(id))))
+        return { reason: "foreign-cache" };
+      for (const e of Object.values(c.relations))
         if (
           !isRecord(e) ||
           !isRecord(e.units) ||
@@ -336,20 +394,141 @@ export class RelationViews {
     return { doc: raw as unknown as CacheDoc };
   }
 
+  private endpointCache(endpoint: string): EndpointCache {
+    const doc = this.load();
+    doc.endpoints[endpoint] ??= { ids: null, relations: {} };
+    return doc.endpoints[endpoint]!;
+  }
+
+  /** @internal How this dispatch's cache was obtained. */
+  freshnessOf(): ViewFreshness {
+    this.load();
+    return this.freshness ?? { mode: "full", reason: "no-cache" };
+  }
+
+  private count(endpoint: string): void {
+    this.readCounts.set(endpoint, (this.readCounts.get(endpoint) ?? 0) + 1);
+  }
+
+  /** @internal Hook-tool calls made for an endpoint in this dispatch. */
+  readsOf(endpoint: string): number {
+    return this.readCounts.get(endpoint) ?? 0;
+  }
+
+  /** @internal The endpoint's relation ids, ascending (a relation being broken excluded). */
+  relationIds(endpoint: string): number[] {
+    const c = this.endpointCache(endpoint);
+    if (c.ids === null) {
+      // Juju still lists a relation in its own relation-broken hook; it is gone after it.
+      const ctx = this.host.context;
+      const broken = ctx.hookName === `${endpoint}-relation-broken` ? ctx.relationId : undefined;
+      c.ids = this.host.backend.relationIds(endpoint).filter((id) => id !== broken);
+      this.count(endpoint);
+      this.dirty = true;
+    }
+    const known = new Set(c.ids.map(String));
+    for (const id of Object.keys(c.relations)) {
+      if (known.has(id)) continue;
+      delete c.relations[id];
+      this.dirty = true;
+    }
+    return [...c.ids];
+  }
+
+  /**
+   * @internal One relation, its stale parts read from Juju first (once per dispatch). `remoteApp`
+   * is what the Model knows of the application without asking Juju (the event's, or our own for
+   * a peer relation).
+   */
+  entry(endpoint: string, id: number, remoteApp: string | undefined): Entry {
+    const c = this.endpointCache(endpoint);
+    const key = String(id);
+    const ref = `${endpoint}#${id}`;
+    let e = c.relations[key];
+    if (e && this.fresh.has(ref)) return e;
+    const backend = this.host.backend;
+    const isPeer = this.host.metadata.relations[endpoint]?.role === "peers";
+    const read = this.reads.get(ref) ?? [];
+    this.reads.set(ref, read);
+    this.fresh.add(ref);
+    let changed = false;
+    const tolerate = <T>(f: () => T, fallback: T): T => {
+      try {
+        return f();
+      } catch (err) {
+        // A relation that is going away reads as empty, as through the Model.
+        if (!(err instanceof RelationNotFoundError)) throw err;
+        return fallback;
+      }
+    };
+    if (!e) {
+      let app = remoteApp;
+      if (app === undefined) {
+        app = tolerate(() => backend.relationRemoteApp(id, endpoint), undefined);
+        this.count(endpoint);
+      }
+      e = { app, appData: {}, units: {}, stale: [], appStale: true, members: true, digest: "" };
+      c.relations[key] = e;
+      changed = true;
+    }
+    let members: ReadonlySet<string>;
+    if (e.members) {
+      members = new Set(tolerate(() => backend.relationList(id, endpoint), []));
+      this.count(endpoint);
+      for (const u of Object.keys(e.units)) {
+        if (members.has(u)) continue;
+        delete e.units[u];
+        changed = true;
+      }
+      for (const u of members) if (!(u in e.units) && !e.stale.includes(u)) e.stale.push(u);
+      e.members = false;
+    } else {
+      members = new Set(Object.keys(e.units));
+    }
+    for (const u of e.stale) {
+      // A unit named by an event that has left the relation since is not read.
+      if (!members.has(u)) continue;
+      const fresh = sortedBag(tolerate(() => backend.relationGet(id, endpoint, u, false), {}));
+      this.count(endpoint);
+      read.push(u);
+      if (!sameBag(e.units[u], fresh)) changed = true;
+      e.units[u] = fresh;
+    }
+    e.stale = [];
+    // A peer relation's application bag is this application's, written by its leader without
+    // any event reaching the leader itself: never trusted from an earlier hook.
+    if (e.appStale || isPeer) {
+      const app = e.app;
+      const fresh =
+        app === undefined ? {} : sortedBag(tolerate(() => backend.relationGet(id, endpoint, app, true), {}));
+      if (app !== undefined) {
+        this.count(endpoint);
+        read.push(app);
+      }
+      if (!sameBag(e.appData, fresh)) changed = true;
+      e.appData = fresh;
+      e.appStale = false;
+    }
+    if (changed) e.digest = digestOf(e);
+    if (changed || read.length > 0) this.dirty = true;
+    return e;
+  }
+
+  /** @internal Bags read from Juju in this dispatch for a relation. */
+  readOf(endpoint: string, id: number): readonly string[] {
+    return this.reads.get(`${endpoint}#${id}`) ?? [];
+  }
+
   /** @internal The digest the last successful hook left for a relation (`undefined`: unknown). */
   committedDigest(endpoint: string, id: number): string | undefined {
     return this.committed.get(`${endpoint}#${id}`);
   }
 
-  /** @internal Something in the cache changed: write it at commit. */
-  markDirty(): void {
-    this.dirty = true;
-  }
-
   /** @internal Forget everything cached for an endpoint: its next read is a full one. */
   drop(endpoint: string): void {
-    const { doc } = this.load();
-    doc.endpoints[endpoint] = {};
+    const doc = this.load();
+    doc.endpoints[endpoint] = { ids: null, relations: {} };
+    for (const ref of [...this.fresh]) if (ref.startsWith(`${endpoint}#`)) this.fresh.delete(ref);
     this.dirty = true;
   }
 
@@ -381,125 +560,60 @@ export class RelationViews {
  * });
  */
 export class RelationView {
-  private list: CachedRelation[] | undefined;
-  private readCount = 0;
   private invalidated = false;
 
   /** @internal */
   constructor(
     private readonly views: RelationViews,
-    private readonly model: Model<unknown>,
+    private readonly host: ViewHost,
     /** The endpoint. */
     readonly endpoint: string,
   ) {}
 
-  /** How this hook's data was obtained (reads the view if it was not read yet). */
+  /** How this hook's data was obtained. */
   get freshness(): ViewFreshness {
-    this.relations();
     if (this.invalidated) return { mode: "full", reason: "invalidated" };
-    return this.views.load().freshness;
+    return this.views.freshnessOf();
   }
 
-  /** Number of bags (and member lists) read from Juju by this view in this hook. */
+  /** Hook-tool calls made for this endpoint in this hook so far (ids, member lists, bags). */
   get reads(): number {
-    this.relations();
-    return this.readCount;
+    return this.views.readsOf(this.endpoint);
   }
 
   /**
    * The endpoint's active relations by ascending id (a relation being broken is hidden), each up
-   * to date as of this hook. The first call reads what the cache does not hold; later calls in
-   * the same hook read nothing.
+   * to date as of this hook: what the cache does not hold is read first, once per hook.
    */
   relations(): CachedRelation[] {
-    if (this.list) return [...this.list];
-    const { doc } = this.views.load();
-    doc.endpoints[this.endpoint] ??= {};
-    const entries = doc.endpoints[this.endpoint]!;
-    const active = this.model.relations(this.endpoint);
-    const ids = new Set(active.map((r) => String(r.id)));
-    for (const id of Object.keys(entries)) {
-      if (ids.has(id)) continue;
-      delete entries[id];
-      this.views.markDirty();
-    }
-    this.list = active.map((rel) => this.refresh(rel, entries));
-    return [...this.list];
+    return this.host.relations(this.endpoint).map((rel) => this.wrap(rel));
   }
 
   /** The relation with this id, if active. */
   relation(id: number): CachedRelation | undefined {
-    return this.relations().find((r) => r.id === id);
+    const rel = this.host.relations(this.endpoint).find((r) => r.id === id);
+    return rel === undefined ? undefined : this.wrap(rel);
   }
 
-  /** Forget the cache of this endpoint: the next {@link relations} call (even in this hook) reads everything. */
+  private wrap(rel: Relation): CachedRelation {
+    const e = this.views.entry(this.endpoint, rel.id, rel.knownRemoteApp());
+    return new CachedRelation(
+      rel,
+      e,
+      this.views.readOf(this.endpoint, rel.id),
+      this.views.committedDigest(this.endpoint, rel.id),
+      () => this.host.isLeader(),
+    );
+  }
+
+  /**
+   * Forget the cache of this endpoint: from now on (in this hook too) everything is read again.
+   * Relation objects taken from the Model before the call keep what they read.
+   */
   invalidate(): void {
     this.views.drop(this.endpoint);
-    this.list = undefined;
     this.invalidated = true;
   }
-
-  private refresh(rel: Relation, entries: Record<string, Entry>): CachedRelation {
-    const key = String(rel.id);
-    const read: string[] = [];
-    let e = entries[key];
-    let changed = false;
-    if (!e) {
-      e = { app: rel.app, appData: {}, units: {}, stale: [], appStale: true, members: true, digest: "" };
-      entries[key] = e;
-      changed = true;
-    }
-    let members: ReadonlySet<string>;
-    if (e.members) {
-      members = new Set(rel.units);
-      this.readCount++;
-      for (const u of Object.keys(e.units)) {
-        if (members.has(u)) continue;
-        delete e.units[u];
-        changed = true;
-      }
-      for (const u of members) if (!(u in e.units) && !e.stale.includes(u)) e.stale.push(u);
-      e.members = false;
-    } else {
-      members = new Set(Object.keys(e.units));
-    }
-    for (const u of e.stale) {
-      // A unit named by an event that has left the relation since is not read.
-      if (!members.has(u)) continue;
-      const fresh = rel.remoteUnitData(u).toObject();
-      this.readCount++;
-      read.push(u);
-      if (!sameBag(e.units[u], fresh)) changed = true;
-      e.units[u] = { ...fresh };
-    }
-    e.stale = [];
-    // A peer relation's application bag is this application's, written by its leader without
-    // any event reaching the leader itself: never trusted from an earlier hook.
-    if (e.appStale || rel.isPeer) {
-      const fresh = e.app === undefined ? {} : rel.remoteAppData.toObject();
-      if (e.app !== undefined) {
-        this.readCount++;
-        read.push(e.app);
-      }
-      if (!sameBag(e.appData, fresh)) changed = true;
-      e.appData = { ...fresh };
-      e.appStale = false;
-    }
-    if (changed) e.digest = digestOf(e);
-    if (changed || read.length > 0) this.views.markDirty();
-    return new CachedRelation(rel, e, read, this.views.committedDigest(this.endpoint, rel.id), this.isLeader);
-  }
-
-  private readonly isLeader = (): boolean => this.model.unit.isLeader();
-}
-
-/** Content digest of a relation's remote data: application name, its bag, each unit's bag. */
-function digestOf(e: Entry): string {
-  const units = Object.keys(e.units).sort(compareUnits);
-  const h = createHash("sha256");
-  h.update(JSON.stringify([e.app ?? null, e.appData]));
-  for (const u of units) h.update(JSON.stringify([u, e.units[u] ?? {}]));
-  return h.digest("hex");
 }
 
 /** One relation of a {@link RelationView}, as of this hook. */
@@ -518,7 +632,7 @@ export class CachedRelation {
 
   /** @internal */
   constructor(
-    /** The Model's relation: this unit's bags (read through the Model) and writes. */
+    /** The Model's relation: this unit's bags (read when asked for) and writes. */
     readonly relation: Relation,
     private readonly entry: Entry,
     read: readonly string[],
@@ -551,8 +665,8 @@ export class CachedRelation {
 
   /**
    * A plain view for the interface libraries. Remote bags come from the cache; this unit's own
-   * bags are read through the Model only when a library looks at them (the application bag only
-   * on the leader, as with `Relation.snapshot()`).
+   * bags are read only when a library looks at them (the application bag only on the leader, as
+   * with `Relation.snapshot()`).
    */
   snapshot(): RelationSnapshot {
     const e = this.entry;

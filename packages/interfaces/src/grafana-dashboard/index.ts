@@ -14,7 +14,7 @@
  * The functions here take the compressor/decompressor as arguments; `./lzma.ts` provides the
  * real ones (in-process LZMA).
  */
-import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import type { Databag, LocalIdentity, RelationSnapshot } from "@charmkit/ops";
 import { type PyJsonValue, pyJsonDumps } from "../common/pyjson.js";
 import { isRecord, type ParseResult, parseJsonValue, type Rejection, reject } from "../common/result.js";
@@ -34,6 +34,15 @@ export { LzmaError, lzmaBase64Compress, lzmaBase64Decompress } from "./lzma.js";
 
 /** Default endpoint name. */
 export const GRAFANA_DASHBOARD_ENDPOINT = "grafana-dashboard";
+
+// node:crypto takes milliseconds to load, and most hooks of a charm offering dashboards never hash
+// one: loaded on first use (any absolute path anchors a require function for a built-in module).
+let cryptoHash: typeof import("node:crypto").createHash | undefined;
+
+function createHash(algorithm: string, options?: import("node:crypto").HashOptions) {
+  cryptoHash ??= (createRequire("/")("node:crypto") as typeof import("node:crypto")).createHash;
+  return cryptoHash(algorithm, options);
+}
 
 function shake256Hex(text: string, bytes: number): string {
   return createHash("shake256", { outputLength: bytes }).update(text, "utf8").digest("hex");
