@@ -1,5 +1,5 @@
 // Stub Juju hook tools for whole-process hook benchmarks: one POSIX sh script per tool that logs
-// its name and prints a canned answer chosen by its exact argv (one answer file per argv, or the
+// its name and arguments and prints a canned answer chosen by its exact argv (one answer file per argv, or the
 // tool's `_default`), so a lookup costs one `tr` and one `cat` whatever the size of the model.
 // Every charm under test gets the same stubs; only the canned answers differ.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 const STUB = `#!/bin/sh
 t=\${0##*/}
-printf '%s\\n' "$t" >> "$FAKE_DIR/log"
+printf '%s %s\\n' "$t" "$*" >> "$FAKE_DIR/log"
 case " $* " in *" --file - "*) cat > /dev/null;; esac
 k=$(printf '%s' "$*" | tr ' /' '_~')
 f="$FAKE_DIR/resp/$t/$k"
@@ -42,7 +42,7 @@ export function makeStubTools(tools) {
     reset() {
       writeFileSync(join(dir, "log"), "");
     },
-    /** Tool names called since the last reset, in order. */
+    /** The calls since the last reset, in order: each the tool name and its arguments. */
     calls() {
       return readFileSync(join(dir, "log"), "utf8")
         .split("\n")
