@@ -306,7 +306,8 @@ async function drawPanel(
   const opts: uPlot.Options = {
     width,
     height: Math.max(120, gridH * ROW_PX - 100),
-    scales: { x: { time: true } },
+    // The whole time range, as Grafana draws it, however little of it has data.
+    scales: { x: { time: true, range: [range.from / 1000, range.to / 1000] } },
     series: [
       {},
       ...drawn.map((s, i) => ({
