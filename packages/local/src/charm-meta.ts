@@ -3,10 +3,16 @@
  * containers and their storage mounts, storage, config options with defaults, and actions.
  *
  * `charmcraft.yaml` is preferred; a packed charm's `metadata.yaml` + `config.yaml` + `actions.yaml`
- * are read when it is absent. Parsing is pure (`parseCharmMeta`) so bundles can be validated in tests.
+ * are read when it is absent. Parsing is pure (`parseCharmMeta`) so bundles can be validated in tests;
+ * it is the SDK's parser, reshaped for the runtime.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import {
+  MetadataError,
+  parseCharmMeta as parseSdkCharmMeta,
+  type CharmMeta as SdkCharmMeta,
+} from "@charmkit/ops";
 import { parse as parseYaml } from "yaml";
 
 /** Role of an endpoint, as declared in the charm's metadata. */
@@ -41,6 +47,8 @@ export interface CharmMeta {
   readonly storage: readonly string[];
   readonly options: Readonly<Record<string, ConfigOptionMeta>>;
   readonly actions: Readonly<Record<string, ActionMeta>>;
+  /** The SDK's record of the same metadata (what a charm's own parser makes of it). */
+  readonly sdk: SdkCharmMeta;
 }
 
 /** Metadata that cannot be used: names the file and the field. */
@@ -59,10 +67,9 @@ function obj(v: unknown): Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-const OPTION_TYPES = new Set(["string", "int", "float", "boolean", "secret"]);
-
 /**
- * Builds a `CharmMeta` from already-parsed YAML documents.
+ * Builds a `CharmMeta` from already-parsed YAML documents, through the SDK's metadata parser (one
+ * parser for the charm and the runtime), keeping the SDK's record as `sdk`.
  * @param meta the metadata document (charmcraft.yaml or metadata.yaml)
  * @param config the `config` mapping (with `options`), from charmcraft.yaml or config.yaml
  * @param actions the `actions` mapping, from charmcraft.yaml or actions.yaml
@@ -73,60 +80,39 @@ export function parseCharmMeta(
   actions: unknown,
   source = "charm",
 ): CharmMeta {
-  const m = obj(meta);
-  const name = m.name;
-  if (typeof name !== "string" || name === "") throw new CharmMetaError("missing `name`", source);
+  let sdk: SdkCharmMeta;
+  try {
+    sdk = parseSdkCharmMeta({ metadata: meta, config: config ?? {}, actions: actions ?? {}, file: source });
+  } catch (e) {
+    if (e instanceof MetadataError) throw new CharmMetaError(e.message.slice(`${source}: `.length), source);
+    throw e;
+  }
   const endpoints: Record<string, EndpointMeta> = {};
-  for (const role of ["provides", "requires", "peers"] as const) {
-    for (const [ep, def] of Object.entries(obj(m[role]))) {
-      const d = obj(def);
-      if (typeof d.interface !== "string") {
-        throw new CharmMetaError(`endpoint "${ep}" under ${role} has no interface`, source);
-      }
-      if (endpoints[ep]) throw new CharmMetaError(`endpoint "${ep}" is declared twice`, source);
-      endpoints[ep] = {
-        name: ep,
-        role,
-        interface: d.interface,
-        limit: typeof d.limit === "number" ? d.limit : undefined,
-      };
-    }
+  for (const r of Object.values(sdk.relations)) {
+    endpoints[r.name] = { name: r.name, role: r.role, interface: r.interface, limit: r.limit };
   }
   const containers: Record<string, { storage: string; location: string }[]> = {};
-  for (const [c, def] of Object.entries(obj(m.containers))) {
-    const mounts = Array.isArray(obj(def).mounts) ? (obj(def).mounts as unknown[]) : [];
-    containers[c] = mounts
-      .map(obj)
-      .filter((x) => typeof x.storage === "string" && typeof x.location === "string")
-      .map((x) => ({ storage: x.storage as string, location: x.location as string }));
+  for (const c of Object.values(sdk.containers)) {
+    containers[c.name] = c.mounts
+      .filter((m) => m.storage !== "" && m.location !== "")
+      .map((m) => ({ storage: m.storage, location: m.location }));
   }
   const options: Record<string, ConfigOptionMeta> = {};
-  for (const [k, def] of Object.entries(obj(obj(config).options))) {
-    const d = obj(def);
-    const type = typeof d.type === "string" ? d.type : "string";
-    if (!OPTION_TYPES.has(type)) throw new CharmMetaError(`option "${k}" has unknown type "${type}"`, source);
-    const dflt = d.default;
-    options[k] = {
-      type: type as ConfigOptionMeta["type"],
-      default:
-        typeof dflt === "string" || typeof dflt === "number" || typeof dflt === "boolean" ? dflt : undefined,
-    };
-  }
+  for (const o of Object.values(sdk.config)) options[o.name] = { type: o.type, default: o.default };
   const acts: Record<string, ActionMeta> = {};
-  for (const [a, def] of Object.entries(obj(actions))) {
+  for (const a of Object.values(sdk.actions)) {
     const paramDefaults: Record<string, unknown> = {};
-    for (const [p, pdef] of Object.entries(obj(obj(def).params))) {
-      if ("default" in obj(pdef)) paramDefaults[p] = obj(pdef).default;
-    }
-    acts[a] = { name: a, paramDefaults };
+    for (const [p, pdef] of Object.entries(a.params)) if ("default" in pdef) paramDefaults[p] = pdef.default;
+    acts[a.name] = { name: a.name, paramDefaults };
   }
   return {
-    name,
+    name: sdk.name,
     endpoints,
     containers,
-    storage: Object.keys(obj(m.storage)).sort(),
+    storage: Object.keys(sdk.storage).sort(),
     options,
     actions: acts,
+    sdk,
   };
 }
 
