@@ -15,7 +15,7 @@ import {
   rmSync,
   symlinkSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { TOOL_NAMES } from "./tools.js";
 
 /** Which client the tools use: a compiled C binary or the python3 script. */
@@ -51,7 +51,8 @@ export function installHookTools(dir: string): { dir: string; kind: ToolClientKi
   for (const name of TOOL_NAMES) {
     const link = join(dir, name);
     rmSync(link, { force: true });
-    symlinkSync(target, link);
+    // Relative, as Juju links its tools to ./jujuc: the directory is seen at another path in a pod.
+    symlinkSync(basename(target), link);
   }
   return { dir, kind };
 }

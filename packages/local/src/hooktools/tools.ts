@@ -256,10 +256,16 @@ function keyValues(args: readonly string[]): Record<string, string> {
   return res;
 }
 
+/** Where a file the tool names is on this machine (see `ToolRequest.resolvePath`). */
+function localPath(req: ToolRequest, path: string): string {
+  if (req.resolvePath) return req.resolvePath(path);
+  return isAbsolute(path) ? path : resolve(req.cwd, path);
+}
+
 /** juju/cmd FileVar: "-" is stdin, other paths are relative to the tool's working directory. */
 function readFileVar(req: ToolRequest, path: string): Buffer {
   if (path === "-") return req.stdin;
-  const full = isAbsolute(path) ? path : resolve(req.cwd, path);
+  const full = localPath(req, path);
   try {
     return readFileSync(full);
   } catch (e) {
@@ -446,7 +452,7 @@ function secretData(call: Call, args: readonly string[], file: string | undefine
     let value = val.slice(idx + 1);
     if (key.endsWith("#file")) {
       key = key.slice(0, -5);
-      const path = isAbsolute(value) ? value : resolve(call.req.cwd, value);
+      const path = localPath(call.req, value);
       try {
         value = readFileSync(path, "utf8");
       } catch (e) {

@@ -12,6 +12,12 @@ export interface ToolRequest {
   readonly stdin: Buffer;
   readonly tool: string;
   readonly args: readonly string[];
+  /**
+   * Set by the runtime, not the wire: the path on this machine of a file the tool names
+   * (`--file PATH`, `key#file=PATH`), relative to `cwd`. A pod's charm container sees its files at
+   * other paths than the runtime does. Absent: paths are the runtime's own.
+   */
+  readonly resolvePath?: (path: string) => string;
 }
 
 /** What the tool process prints and exits with. */

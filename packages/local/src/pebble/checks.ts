@@ -40,6 +40,8 @@ export interface CheckManagerOptions {
   log: (line: string) => void;
   /** Where the perform-check and recover-check changes live. */
   changes?: ChangeStore;
+  /** Namespaces to enter before the container's own (see `IsolatedCommand.enter`). */
+  enter?: readonly string[] | undefined;
 }
 
 interface Runner {
@@ -244,6 +246,7 @@ export class CheckManager {
       cwd: spec["working-dir"] ?? ctx?.["working-dir"] ?? "/",
       binds,
       identity,
+      enter: this.#opts.enter,
     });
     let out = "";
     proc.stdout?.on("data", (d: Buffer) => {

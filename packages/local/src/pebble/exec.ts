@@ -26,6 +26,8 @@ export interface ExecManagerOptions {
   plan: () => Plan;
   changes: ChangeStore;
   log: (line: string) => void;
+  /** Namespaces to enter before the container's own (see `IsolatedCommand.enter`). */
+  enter?: readonly string[] | undefined;
 }
 
 type SocketName = "control" | "stdio" | "stderr";
@@ -222,6 +224,7 @@ export class ExecManager {
         binds: cmd.binds,
         identity: cmd.identity,
         stdio: ["pipe", "pipe", "pipe"],
+        enter: this.#opts.enter,
       });
       s.child = child;
       task.abort.signal.addEventListener("abort", () => this.#signal(s, "SIGKILL"), { once: true });

@@ -229,6 +229,11 @@ export interface IsolatedCommand {
   /** Drop to this identity after mounting (mounting needs root). */
   readonly identity?: { uid: number; gid: number; name: string | undefined } | undefined;
   readonly stdio?: SpawnOptions["stdio"];
+  /**
+   * A command prefix that enters other namespaces first (the local runtime's pods: `nsenter
+   * --net=... --uts=... --`), so the container shares its pod's network and host name.
+   */
+  readonly enter?: readonly string[] | undefined;
 }
 
 /**
@@ -246,7 +251,8 @@ export function spawnIsolated(cmd: IsolatedCommand): ChildProcess {
     args.push("setpriv", `--reuid=${cmd.identity.uid}`, `--regid=${cmd.identity.gid}`, groups, "--");
   }
   args.push(...cmd.argv);
-  return spawn("unshare", args, {
+  const [first = "unshare", ...rest] = [...(cmd.enter ?? []), "unshare", ...args];
+  return spawn(first, rest, {
     env: { ...cmd.env },
     stdio: cmd.stdio ?? ["ignore", "pipe", "pipe"],
     detached: true,

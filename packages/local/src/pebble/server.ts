@@ -76,6 +76,8 @@ export interface PebbleServerOptions {
   env?: Readonly<Record<string, string>>;
   /** Daemon log lines (service starts, exits, check failures). */
   log?: (line: string) => void;
+  /** Namespaces every process enters first: the pod's (see `IsolatedCommand.enter`). */
+  enter?: readonly string[];
 }
 
 type Handler = (req: IncomingMessage, url: URL, params: string[]) => Promise<HandlerResult> | HandlerResult;
@@ -134,7 +136,13 @@ export class PebbleServer {
     });
     // Callers that only use start() should not see an unhandled rejection from `ready`.
     this.ready.catch(() => {});
-    const common = { rootDir: this.rootDir, mounts: this.#mounts, env: this.#env, log: this.#log };
+    const common = {
+      rootDir: this.rootDir,
+      mounts: this.#mounts,
+      env: this.#env,
+      log: this.#log,
+      enter: options.enter,
+    };
     const plan = () => this.#plan;
     this.#services = new ServiceManager({ ...common, logDir: this.logDir, plan });
     this.#checks = new CheckManager({

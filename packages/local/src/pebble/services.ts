@@ -43,6 +43,8 @@ export interface ServiceManagerOptions {
   logDir: string;
   plan: () => Plan;
   log: (line: string) => void;
+  /** Namespaces to enter before the container's own (see `IsolatedCommand.enter`). */
+  enter?: readonly string[] | undefined;
 }
 
 class Record_ {
@@ -188,7 +190,14 @@ export class ServiceManager {
     const exe = lookPath(argv[0] as string, this.#opts.env.PATH ?? "", binds, cwd);
     if (!exe) throw new Error(`cannot start service: exec: "${argv[0]}": executable file not found in $PATH`);
     r.file ??= this.#openLog(r.name);
-    const proc = spawnIsolated({ argv: [exe, ...argv.slice(1)], env, cwd, binds, identity });
+    const proc = spawnIsolated({
+      argv: [exe, ...argv.slice(1)],
+      env,
+      cwd,
+      binds,
+      identity,
+      enter: this.#opts.enter,
+    });
     r.proc = proc;
     r.config = structuredClone(config);
     r.startedAt = Date.now();
