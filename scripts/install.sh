@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine: the real workload binaries the local model
-# runtime supervises (prometheus, promtool, prometheus-alertmanager, nginx) and the npm packages from
-# the lockfile; with --tests also Debian's chromium, which the end-to-end tests drive (playwright-core
-# downloads no browser). Idempotent: it only installs what is missing.
+# runtime supervises (prometheus, promtool, prometheus-alertmanager, nginx), what its pods are made
+# with (iproute2, util-linux's unshare/nsenter, bubblewrap, and a C compiler for the hook-tool client
+# unless /usr/bin/python3 is there), and the npm packages from the lockfile; with --tests also
+# Debian's chromium, which the end-to-end tests drive (playwright-core downloads no browser).
+# Idempotent: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -12,6 +14,10 @@ command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertman
 command -v nginx >/dev/null 2>&1 || need+=(nginx)
 # PyYAML stands in for Juju's YAML 1.1 parser in the relation-set encoding test.
 python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v cc >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(gcc libc6-dev)
 if [ "${1:-}" = "--tests" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
 fi

@@ -10,6 +10,7 @@ import { Command } from "commander";
 import { BundleError, loadBundle } from "./bundle.js";
 import type { ActionResult, ModelStatus } from "./controller.js";
 import { ApiError, callDaemon } from "./daemon.js";
+import { teardownModelAt } from "./pods/runtime.js";
 
 const home = resolve(process.env.CHARMKIT_HOME ?? join(process.cwd(), ".charmkit"));
 
@@ -53,16 +54,25 @@ async function ensureDaemon(): Promise<void> {
     },
   );
   child.unref();
-  for (let i = 0; i < 100; i++) {
+  let exited = false;
+  child.once("exit", () => {
+    exited = true;
+  });
+  for (let i = 0; i < 300 && !exited; i++) {
     await new Promise((r) => setTimeout(r, 100));
     if (await daemonRunning()) return;
   }
-  fail(`the controller did not start; see ${join(home, "controller.log")}`);
+  const logPath = join(home, "controller.log");
+  const tail = existsSync(logPath)
+    ? readFileSync(logPath, "utf8").trim().split("\n").slice(-5).join("\n")
+    : "";
+  fail(`the controller did not start; see ${logPath}${tail ? `:\n${tail}` : ""}`);
 }
 
 /**
- * What to open after `up`: every opened port as a URL, and every unit's status message that names
- * a URL (the charms say where their workload answers, e.g. through an ingress).
+ * What to open after `up`: every opened port as a URL on the unit's FQDN, and every unit's status
+ * message that names a URL (the charms say where their workload answers, e.g. through an
+ * ingress). The FQDNs resolve on this host through the model's block in /etc/hosts.
  */
 export function whereToLook(s: ModelStatus): string {
   const lines: string[] = [];
@@ -70,13 +80,13 @@ export function whereToLook(s: ModelStatus): string {
     const urls = new Set<string>();
     for (const p of u.ports) {
       const port = p.split("/")[0];
-      if (port) urls.add(`http://${u.address}:${port}`);
+      if (port) urls.add(`http://${u.fqdn}:${port}`);
     }
     for (const m of u.message.matchAll(/https?:\/\/[^\s;,)]+/g)) urls.add(m[0]);
     if (urls.size > 0) lines.push(`  ${u.name.padEnd(18)} ${[...urls].join("  ")}`);
   }
   if (lines.length === 0) return "";
-  return `\nWhere to look:\n${lines.join("\n")}\n\nNext: npx charmkit status, npx charmkit logs UNIT, npx charmkit down (model home: ${home})\n`;
+  return `\nWhere to look (the names resolve on this host through /etc/hosts; addresses: npx charmkit status):\n${lines.join("\n")}\n\nNext: npx charmkit status, npx charmkit logs UNIT, npx charmkit down (model home: ${home})\n`;
 }
 
 function pad(rows: string[][]): string {
@@ -291,6 +301,13 @@ program
       await api("POST", "/down");
       for (let i = 0; i < 300 && existsSync(join(home, "controller.sock")); i++)
         await new Promise((r) => setTimeout(r, 100));
+    } else {
+      // No controller (it crashed, or was never started): remove what its pods left on the host.
+      try {
+        teardownModelAt(home);
+      } catch (e) {
+        fail((e as Error).message);
+      }
     }
     if (!o.keep) rmSync(home, { recursive: true, force: true, maxRetries: 20, retryDelay: 200 });
   });

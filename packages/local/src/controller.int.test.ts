@@ -1,5 +1,7 @@
-// Controller behaviour with charms written in sh: Juju's event order, commit semantics, retries,
-// permissions, the real hook-tool executables, and persistence across a restart.
+// Controller behaviour with charms written in sh, each unit in its pod: Juju's event order, commit
+// semantics, retries, permissions, the real hook-tool executables, and persistence across a
+// restart. A hook sees only its charm container, so hooks and tests exchange files through the
+// unit's agent directory (`$JUJU_CHARM_DIR/..` inside, `agentDir(c, unit)` outside).
 import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,8 +25,11 @@ function charm(hooks: Record<string, string> = {}): string {
 }
 
 async function controller(home = mkdtempSync(join(tmpdir(), "ck-home-"))): Promise<Controller> {
+  const hostHosts = join(home, "host-hosts");
+  if (!existsSync(hostHosts)) writeFileSync(hostHosts, "127.0.0.1\tlocalhost\n");
   const c = await Controller.open({
     home,
+    hostHosts,
     updateStatusIntervalMs: 0,
     retryDelayMs: 20,
     maxHookRetries: 2,
@@ -33,6 +38,14 @@ async function controller(home = mkdtempSync(join(tmpdir(), "ck-home-"))): Promi
   open.push(c);
   return c;
 }
+
+/** The unit's agent directory on the host (the hook's `$JUJU_CHARM_DIR/..`). */
+function agentDir(c: Controller, unit: string): string {
+  return join(c.unitCharmDir(unit), "..");
+}
+
+/** A unit's address: `10.<model>.<app index>.<unit number + 1>`. */
+const ADDRESS = (app: number, unit: number) => new RegExp(`^10\\.\\d+\\.${app}\\.${unit + 1}$`);
 
 function events(c: Controller, unit: string): string[] {
   const p = join(c.unitCharmDir(unit), "..", "events.log");
@@ -73,12 +86,14 @@ test("deploy runs Juju's initial hooks in order; a second unit joins the peer re
   ]);
   const st = c.status();
   assert.deepEqual(
-    st.units.map((u) => [u.name, u.address, u.leader]),
+    st.units.map((u) => [u.name, u.leader, u.fqdn]),
     [
-      ["a/0", "127.0.1.1", true],
-      ["a/1", "127.0.1.2", false],
+      ["a/0", true, "a-0.a-endpoints.local.svc.cluster.local"],
+      ["a/1", false, "a-1.a-endpoints.local.svc.cluster.local"],
     ],
   );
+  assert.match(st.units[0]!.address, ADDRESS(1, 0));
+  assert.match(st.units[1]!.address, ADDRESS(1, 1));
 });
 
 test("relate, scale down and remove-relation fire joined/changed, departed and broken in order", async () => {
@@ -124,17 +139,17 @@ test("the departing unit sees departed for each remote unit, then broken, detach
   await c.addApplication("b", { charm: ch, scale: 1 });
   const id = c.relate("a:out", "b:in");
   await c.waitIdle({ timeoutMs: 20_000 });
-  const logPath = join(c.unitCharmDir("a/1"), "..", "events.log");
-  const start = readFileSync(logPath, "utf8").trim().split("\n").length;
-  // Keep a copy of the log: the unit directory is deleted after `remove`.
-  const copy = mkdtempSync(join(tmpdir(), "ck-log-"));
-  writeFileSync(
-    join(c.unitCharmDir("a/1"), "hooks.d", "remove"),
-    `cp "$JUJU_CHARM_DIR/../events.log" "${copy}/events.log"\n`,
-  );
+  // The unit's directory goes with it after `remove`: read its hooks from the history instead.
+  const start = c.history.length;
   await c.scale("a", 1);
   await c.waitIdle({ timeoutMs: 20_000 });
-  const log = readFileSync(join(copy, "events.log"), "utf8").trim().split("\n").slice(start);
+  const log = c.history
+    .slice(start)
+    .filter((h) => h.unit === "a/1")
+    .map(
+      (h) =>
+        `${h.hook}|${h.env.JUJU_REMOTE_UNIT ?? "<unset>"}|${h.env.JUJU_RELATION_ID ?? ""}|${h.env.JUJU_DEPARTING_UNIT ?? ""}`,
+    );
   assert.deepEqual(log, [
     "cluster-relation-departed|a/0|cluster:0|a/1",
     "cluster-relation-broken|<unset>|cluster:0|",
@@ -147,30 +162,33 @@ test("the departing unit sees departed for each remote unit, then broken, detach
 });
 
 test("relation data becomes visible at commit and fans out relation-changed to the remote units", async () => {
-  const gate = mkdtempSync(join(tmpdir(), "ck-gate-"));
   const ch = charm({
     "out-relation-joined": `relation-set -r "$JUJU_RELATION_ID" answer=42
 relation-set -r "$JUJU_RELATION_ID" --app shared=yes
-relation-get --format=json -r "$JUJU_RELATION_ID" - "$JUJU_UNIT_NAME" > "${gate}/own.json"
-touch "${gate}/written"
-while [ ! -f "${gate}/go" ]; do sleep 0.02; done
+relation-get --format=json -r "$JUJU_RELATION_ID" - "$JUJU_UNIT_NAME" > "$JUJU_CHARM_DIR/../own.json"
+touch "$JUJU_CHARM_DIR/../written"
+while [ ! -f "$JUJU_CHARM_DIR/../go" ]; do sleep 0.02; done
 `,
   });
   const c = await controller();
   await c.addApplication("a", { charm: ch });
   await c.addApplication("b", { charm: ch });
   await c.waitIdle({ timeoutMs: 20_000 });
+  const gate = agentDir(c, "a/0");
   const id = c.relate("a:out", "b:in");
   while (!existsSync(join(gate, "written"))) await new Promise((r) => setTimeout(r, 20));
   // Read-your-writes inside the hook, invisible to everybody else until it exits 0.
   assert.equal(JSON.parse(readFileSync(join(gate, "own.json"), "utf8")).answer, "42");
   assert.equal(c.relationData(id)["a/0"]?.answer, undefined);
   assert.equal(c.relationData(id).a?.shared, undefined);
+  // Let b/0 handle a/0's joining first, so the commit below is a change it has not seen yet.
+  const seen = `in-relation-changed|a/0|in:${id}|`;
+  while (!events(c, "b/0").includes(seen)) await new Promise((r) => setTimeout(r, 20));
   writeFileSync(join(gate, "go"), "");
   await c.waitIdle({ timeoutMs: 20_000 });
   assert.equal(c.relationData(id)["a/0"]?.answer, "42");
   assert.equal(c.relationData(id).a?.shared, "yes");
-  assert.equal(c.relationData(id)["a/0"]?.["ingress-address"], "127.0.1.1");
+  assert.match(c.relationData(id)["a/0"]?.["ingress-address"] ?? "", ADDRESS(1, 0));
   const b = events(c, "b/0").slice(DEPLOY.length);
   assert.deepEqual(b, [
     `in-relation-created|<unset>|in:${id}|`,
@@ -182,10 +200,9 @@ while [ ! -f "${gate}/go" ]; do sleep 0.02; done
 });
 
 test("a failed hook discards its writes, marks the unit in error, and is retried", async () => {
-  const marks = mkdtempSync(join(tmpdir(), "ck-fail-"));
   const ch = charm({
-    "config-changed": `if [ ! -f "${marks}/failed" ]; then
-  touch "${marks}/failed"; state-set bad=1; open-port 9999; status-set active "before failure"; exit 3
+    "config-changed": `if [ ! -f "$JUJU_CHARM_DIR/../failed" ]; then
+  touch "$JUJU_CHARM_DIR/../failed"; state-set bad=1; open-port 9999; status-set active "before failure"; exit 3
 fi
 state-set good=1
 `,
@@ -223,7 +240,7 @@ test("retries are bounded: the unit stays in error until resolved", async () => 
   assert.equal(events(c, "a/0").at(-1), "work-pebble-ready|<unset>||");
 });
 
-/** Runs each command in a hook and records `cmd \t rc \t stdout \t stderr` lines. */
+/** Runs each command in a hook and records `cmd \t rc \t stdout \t stderr` lines (`file` as the hook sees it). */
 const RECORDER = (file: string, cmds: string[]) =>
   `t() { o=$("$@" 2>"${file}.err"); rc=$?; printf '%s\\t%s\\t%s\\t%s\\n' "$*" "$rc" "$o" "$(cat "${file}.err")" >> "${file}"; }
 ${cmds.map((c) => `t ${c}`).join("\n")}
@@ -239,7 +256,6 @@ function records(file: string): Map<string, { rc: number; out: string; err: stri
 }
 
 test("hook tools: argv, JSON output, errors and exit codes (non-leader and leader)", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "ck-tools-"));
   const cmds = [
     "relation-ids out --format=json",
     "relation-ids cluster --format=json",
@@ -280,7 +296,7 @@ test("hook tools: argv, JSON output, errors and exit codes (non-leader and leade
     "is-leader --bogus",
   ];
   const ch = charm({
-    "out-relation-changed": `[ "$JUJU_UNIT_NAME" = a/1 ] && [ ! -f "${dir}/t" ] && { ${RECORDER(`${dir}/t`, cmds)} }\n`,
+    "out-relation-changed": `[ "$JUJU_UNIT_NAME" = a/1 ] && [ ! -f "$JUJU_CHARM_DIR/../t" ] && { ${RECORDER("$JUJU_CHARM_DIR/../t", cmds)} }\n`,
   });
   const c = await controller();
   await c.addApplication("a", { charm: ch, scale: 2, options: { greeting: "hey" } });
@@ -288,7 +304,7 @@ test("hook tools: argv, JSON output, errors and exit codes (non-leader and leade
   await c.waitIdle({ timeoutMs: 20_000 });
   assert.equal(c.relate("a:out", "b:in"), 2);
   await c.waitIdle({ timeoutMs: 20_000 });
-  const r = records(join(dir, "t"));
+  const r = records(join(agentDir(c, "a/1"), "t"));
   const get = (k: string) => {
     const v = r.get(k);
     assert.ok(v, `no record for ${k}`);
@@ -307,12 +323,14 @@ test("hook tools: argv, JSON output, errors and exit codes (non-leader and leade
     out: "",
     err: 'ERROR invalid value "out:99" for option -r: relation not found',
   });
+  const b0 = c.unitAddress("b/0");
+  assert.match(b0, ADDRESS(2, 0));
   assert.deepEqual(JSON.parse(get("relation-get --format=json -r out:2 - b/0").out), {
-    "egress-subnets": "127.0.2.1/32",
-    "ingress-address": "127.0.2.1",
-    "private-address": "127.0.2.1",
+    "egress-subnets": `${b0}/32`,
+    "ingress-address": b0,
+    "private-address": b0,
   });
-  assert.equal(get("relation-get --format=json -r out:2 ingress-address b/0").out, '"127.0.2.1"');
+  assert.equal(get("relation-get --format=json -r out:2 ingress-address b/0").out, `"${b0}"`);
   assert.deepEqual(get("relation-get --format=json -r out:2 --app - a"), {
     rc: 1,
     out: "",
@@ -343,8 +361,8 @@ test("hook tools: argv, JSON output, errors and exit codes (non-leader and leade
   assert.equal(get("status-set --application=False bogus -- x").rc, 2);
   assert.match(get("status-set --application=True active -- x").err, /not the leader/);
   const net = JSON.parse(get("network-get --format=json out").out);
-  assert.deepEqual(net["ingress-addresses"], ["127.0.1.2"]);
-  assert.equal(net["bind-addresses"][0].addresses[0].value, "127.0.1.2");
+  assert.deepEqual(net["ingress-addresses"], [c.unitAddress("a/1")]);
+  assert.equal(net["bind-addresses"][0].addresses[0].value, c.unitAddress("a/1"));
   assert.match(get("network-get --format=json nope").err, /no network config found for binding "nope"/);
   assert.equal(get("storage-list --format=json data").out, '["data/0"]');
   assert.deepEqual(get("storage-get --format=json -s data/9"), {
@@ -372,25 +390,36 @@ test("hook tools: argv, JSON output, errors and exit codes (non-leader and leade
   assert.equal(c.relationData(2)["a/1"]?.k, "v");
 });
 
-test("hook tools: stdin (--file -), secrets and actions", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "ck-tools2-"));
+test("hook tools: stdin (--file -), files named by container path, secrets, actions", async () => {
   const ch = charm({
     start: `[ "$JUJU_UNIT_NAME" = a/0 ] || exit 0
+d="$JUJU_CHARM_DIR/.."
 echo '{"a": "1", "b": "two words"}' | state-set --file -
-id=$(secret-add --label mine --owner application token=s3cr3t)
-echo "$id" > "${dir}/id"
-secret-get --format=json "$id" > "${dir}/secret.json"
-secret-info-get --format=json --label mine > "${dir}/info.json"
-secret-ids --format=json > "${dir}/ids.json"
+printf 'c: three\\n' > /tmp/more.yaml && state-set --file /tmp/more.yaml
+printf 'from a file' > /tmp/token && id=$(secret-add --label mine --owner application token=s3cr3t note#file=/tmp/token)
+echo "$id" > "$d/id"
+secret-get --format=json "$id" > "$d/secret.json"
+secret-info-get --format=json --label mine > "$d/info.json"
+secret-ids --format=json > "$d/ids.json"
+state-set --file /etc/shadow 2> "$d/hidden.err"; echo $? >> "$d/hidden.err"
 `,
   });
   const c = await controller();
   await c.addApplication("a", { charm: ch });
   await c.waitIdle({ timeoutMs: 30_000 });
-  assert.deepEqual(c.unitState("a/0"), { a: "1", b: "two words" });
+  const dir = agentDir(c, "a/0");
+  assert.deepEqual(c.unitState("a/0"), { a: "1", b: "two words", c: "three" });
+  // A path outside the charm container's binds is refused, not read from the host.
+  assert.match(
+    readFileSync(join(dir, "hidden.err"), "utf8"),
+    /^ERROR open \/etc\/shadow: no such file or directory\n[12]\n$/,
+  );
   const id = readFileSync(join(dir, "id"), "utf8").trim();
   assert.match(id, /^secret:\/\/[0-9a-f-]{36}\/[0-9a-v]{20}$/);
-  assert.deepEqual(JSON.parse(readFileSync(join(dir, "secret.json"), "utf8")), { token: "s3cr3t" });
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, "secret.json"), "utf8")), {
+    note: "from a file",
+    token: "s3cr3t",
+  });
   const info = JSON.parse(readFileSync(join(dir, "info.json"), "utf8"));
   assert.equal(Object.values(info as Record<string, { label: string; revision: number }>)[0]?.label, "mine");
   // secret-ids.go prints the ids of the charm's secrets.
@@ -431,7 +460,7 @@ test("the model survives a controller restart; containers come back with pebble-
   ]);
   await c2.scale("a", 2);
   await c2.waitIdle({ timeoutMs: 20_000 });
-  assert.equal(c2.unitAddress("a/1"), "127.0.1.2");
+  assert.match(c2.unitAddress("a/1"), ADDRESS(1, 1));
 });
 
 test("operations name the unknown app, endpoint or option", async () => {
@@ -452,17 +481,20 @@ test("operations name the unknown app, endpoint or option", async () => {
 });
 
 test("leader-set writes at once and the other units get leader-settings-changed (leader-set.go)", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "ck-leader-"));
   // Juju 3.6's jujuc still registers leader-get/leader-set (server.go leaderCommands).
   const ch = charm({
     "config-changed": `[ "$(is-leader)" = True ] && leader-set shared="$(config-get greeting)"\n`,
-    "leader-settings-changed": `leader-get shared > "${dir}/$(echo "$JUJU_UNIT_NAME" | tr / -)"\n`,
+    "leader-settings-changed": `leader-get shared > "$JUJU_CHARM_DIR/../leader-got"\n`,
   });
   const c = await controller();
   await c.addApplication("a", { charm: ch, scale: 2 });
   await c.waitIdle({ timeoutMs: 20_000 });
   c.setConfig("a", { greeting: "second" });
   await c.waitIdle({ timeoutMs: 20_000 });
-  assert.equal(readFileSync(join(dir, "a-1"), "utf8"), "second\n");
-  assert.equal(existsSync(join(dir, "a-0")), false, "the leader is not told of its own writes");
+  assert.equal(readFileSync(join(agentDir(c, "a/1"), "leader-got"), "utf8"), "second\n");
+  assert.equal(
+    existsSync(join(agentDir(c, "a/0"), "leader-got")),
+    false,
+    "the leader is not told of its own writes",
+  );
 });

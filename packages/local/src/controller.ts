@@ -8,7 +8,7 @@
  * by `Controller.open`, so it survives a restart.
  */
 import { EventEmitter } from "node:events";
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import type { Server } from "node:net";
 import { join, resolve } from "node:path";
 import { type Bundle, resolveRelation } from "./bundle.js";
@@ -16,7 +16,9 @@ import { type CharmMeta, coerceOption, effectiveConfig, loadCharmMeta } from "./
 import { installHookTools } from "./hooktools/install.js";
 import { runTool } from "./hooktools/tools.js";
 import { serveHookTools, type ToolReply, type ToolRequest } from "./hooktools/wire.js";
-import { type CharmBundler, prepareCharm } from "./runtime/charms.js";
+import { podAddress } from "./pods/naming.js";
+import { type Pod, PodRuntime, podTools } from "./pods/runtime.js";
+import { type CharmBundler, linkTree, prepareCharm } from "./runtime/charms.js";
 import { type ContainerServerFactory, Containers } from "./runtime/containers.js";
 import { ControllerError } from "./runtime/errors.js";
 import { type RelationEventKind, relationEvent } from "./runtime/events.js";
@@ -57,6 +59,8 @@ export interface ControllerOptions {
   readonly bundleCharm?: CharmBundler;
   /** Progress and diagnostics of the controller itself. */
   readonly log?: (line: string) => void;
+  /** The host's hosts file, where the model's FQDNs go (default /etc/hosts; tests use a scratch file). */
+  readonly hostHosts?: string;
 }
 
 /**
@@ -76,7 +80,9 @@ export class Controller extends EventEmitter {
   private scheduler!: Scheduler;
   private containers!: Containers;
   private readonly metas = new Map<string, CharmMeta>();
-  private toolServer?: Server;
+  private pods!: PodRuntime;
+  /** Each unit's hook-tool socket server. */
+  private readonly toolServers = new Map<string, Server>();
   private updateTimer?: NodeJS.Timeout;
 
   private constructor(
@@ -110,43 +116,59 @@ export class Controller extends EventEmitter {
     this.store = ModelStore.open(this.layout.modelFile, this.opts.modelName ?? "local", () =>
       this.emit("change"),
     );
-    this.containers = new Containers(this.layout, this.opts.containerServer, this.say.bind(this));
+    // The name goes into every FQDN (<app>-<n>.<app>-endpoints.<model>.svc.cluster.local).
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(this.model.name))
+      throw new ControllerError(
+        `invalid model name "${this.model.name}": lowercase letters, digits and hyphens, at most 63`,
+      );
+    const tools = podTools();
+    this.pods = PodRuntime.open({
+      home: this.home,
+      model: this.model.name,
+      subnet: this.model.network,
+      podDir: (unit) => this.layout.podDir(unit),
+      ...(this.opts.hostHosts !== undefined ? { hostHosts: this.opts.hostHosts } : {}),
+    });
+    this.model.network = this.pods.subnet;
+    this.containers = new Containers(this.layout, this.opts.containerServer);
     const runner = new HookRunner({
       layout: this.layout,
       model: this.model,
+      pods: () => this.pods,
+      bwrap: tools.bwrap,
+      meta: (app) => this.meta(app),
       hookTimeoutMs: this.opts.hookTimeoutMs ?? 600_000,
     });
     this.scheduler = new Scheduler({
       store: this.store,
       layout: this.layout,
       runner,
-      containers: this.containers,
       meta: (app) => this.meta(app),
+      release: (u) => this.releaseUnit(u),
       notify: () => this.emit("change"),
       say: this.say.bind(this),
       maxHookRetries: this.opts.maxHookRetries ?? 5,
       retryDelayMs: this.opts.retryDelayMs ?? 1000,
     });
     installHookTools(this.layout.toolsDir);
-    const sock = this.layout.agentSocket;
-    rmSync(sock, { force: true });
-    this.toolServer = await serveHookTools(sock, (req) => this.handleTool(req));
     for (const app of Object.values(this.model.apps))
       this.metas.set(app.name, loadCharmMeta(this.layout.charmSource(app.name)));
-    // A restart is a container restart for every unit: the hook that was running is run again,
+    // A restart is a pod restart for every unit: the hook that was running is run again,
     // containers come back and announce themselves with pebble-ready.
     for (const u of Object.values(this.model.units)) {
       u.failures = 0;
       u.error = undefined;
       u.agent = "idle";
       u.queue = u.queue.filter((e) => e.actionId === undefined);
-      await this.containers.start(u, this.meta(u.app));
+      u.address = this.addressOf(u.name);
+      await this.startPod(u);
       if (!u.dying && u.started) {
         for (const c of Object.keys(this.meta(u.app).containers).sort()) {
           this.scheduler.enqueue(u, { hook: `${c}-pebble-ready`, env: { JUJU_WORKLOAD_NAME: c } });
         }
       }
     }
+    this.syncHosts();
     this.store.save();
     const interval = this.opts.updateStatusIntervalMs ?? 5 * 60_000;
     if (interval > 0) {
@@ -161,6 +183,43 @@ export class Controller extends EventEmitter {
       this.updateTimer.unref();
     }
     for (const u of Object.values(this.model.units)) this.scheduler.kick(u.name);
+  }
+
+  /** The pod address of a unit: `10.<model>.<app index>.<unit number + 1>`. */
+  private addressOf(unit: string): string {
+    const [appName = "", n = "0"] = unit.split("/");
+    const app = this.model.apps[appName];
+    if (!app) throw new ControllerError(`application "${appName}" not found`);
+    return podAddress(this.pods.subnet, app.index, Number(n));
+  }
+
+  /** Gives a unit its pod, its hook-tool socket and its workload containers. */
+  private async startPod(u: UnitRec): Promise<Pod> {
+    const meta = this.meta(u.app);
+    for (const d of [this.layout.rootfsDir(u.name, "tmp"), this.layout.rootfsDir(u.name, "root")])
+      mkdirSync(d, { recursive: true, mode: 0o1777 });
+    for (const s of meta.storage) mkdirSync(this.layout.storageDir(u.name, s), { recursive: true });
+    const pod = this.pods.addPod(u.name, u.address);
+    const sock = this.layout.agentSocket(u.name);
+    mkdirSync(this.layout.agentDir(u.name), { recursive: true });
+    rmSync(sock, { force: true });
+    this.toolServers.set(u.name, await serveHookTools(sock, (req) => this.handleTool(u.name, req)));
+    await this.containers.start(u, meta, pod, this.pods);
+    return pod;
+  }
+
+  /** Stops a removed unit's containers and tool socket and removes its pod. */
+  private async releaseUnit(u: UnitRec): Promise<void> {
+    await this.containers.stop(u.name);
+    await closeServer(this.toolServers.get(u.name));
+    this.toolServers.delete(u.name);
+    this.pods.removePod(u.name);
+    this.syncHosts();
+  }
+
+  /** Every pod's hosts files and the host's resolve every unit of the model. */
+  private syncHosts(): void {
+    this.pods.syncHosts(Object.values(this.model.units).map((u) => ({ unit: u.name, address: u.address })));
   }
 
   // ----- lookup -------------------------------------------------------------------------------
@@ -286,7 +345,7 @@ export class Controller extends EventEmitter {
     const u: UnitRec = {
       name,
       app: appName,
-      address: `127.0.${app.index}.${n + 1}`,
+      address: podAddress(this.pods.subnet, app.index, n),
       status: { status: "waiting", message: "installing agent" },
       agent: "allocating",
       dying: false,
@@ -299,9 +358,9 @@ export class Controller extends EventEmitter {
     this.model.units[name] = u;
     const dir = this.layout.unitDir(name);
     rmSync(dir, { recursive: true, force: true });
-    cpSync(this.layout.charmSource(appName), this.layout.unitCharmDir(name), { recursive: true });
-    for (const s of meta.storage) mkdirSync(this.layout.storageDir(name, s), { recursive: true });
-    await this.containers.start(u, meta);
+    linkTree(this.layout.charmSource(appName), this.layout.unitCharmDir(name));
+    await this.startPod(u);
+    this.syncHosts();
     const isLeader = !app.leader;
     if (isLeader) app.leader = name;
     for (const s of meta.storage)
@@ -559,14 +618,21 @@ export class Controller extends EventEmitter {
     return clone(this.unit(unit).state);
   }
 
-  /** Stops containers, timers and the tool socket; kills running hooks. The model stays on disk. */
+  /**
+   * Stops timers, hooks, containers and tool sockets, and removes the pods with everything the
+   * model created on the host. The model stays on disk; `open` brings the pods back.
+   */
   async close(): Promise<void> {
     if (this.updateTimer) clearInterval(this.updateTimer);
     await this.scheduler.close();
     for (const u of Object.keys(this.model.units)) await this.containers.stop(u);
+    for (const [unit, server] of this.toolServers) {
+      await closeServer(server);
+      rmSync(this.layout.agentSocket(unit), { force: true });
+    }
+    this.toolServers.clear();
     this.store.save();
-    await new Promise<void>((r) => (this.toolServer ? this.toolServer.close(() => r()) : r()));
-    rmSync(this.layout.agentSocket, { force: true });
+    this.pods.close();
   }
 
   // ----- helpers ------------------------------------------------------------------------------
@@ -580,9 +646,16 @@ export class Controller extends EventEmitter {
     };
   }
 
-  private handleTool(req: ToolRequest): ToolReply {
+  /** A tool call on `unit`'s socket: only that unit's running hook can be addressed there. */
+  private handleTool(unit: string, req: ToolRequest): ToolReply {
     const ctx = this.scheduler.context(req.contextId);
-    if (!ctx) return { code: 1, stdout: "", stderr: `ERROR context "${req.contextId}" is not running\n` };
-    return runTool(ctx, req);
+    if (!ctx || ctx.unit !== unit)
+      return { code: 1, stdout: "", stderr: `ERROR context "${req.contextId}" is not running\n` };
+    // The hook names files as its charm container sees them.
+    return runTool(ctx, { ...req, resolvePath: (path) => ctx.resolvePath(req.cwd, path) });
   }
+}
+
+function closeServer(server: Server | undefined): Promise<void> {
+  return new Promise((r) => (server ? server.close(() => r()) : r()));
 }

@@ -1,7 +1,7 @@
 /**
- * The controller daemon: opens the model under `$CHARMKIT_HOME` and serves a small JSON API on
- * `<home>/controller.sock` for the `charmkit` CLI. Run as `node --import tsx daemon.ts`.
- * Also exports the API client the CLI uses.
+ * The controller daemon: opens the model under `$CHARMKIT_HOME` (named `$CHARMKIT_MODEL` when it
+ * is new, default `local`) and serves a small JSON API on `<home>/controller.sock` for the
+ * `charmkit` CLI. Run as `node --import tsx daemon.ts`. Also exports the API client the CLI uses.
  */
 import { request } from "node:http";
 import { createServer, type Server } from "node:http";
@@ -141,6 +141,7 @@ export async function serveControl(c: Controller, onDown: () => void): Promise<S
 async function main(): Promise<void> {
   const { rmSync } = await import("node:fs");
   const c = await Controller.open({
+    ...(process.env.CHARMKIT_MODEL ? { modelName: process.env.CHARMKIT_MODEL } : {}),
     log: (l) => console.log(`${new Date().toISOString()} ${l}`),
     updateStatusIntervalMs: Number(process.env.CHARMKIT_UPDATE_STATUS_MS ?? 300_000),
   });

@@ -256,18 +256,17 @@ function keyValues(args: readonly string[]): Record<string, string> {
   return res;
 }
 
-/** Where a file the tool names is on this machine (see `ToolRequest.resolvePath`). */
-function localPath(req: ToolRequest, path: string): string {
-  if (req.resolvePath) return req.resolvePath(path);
-  return isAbsolute(path) ? path : resolve(req.cwd, path);
+/** Reads a file the tool names, at its place on this machine (see `ToolRequest.resolvePath`). */
+function readNamedFile(req: ToolRequest, full: string): Buffer {
+  return readFileSync(req.resolvePath ? req.resolvePath(full) : full);
 }
 
 /** juju/cmd FileVar: "-" is stdin, other paths are relative to the tool's working directory. */
 function readFileVar(req: ToolRequest, path: string): Buffer {
   if (path === "-") return req.stdin;
-  const full = localPath(req, path);
+  const full = isAbsolute(path) ? path : resolve(req.cwd, path);
   try {
-    return readFileSync(full);
+    return readNamedFile(req, full);
   } catch (e) {
     throw new ToolError(`open ${full}: ${errnoText(e)}`);
   }
@@ -452,9 +451,9 @@ function secretData(call: Call, args: readonly string[], file: string | undefine
     let value = val.slice(idx + 1);
     if (key.endsWith("#file")) {
       key = key.slice(0, -5);
-      const path = localPath(call.req, value);
+      const path = isAbsolute(value) ? value : resolve(call.req.cwd, value);
       try {
-        value = readFileSync(path, "utf8");
+        value = readNamedFile(call.req, path).toString("utf8");
       } catch (e) {
         throw usage(`reading content for secret key ${goQuote(key)}: open ${value}: ${errnoText(e)}`);
       }

@@ -14,8 +14,9 @@ export interface ToolRequest {
   readonly args: readonly string[];
   /**
    * Set by the runtime, not the wire: the path on this machine of a file the tool names
-   * (`--file PATH`, `key#file=PATH`), relative to `cwd`. A pod's charm container sees its files at
-   * other paths than the runtime does. Absent: paths are the runtime's own.
+   * (`--file PATH`, `key#file=PATH`, made absolute against `cwd`); throws an ENOENT error when the
+   * runtime cannot see it. A pod's charm container sees its files at other paths than the runtime
+   * does. Absent: paths are the runtime's own.
    */
   readonly resolvePath?: (path: string) => string;
 }

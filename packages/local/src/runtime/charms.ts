@@ -3,7 +3,19 @@
  * tests and dependencies) and, for a TypeScript charm, bundled with the SDK's bundler, so that
  * each unit gets a self-contained copy with an executable `dispatch`.
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { join } from "node:path";
 import { ControllerError } from "./errors.js";
 
@@ -29,6 +41,30 @@ export async function prepareCharm(src: string, dest: string, bundler?: CharmBun
   if (!existsSync(join(dest, "dispatch")))
     throw new ControllerError(`charm ${src} has no dispatch and no src/charm.ts`);
   chmodSync(join(dest, "dispatch"), 0o755);
+}
+
+/**
+ * Gives `dest` the tree of `src` with each file hard-linked (copied across filesystems), so that
+ * every unit has its own charm directory without a copy of the charm's Node runtime each. The
+ * charm replaces its files by rename (state, code cache), which leaves the other units' alone.
+ */
+export function linkTree(src: string, dest: string): void {
+  mkdirSync(dest, { recursive: true });
+  for (const e of readdirSync(src, { withFileTypes: true })) {
+    const from = join(src, e.name);
+    const to = join(dest, e.name);
+    if (e.isDirectory()) linkTree(from, to);
+    else if (e.isSymbolicLink()) symlinkSync(readlinkSync(from), to);
+    else {
+      try {
+        linkSync(from, to);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+        copyFileSync(from, to);
+        chmodSync(to, statSync(from).mode & 0o7777);
+      }
+    }
+  }
 }
 
 async function loadBundler(): Promise<(opts: { charmDir: string; outDir: string }) => Promise<unknown>> {

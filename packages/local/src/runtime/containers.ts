@@ -3,11 +3,13 @@
  * own root directory and socket under the unit's directory, its storage mounts, and its output in
  * the unit's log. Started when a unit is added or the controller restarts, stopped on removal.
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { CharmMeta } from "../charm-meta.js";
+import { PebbleServer } from "../pebble/server.js";
 import type { ModelLayout } from "./layout.js";
 import type { UnitRec } from "./model.js";
+import type { Pod, PodRuntime } from "../pods/runtime.js";
 
 /** A workload container's Pebble server, as the controller drives it. */
 export interface ContainerServer {
@@ -23,6 +25,8 @@ export interface ContainerServerOptions {
   readonly mounts: readonly { containerPath: string; hostPath: string }[];
   readonly env: Readonly<Record<string, string>>;
   readonly log: (line: string) => void;
+  /** Namespaces every process of the container enters first: its pod's network and host name. */
+  readonly enter?: readonly string[];
 }
 
 /** Builds the server of one container. */
@@ -37,29 +41,33 @@ export class Containers {
   constructor(
     private readonly layout: ModelLayout,
     private readonly factory: ContainerServerFactory | undefined,
-    private readonly say: (line: string) => void,
   ) {}
 
-  /** Starts a server for each container of `u`'s charm, in name order. */
-  async start(u: UnitRec, meta: CharmMeta): Promise<void> {
+  /**
+   * Starts a server for each container of `u`'s charm, in name order, its processes inside
+   * `pod`, whose hosts and hostname files the container's root gets as /etc/hosts and /etc/hostname.
+   */
+  async start(u: UnitRec, meta: CharmMeta, pod: Pod, pods: PodRuntime): Promise<void> {
     const servers: ContainerServer[] = [];
     for (const [c, mounts] of Object.entries(meta.containers).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const base = join(this.layout.containersDir(u.name), c);
       const rootDir = join(base, "root");
-      mkdirSync(rootDir, { recursive: true });
+      mkdirSync(join(rootDir, "etc"), { recursive: true });
+      pods.copyHostsTo(u.name, join(rootDir, "etc", "hosts"), join(rootDir, "etc", "hostname"));
       const m = mounts.map((mt) => ({
         containerPath: mt.location,
         hostPath: this.layout.storageDir(u.name, mt.storage),
       }));
       const socketPath = join(base, "pebble.socket");
       rmSync(socketPath, { force: true });
-      const factory = this.factory ?? (await loadPebbleFactory(this.say));
+      const factory = this.factory ?? ((o: ContainerServerOptions) => new PebbleServer(o));
       const server = await factory({
         socketPath,
         rootDir,
         mounts: m,
-        env: { CHARMKIT_UNIT_ADDRESS: u.address, CHARMKIT_UNIT_FQDN: u.address },
+        env: {},
         log: (line) => this.layout.logUnit(u.name, `[${c}] ${line}`),
+        enter: pod.enter,
       });
       await server.start();
       servers.push(server);
@@ -73,31 +81,4 @@ export class Containers {
     this.servers.delete(unit);
     await Promise.all(servers.map((s) => s.stop().catch(() => {})));
   }
-}
-
-let pebbleFactory: ((o: ContainerServerOptions) => ContainerServer) | undefined;
-
-async function loadPebbleFactory(
-  log: (line: string) => void,
-): Promise<(o: ContainerServerOptions) => ContainerServer> {
-  if (pebbleFactory) return pebbleFactory;
-  for (const file of ["../pebble/index.ts", "../pebble/server.ts"]) {
-    const url = new URL(file, import.meta.url);
-    if (!existsSync(url)) continue;
-    try {
-      const mod = (await import(url.href)) as {
-        PebbleServer?: new (o: ContainerServerOptions) => ContainerServer;
-      };
-      const Ctor = mod.PebbleServer;
-      if (Ctor) {
-        pebbleFactory = (o) => new Ctor(o);
-        return pebbleFactory;
-      }
-    } catch (e) {
-      log(`cannot load the Pebble server from ${file}: ${(e as Error).message}`);
-    }
-  }
-  log("no Pebble server available; containers have no socket");
-  pebbleFactory = () => ({ start: async () => {}, stop: async () => {} });
-  return pebbleFactory;
 }

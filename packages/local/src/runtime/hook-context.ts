@@ -15,8 +15,10 @@ export interface HookContextHost {
   /** The running action of `id`, when the event is an action. */
   action(id: string | undefined): { name: string; params: Record<string, unknown> } | undefined;
   logUnit(unit: string, line: string): void;
-  /** Where storage instance `<name>/0` of a unit lives. */
-  storageDir(unit: string, storage: string): string;
+  /** Where storage instance `<name>/0` of a unit is mounted, as the unit's charm sees it. */
+  storageLocation(unit: string, storage: string): string;
+  /** The host path of a file the unit's hook names (its charm container's view). */
+  resolvePath(unit: string, cwd: string, path: string): string;
   /** status-set and application-version-set apply at once: persist them. */
   changed(): void;
   /** leader-set wrote `app`'s settings at once: tell its other units. */
@@ -176,7 +178,12 @@ export class HookContext implements ToolHost {
   storage() {
     return this.c
       .meta(this.app)
-      .storage.map((s) => ({ id: `${s}/0`, location: this.c.storageDir(this.unit, s) }));
+      .storage.map((s) => ({ id: `${s}/0`, location: this.c.storageLocation(this.unit, s) }));
+  }
+
+  /** The host path of a file the hook names (absolute, or relative to `cwd`). */
+  resolvePath(cwd: string, path: string): string {
+    return this.c.resolvePath(this.unit, cwd, path);
   }
 
   stateGet(): Record<string, string> {

@@ -84,6 +84,8 @@ export interface ModelFile {
   units: Record<string, UnitRec>;
   relations: Record<string, RelRec>;
   secrets: Record<string, SecretRecord>;
+  /** The model's pod network (`10.<octet>.0.0/16`), chosen when the model first ran. */
+  network?: { octet: number } | undefined;
 }
 
 /** Orders unit names by application, then by unit number (`a/2` before `a/10`). */

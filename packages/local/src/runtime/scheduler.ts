@@ -8,11 +8,10 @@
 import { rmSync } from "node:fs";
 import type { EventData } from "@charmkit/ops";
 import type { CharmMeta } from "../charm-meta.js";
-import type { Containers } from "./containers.js";
 import { classifyEvent, relationEvent, relationIdOf } from "./events.js";
 import { HookContext, type HookContextHost } from "./hook-context.js";
 import type { HookRunner } from "./hook-runner.js";
-import type { ModelLayout } from "./layout.js";
+import { ContainerPaths, charmContainerBinds, hostPathOf, type ModelLayout } from "./layout.js";
 import {
   byUnitNumber,
   type ModelFile,
@@ -49,8 +48,9 @@ export interface SchedulerOptions {
   readonly store: ModelStore;
   readonly layout: ModelLayout;
   readonly runner: HookRunner;
-  readonly containers: Containers;
   meta(app: string): CharmMeta;
+  /** Releases what a removed unit held (containers, pod, tool socket). */
+  release(u: UnitRec): Promise<void>;
   /** Called when units start or finish hooks (the store's saves notify on their own). */
   notify(): void;
   say(line: string): void;
@@ -97,8 +97,20 @@ export class Scheduler implements HookContextHost {
     this.opts.layout.logUnit(unit, line);
   }
 
-  storageDir(unit: string, storage: string): string {
-    return this.opts.layout.storageDir(unit, storage);
+  storageLocation(unit: string, storage: string): string {
+    return new ContainerPaths(unit).storage(storage);
+  }
+
+  resolvePath(unit: string, cwd: string, path: string): string {
+    const u = this.model.units[unit];
+    const meta = u ? this.meta(u.app) : undefined;
+    const binds = charmContainerBinds(
+      this.opts.layout,
+      unit,
+      Object.keys(meta?.containers ?? {}),
+      meta?.storage ?? [],
+    );
+    return hostPathOf(binds, cwd, path);
   }
 
   changed(): void {
@@ -367,8 +379,8 @@ export class Scheduler implements HookContextHost {
   /** A unit that ran its remove hook leaves the model (with its application when that is dying). */
   private async forgetUnit(u: UnitRec): Promise<void> {
     const { store } = this.opts;
-    await this.opts.containers.stop(u.name);
     delete this.model.units[u.name];
+    await this.opts.release(u);
     for (const r of Object.values(this.model.relations)) delete r.bags[u.name];
     const app = this.model.apps[u.app];
     if (

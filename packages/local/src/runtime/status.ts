@@ -4,6 +4,7 @@
  */
 import type { CharmMeta } from "../charm-meta.js";
 import type { StatusValue } from "../hooktools/tools.js";
+import { unitFqdn } from "../pods/naming.js";
 import { byUnitNumber, type ModelFile } from "./model.js";
 
 /** What `status()` returns: a `juju status`-like view, all lists sorted. */
@@ -23,6 +24,8 @@ export interface ModelStatus {
     workload: string;
     agent: string;
     address: string;
+    /** The unit's FQDN, resolvable in every pod and on the host. */
+    fqdn: string;
     message: string;
     leader: boolean;
     ports: string[];
@@ -69,6 +72,7 @@ export function modelStatus(model: ModelFile, metaOf: (app: string) => CharmMeta
       workload: u.error ? "error" : u.dying ? "terminated" : u.status.status,
       agent: u.agent,
       address: u.address,
+      fqdn: unitFqdn(u.name, model.name),
       message: u.error ?? u.status.message,
       leader: model.apps[u.app]?.leader === u.name,
       ports: [...u.ports].sort(),
