@@ -123,15 +123,6 @@ function isNotFound(e: unknown): boolean {
   return kind === "not-found";
 }
 
-/**
- * A unit whose address is a loopback address other than 127.0.0.1 shares its host's network with
- * other units (the local model runtime gives each unit its own 127.0.x.y), so Prometheus binds
- * that address alone instead of every interface.
- */
-export function listenHostFor(fqdn: string): string | undefined {
-  return /^127\.\d+\.\d+\.\d+$/.test(fqdn) && fqdn !== "127.0.0.1" ? fqdn : undefined;
-}
-
 /** The apply step's view of the workload, over the SDK's Pebble `Container`. */
 class PebbleWorkload implements Workload {
   constructor(private readonly c: Container) {}
@@ -326,7 +317,6 @@ export default class PrometheusCharm extends CharmBase {
       rejected,
       alertmanagers: rendered.alertmanagers as unknown as Collected["alertmanagers"],
       prometheusMajor: majorVersion(this.stored.version || undefined),
-      listenHost: listenHostFor(this.fqdn()),
     };
   }
 

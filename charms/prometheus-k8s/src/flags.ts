@@ -27,12 +27,6 @@ export interface FlagInputs {
   readonly tls: boolean;
   /** `--storage.tsdb.retention.size` value such as `0.8GB`; absent omits the flag. */
   readonly retentionSize?: string | undefined;
-  /**
-   * `--web.listen-address` host, only when Prometheus must not bind every interface: on the local
-   * runtime every unit shares the host's network and gets its own loopback address. Absent (the
-   * Kubernetes case) keeps the command identical to the Python charm's.
-   */
-  readonly listenHost?: string | undefined;
 }
 
 /** The argv of Prometheus, binary first. */
@@ -53,7 +47,6 @@ export function prometheusArgs(input: FlagInputs): string[] {
   if (config.maxExemplars > 0) args.push("--enable-feature=exemplar-storage");
   if (config.retentionTime !== undefined) args.push(`--storage.tsdb.retention.time=${config.retentionTime}`);
   if (input.retentionSize !== undefined) args.push(`--storage.tsdb.retention.size=${input.retentionSize}`);
-  if (input.listenHost !== undefined) args.push(`--web.listen-address=${input.listenHost}:9090`);
   return args;
 }
 

@@ -43,8 +43,6 @@ export interface Collected {
   readonly alertmanagers: readonly AlertmanagerEntry[];
   readonly prometheusMajor: number;
   readonly tracing?: { readonly endpoint: string } | undefined;
-  /** Bind Prometheus to this host only (see {@link FlagInputs.listenHost}). */
-  readonly listenHost?: string | undefined;
 }
 
 /** URLs and values the publish step writes. */
@@ -91,7 +89,6 @@ export function planReconcile(c: Collected): Plan {
     externalUrl,
     tls,
     retentionSize: size,
-    listenHost: c.listenHost,
   });
   const id = c.identity;
   const layer = buildLayer(

@@ -1,6 +1,7 @@
 /**
  * The Alertmanager tester: pushes a minimal config, runs the real Alertmanager as a Pebble
- * service on the unit's address, and publishes the unit's URL over alertmanager_dispatch.
+ * service listening on every interface of the pod, and publishes the unit's URL (its FQDN) over
+ * alertmanager_dispatch.
  */
 import { ActiveStatus, BlockedStatus, CharmBase, type Framework, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
@@ -20,13 +21,13 @@ receivers:
   - name: "null"
 `;
 
-/** The Alertmanager command line for a unit address. */
-export function alertmanagerCommand(binary: string, address: string): string {
+/** The Alertmanager command line: every interface of the pod, no clustering. */
+export function alertmanagerCommand(binary: string): string {
   return [
     binary,
     `--config.file=${CONFIG}`,
     `--storage.path=${DATA}`,
-    `--web.listen-address=${address}:${PORT}`,
+    `--web.listen-address=:${PORT}`,
     "--cluster.listen-address=",
   ].join(" ");
 }
@@ -65,7 +66,7 @@ export default class AlertmanagerTesterCharm extends CharmBase {
     const current = (await c.exists(CONFIG)) ? await c.pull(CONFIG) : undefined;
     if (current !== ALERTMANAGER_CONFIG) await c.push(CONFIG, ALERTMANAGER_CONFIG, { makeDirs: true });
     if (!(await c.exists(DATA))) await c.makeDir(DATA, { makeParents: true });
-    const command = alertmanagerCommand(binary, this.model.unit.fqdn);
+    const command = alertmanagerCommand(binary);
     const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)
       ?.alertmanager;
     const running = (await c.getServices("alertmanager")).get("alertmanager")?.current === "active";

@@ -1,4 +1,8 @@
-/** The catalogue tester: collects catalogue items and serves them (workload/server.mjs). */
+/**
+ * The catalogue tester: collects catalogue items and serves them with workload/server.mjs, which it
+ * pushes into its workload container and runs there on every interface of the pod.
+ */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ActiveStatus, BlockedStatus, CharmBase, type Framework, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
@@ -7,6 +11,8 @@ import { type CatalogueEntry, parseCatalogueItems } from "@charmkit/interfaces/c
 const CONTAINER = "web";
 const ENDPOINT = "catalogue";
 const ITEMS = "/var/lib/catalogue-tester/items.json";
+/** Where the page server goes in the workload container (the charm's files are not there). */
+export const SERVER = "/srv/catalogue-tester/server.mjs";
 
 /** The items file the page is rendered from: stable order, only what the page shows. */
 export function itemsJson(items: readonly CatalogueEntry[]): string {
@@ -51,8 +57,10 @@ export default class CatalogueTesterCharm extends CharmBase {
     if (current !== content) await c.push(ITEMS, content, { makeDirs: true });
     const port = this.model.config.getNumber("port") ?? 80;
     const address = this.model.unit.fqdn;
-    const server = join(process.cwd(), "workload", "server.mjs");
-    const command = `node ${server} --listen ${address}:${port} --items ${ITEMS}`;
+    const script = readFileSync(join(this.charmDir, "workload", "server.mjs"), "utf8");
+    const pushed = (await c.exists(SERVER)) ? await c.pull(SERVER) : undefined;
+    if (pushed !== script) await c.push(SERVER, script, { makeDirs: true });
+    const command = `node ${SERVER} --listen :${port} --items ${ITEMS}`;
     const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.web;
     const running = (await c.getServices("web")).get("web")?.current === "active";
     if (planned?.command !== command || !running) {

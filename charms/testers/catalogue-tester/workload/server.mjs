@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The catalogue tester's workload: serves an HTML page listing the catalogue items the charm received
 // over the `catalogue` relation (a JSON file the charm pushes), and the same list as JSON at /items.
-// Usage: server.mjs --listen HOST:PORT --items FILE
+// Usage: server.mjs --listen [HOST]:PORT --items FILE (no HOST: every interface).
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 
@@ -49,7 +49,8 @@ const server = createServer((req, res) => {
     `<!doctype html><html><head><title>Catalogue</title></head><body><h1>Catalogue</h1><ul>\n${rows || "<li>No items yet.</li>"}\n</ul></body></html>\n`,
   );
 });
-server.listen(port, host, () =>
-  console.log(`catalogue listening on ${host}:${port}, items from ${itemsFile}`),
-);
+const onListening = () =>
+  console.log(`catalogue listening on ${host || "*"}:${port}, items from ${itemsFile}`);
+if (host) server.listen(port, host, onListening);
+else server.listen(port, onListening);
 for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => server.close(() => process.exit(0)));

@@ -160,7 +160,8 @@ export default class GrafanaTesterCharm extends CharmBase {
       if (!(`dashboards/${f.name}` in planned.files)) await c.remove(`${dir}/${f.name}`);
 
     const port = this.model.config.getNumber("port") ?? 3000;
-    const command = `node ${SERVER} --listen ${this.model.unit.fqdn}:${port} --data ${DATA_DIR} --web ${WEB_DIR}`;
+    // Every interface of the pod, as a Kubernetes workload listens; the page is published by FQDN.
+    const command = `node ${SERVER} --listen :${port} --data ${DATA_DIR} --web ${WEB_DIR}`;
     const plannedCommand = (
       (await c.getPlan()).services as Record<string, { command?: string }> | undefined
     )?.[SERVICE]?.command;

@@ -1,6 +1,7 @@
 /**
- * The ingress tester: a per-unit reverse proxy like Traefik's ingress_per_unit, with nginx.
- * Each request gets the path `/<model>-<unit with / as ->` on this unit's address.
+ * The ingress tester: a per-unit reverse proxy like Traefik's ingress_per_unit, with nginx
+ * listening on every interface of its pod. Each request gets the path `/<model>-<unit with / as ->`
+ * under this unit's FQDN; nginx reaches the upstream units by the names they sent.
  */
 import { ActiveStatus, BlockedStatus, CharmBase, type Framework, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
@@ -20,8 +21,8 @@ export function routePrefix(model: string, unit: string): string {
   return `/${model}-${unit.replace("/", "-")}`;
 }
 
-/** The nginx configuration for a listen address and the accepted requests. Pure. */
-export function nginxConfig(listen: string, requests: readonly IngressRequestFromUnit[]): string {
+/** The nginx configuration for a listen port (every interface) and the accepted requests. Pure. */
+export function nginxConfig(port: number, requests: readonly IngressRequestFromUnit[]): string {
   const locations = requests.map((r) => {
     const prefix = routePrefix(r.model, r.name);
     const upstream = `${r.scheme ?? "http"}://${r.host}:${r.port}`;
@@ -51,7 +52,7 @@ http {
   uwsgi_temp_path ${DIR}/uwsgi;
   scgi_temp_path ${DIR}/scgi;
   server {
-    listen ${listen};
+    listen ${port};
     location = / { return 200 "ingress tester\\n"; }
 ${locations.join("\n")}
   }
@@ -95,7 +96,7 @@ export default class IngressTesterCharm extends CharmBase {
       this.model.unit.setStatus(WaitingStatus("waiting for the nginx container"));
       return;
     }
-    const conf = nginxConfig(`${address}:${port}`, parsed.accepted);
+    const conf = nginxConfig(port, parsed.accepted);
     const current = (await c.exists(CONF)) ? await c.pull(CONF) : undefined;
     if (current !== conf) await c.push(CONF, conf, { makeDirs: true });
     const command = `/usr/sbin/nginx -c ${CONF}`;

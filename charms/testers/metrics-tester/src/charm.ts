@@ -1,7 +1,9 @@
 /**
- * The metrics tester: runs workload/server.mjs as a Pebble service on the unit's address and
- * offers it to Prometheus through the prometheus_scrape provider library.
+ * The metrics tester: pushes workload/server.mjs into its workload container, runs it there as a
+ * Pebble service listening on every interface of the pod, and offers it to Prometheus through the
+ * prometheus_scrape provider library (targets `<unit fqdn>:<port>`).
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ActiveStatus, CharmBase, type Framework, MaintenanceStatus, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
@@ -9,6 +11,8 @@ import { MetricsEndpointProvider } from "@charmkit/interfaces/prometheus-scrape"
 
 const CONTAINER = "workload";
 const ENDPOINT = "metrics-endpoint";
+/** Where the server script goes in the workload container (the charm's files are not there). */
+export const SERVER = "/srv/metrics-tester/server.mjs";
 
 /** The rule group published when `broken_alert_rule` is set: its expression does not parse. */
 export const BROKEN_GROUP_SUFFIX = "_broken_rules";
@@ -78,8 +82,10 @@ export default class MetricsTesterCharm extends CharmBase {
       return;
     }
     const address = this.model.unit.fqdn;
-    const server = join(process.cwd(), "workload", "server.mjs");
-    const command = `node ${server} --listen ${address}:${port}`;
+    const script = readFileSync(join(this.charmDir, "workload", "server.mjs"), "utf8");
+    const pushed = (await c.exists(SERVER)) ? await c.pull(SERVER) : undefined;
+    if (pushed !== script) await c.push(SERVER, script, { makeDirs: true });
+    const command = `node ${SERVER} --listen :${port}`;
     const plan = await c.getPlan();
     const planned = (plan.services as Record<string, { command?: string }> | undefined)?.metrics;
     const running = (await c.getServices("metrics")).get("metrics")?.current === "active";

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The metrics tester's workload: a tiny HTTP server exposing Prometheus text-format metrics, so the
-// local model has a real scrape target. Usage: server.mjs --listen HOST:PORT [--path /metrics]
+// local model has a real scrape target. Usage: server.mjs --listen [HOST]:PORT [--path /metrics]
+// (no HOST: every interface, as a Kubernetes workload listens).
 import { createServer } from "node:http";
 
 const args = process.argv.slice(2);
@@ -39,5 +40,7 @@ const server = createServer((req, res) => {
   res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   res.end(body);
 });
-server.listen(port, host, () => console.log(`metrics tester listening on ${host}:${port}${path}`));
+const onListening = () => console.log(`metrics tester listening on ${host || "*"}:${port}${path}`);
+if (host) server.listen(port, host, onListening);
+else server.listen(port, onListening);
 for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => server.close(() => process.exit(0)));
