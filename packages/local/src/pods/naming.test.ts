@@ -52,6 +52,12 @@ test("a pod's hosts file gives its FQDN first, then its host name, then the othe
   assert.ok(lines.includes("10.1.1.1\ta-0.a-endpoints.m.svc.cluster.local\ta-0"));
   assert.ok(lines.includes("10.1.2.1\tb-0.b-endpoints.m.svc.cluster.local"));
   assert.equal(lines.filter((l) => l.includes("a-0")).length, 1);
+  // The own address's first line is the pod's: Service lines come after it.
+  assert.ok(
+    lines.indexOf("10.1.1.1\ta.m.svc.cluster.local\ta-endpoints.m.svc.cluster.local") >
+      lines.indexOf("10.1.1.1\ta-0.a-endpoints.m.svc.cluster.local\ta-0"),
+  );
+  assert.ok(lines.includes("10.1.2.1\tb.m.svc.cluster.local\tb-endpoints.m.svc.cluster.local"));
   assert.ok(!lines.some((l) => /\tb-0$/.test(l)), "other pods' short names do not resolve, as on Kubernetes");
 });
 
@@ -77,8 +83,26 @@ test("the host block of a model replaces its previous one and keeps other lines 
   assert.deepEqual(
     parsed.blocks.map((b) => [b.key, b.model, b.home, b.names]),
     [
-      ["bbbbbb", "two", "/h/two", ["p-0.p-endpoints.two.svc.cluster.local"]],
-      ["aaaaaa", "one", "/h/one", ["q-1.q-endpoints.one.svc.cluster.local"]],
+      [
+        "bbbbbb",
+        "two",
+        "/h/two",
+        [
+          "p-0.p-endpoints.two.svc.cluster.local",
+          "p.two.svc.cluster.local",
+          "p-endpoints.two.svc.cluster.local",
+        ],
+      ],
+      [
+        "aaaaaa",
+        "one",
+        "/h/one",
+        [
+          "q-1.q-endpoints.one.svc.cluster.local",
+          "q.one.svc.cluster.local",
+          "q-endpoints.one.svc.cluster.local",
+        ],
+      ],
     ],
   );
   const removed = withHostBlock(again, "aaaaaa", undefined);

@@ -38,6 +38,11 @@ export function netnsName(key: string, unit: string): string {
   return `charmkit-${key}-${podName(unit)}`;
 }
 
+/** The network namespace file of `unit`'s pod in the model at `home` (while the model runs). */
+export function podNetnsPath(home: string, unit: string): string {
+  return `/run/netns/${netnsName(modelKey(home), unit)}`;
+}
+
 /** The model's bridge (an interface name: at most 15 characters). */
 export function bridgeName(key: string): string {
   return `ckbr${key}`;
@@ -75,6 +80,27 @@ export function podAddress(s: Subnet, appIndex: number, n: number): string {
   return `10.${s.octet}.${appIndex}.${n + 1}`;
 }
 
+/**
+ * The names of an application's two Services, as Juju creates them: `<app>` (a ClusterIP on
+ * Kubernetes) and `<app>-endpoints` (headless: every pod's address).
+ */
+export function serviceNames(app: string, model: string): string[] {
+  return [`${app}.${model}.${CLUSTER_DOMAIN}`, `${app}-endpoints.${model}.${CLUSTER_DOMAIN}`];
+}
+
+/**
+ * The hosts lines of every unit's FQDN, then of each application's Services (one line per unit:
+ * a resolver takes the first, Go's takes them all; Kubernetes would answer a ClusterIP instead).
+ */
+function modelLines(all: readonly HostEntry[], model: string, except?: string): string[] {
+  const sorted = [...all].sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0));
+  const lines: string[] = [];
+  for (const e of sorted) if (e.unit !== except) lines.push(`${e.address}\t${unitFqdn(e.unit, model)}`);
+  for (const e of sorted)
+    lines.push(`${e.address}\t${serviceNames(e.unit.slice(0, e.unit.indexOf("/")), model).join("\t")}`);
+  return lines;
+}
+
 /** One unit of the model as the hosts files list it. */
 export interface HostEntry {
   readonly unit: string;
@@ -84,7 +110,8 @@ export interface HostEntry {
 /**
  * A pod's /etc/hosts. Like the file Kubernetes writes into a pod, it gives localhost and the pod's
  * own address with its FQDN first (so `socket.getfqdn()` returns the FQDN) and its host name; the
- * other units' FQDNs, which cluster DNS would answer on Kubernetes, follow.
+ * other units' FQDNs and the applications' Service names, which cluster DNS would answer on
+ * Kubernetes, follow.
  */
 export function podHostsFile(self: HostEntry, all: readonly HostEntry[], model: string): string {
   const lines = [
@@ -96,11 +123,9 @@ export function podHostsFile(self: HostEntry, all: readonly HostEntry[], model: 
     "fe00::1\tip6-allnodes",
     "fe00::2\tip6-allrouters",
     `${self.address}\t${unitFqdn(self.unit, model)}\t${podName(self.unit)}`,
-    "# Other units of the model (cluster DNS on Kubernetes):",
+    "# The model's units and Services (cluster DNS on Kubernetes):",
+    ...modelLines(all, model, self.unit),
   ];
-  for (const e of [...all].sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0))) {
-    if (e.unit !== self.unit) lines.push(`${e.address}\t${unitFqdn(e.unit, model)}`);
-  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -112,11 +137,7 @@ const BLOCK_END = "# charmkit end";
  * Its first line names the model's key, name and home (a name is one model's on a machine).
  */
 export function hostBlock(key: string, home: string, all: readonly HostEntry[], model: string): string {
-  const lines = [`${BLOCK_BEGIN} ${key} ${model} ${home}`];
-  for (const e of [...all].sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0))) {
-    lines.push(`${e.address}\t${unitFqdn(e.unit, model)}`);
-  }
-  lines.push(`${BLOCK_END} ${key}`);
+  const lines = [`${BLOCK_BEGIN} ${key} ${model} ${home}`, ...modelLines(all, model), `${BLOCK_END} ${key}`];
   return `${lines.join("\n")}\n`;
 }
 

@@ -109,11 +109,11 @@ export class PodRuntime {
   readonly subnet: Subnet;
   readonly usr: NodeFreeUsr;
   private readonly pods = new Map<string, PodRecord>();
-  private readonly tools = podTools();
 
   private constructor(
     private readonly opts: PodRuntimeOptions,
     subnet: Subnet,
+    private readonly tools: ReturnType<typeof podTools>,
   ) {
     this.key = modelKey(opts.home);
     this.dir = join(RUN_DIR, this.key);
@@ -130,7 +130,7 @@ export class PodRuntime {
     const runDir = RUN_DIR;
     const key = modelKey(opts.home);
     mkdirSync(runDir, { recursive: true });
-    podTools();
+    const tools = podTools();
     return withHostLock(join(runDir, ".lock"), () => {
       const owner = readOwner(join(runDir, key));
       if (owner && owner.pid !== process.pid && alive(owner.pid))
@@ -146,7 +146,7 @@ export class PodRuntime {
           `a model named "${opts.model}" is already running at ${other.home}; give this one another name`,
         );
       const subnet = opts.subnet ?? freeSubnet(runDir);
-      const rt = new PodRuntime(opts, subnet);
+      const rt = new PodRuntime(opts, subnet, tools);
       rt.checkSubnetFree();
       mkdirSync(rt.dir, { recursive: true });
       writeFileSync(join(rt.dir, "owner"), `${process.pid}\n${opts.home}\n${subnet.octet}\n`);
@@ -165,22 +165,16 @@ export class PodRuntime {
   /** Creates the pod of `unit` at `address`: namespaces, veth, address, route, host name. */
   addPod(unit: string, address: string): Pod {
     this.removePod(unit);
-    const { ip, nsenter, unshare } = this.tools;
     const ns = netnsName(this.key, unit);
-    const veth = hostVethName(this.key, address);
     const hostname = podName(unit);
-    const utsDir = join(this.dir, "uts");
-    mkdirSync(utsDir, { recursive: true });
-    const uts = join(utsDir, hostname);
-    run(ip, ["netns", "add", ns]);
-    run(ip, ["link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns]);
-    run(ip, ["link", "set", veth, "master", bridgeName(this.key), "up"]);
-    run(ip, ["-n", ns, "addr", "add", `${address}/16`, "dev", "eth0"]);
-    run(ip, ["-n", ns, "link", "set", "eth0", "up"]);
-    run(ip, ["-n", ns, "link", "set", "lo", "up"]);
-    run(ip, ["-n", ns, "route", "add", "default", "via", gatewayAddress(this.subnet)]);
-    writeFileSync(uts, "");
-    run(unshare, [`--uts=${uts}`, "hostname", hostname]);
+    const uts = join(this.dir, "uts", hostname);
+    try {
+      this.makeNamespaces(ns, uts, hostname, address);
+    } catch (e) {
+      teardownPod(this.tools.ip, ns, uts);
+      throw e;
+    }
+    const { nsenter } = this.tools;
     const dir = this.opts.podDir(unit);
     mkdirSync(dir, { recursive: true });
     const pod: Pod = {
@@ -241,6 +235,34 @@ export class PodRuntime {
       teardownModel(this.dir, this.key, this.opts.hostHosts ?? HOST_HOSTS);
     });
     this.pods.clear();
+  }
+
+  /** The pod's network namespace wired to the bridge, and its UTS namespace named `hostname`. */
+  private makeNamespaces(ns: string, uts: string, hostname: string, address: string): void {
+    const { ip, unshare } = this.tools;
+    const veth = hostVethName(this.key, address);
+    run(ip, ["netns", "add", ns]);
+    run(
+      ip,
+      ["-batch", "-"],
+      [
+        `link add ${veth} type veth peer name eth0 netns ${ns}`,
+        `link set ${veth} master ${bridgeName(this.key)} up`,
+      ],
+    );
+    run(
+      ip,
+      ["-n", ns, "-batch", "-"],
+      [
+        `addr add ${address}/16 dev eth0`,
+        "link set eth0 up",
+        "link set lo up",
+        `route add default via ${gatewayAddress(this.subnet)}`,
+      ],
+    );
+    mkdirSync(join(this.dir, "uts"), { recursive: true });
+    writeFileSync(uts, "");
+    run(unshare, [`--uts=${uts}`, "hostname", hostname]);
   }
 
   private createBridge(): void {

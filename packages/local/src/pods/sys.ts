@@ -23,14 +23,21 @@ export class PodError extends Error {
   override name = "PodError";
 }
 
-/** Runs a command, returning its stdout; throws PodError with its stderr when it fails. */
-export function run(cmd: string, args: readonly string[]): string {
+/**
+ * Runs a command (with `lines` on its stdin, for `ip -batch -`), returning its stdout; throws
+ * PodError with its stderr when it fails.
+ */
+export function run(cmd: string, args: readonly string[], lines?: readonly string[]): string {
   try {
-    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync(cmd, args, {
+      encoding: "utf8",
+      input: lines === undefined ? "" : `${lines.join("\n")}\n`,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
   } catch (e) {
     const x = e as { stderr?: string; message: string; code?: string };
     const why = x.code === "ENOENT" ? "not installed" : (x.stderr || x.message).trim();
-    throw new PodError(`${cmd} ${args.join(" ")}: ${why}`);
+    throw new PodError(`${cmd} ${args.join(" ")}${lines ? ` (${lines.join("; ")})` : ""}: ${why}`);
   }
 }
 

@@ -3,7 +3,7 @@
  * own root directory and socket under the unit's directory, its storage mounts, and its output in
  * the unit's log. Started when a unit is added or the controller restarts, stopped on removal.
  */
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CharmMeta } from "../charm-meta.js";
 import { PebbleServer } from "../pebble/server.js";
@@ -54,6 +54,12 @@ export class Containers {
       const rootDir = join(base, "root");
       mkdirSync(join(rootDir, "etc"), { recursive: true });
       pods.copyHostsTo(u.name, join(rootDir, "etc", "hosts"), join(rootDir, "etc", "hostname"));
+      // The host's name servers are out of the pod's reach: a lookup that misses /etc/hosts fails
+      // at once instead of waiting for a server that cannot answer.
+      writeFileSync(
+        join(rootDir, "etc", "resolv.conf"),
+        "# names resolve through /etc/hosts in the local runtime's pods\n",
+      );
       const m = mounts.map((mt) => ({
         containerPath: mt.location,
         hostPath: this.layout.storageDir(u.name, mt.storage),
