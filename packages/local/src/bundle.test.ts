@@ -1,7 +1,10 @@
 // Bundle validation: good bundles resolve, bad ones list every problem naming the app/endpoint/option.
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
-import { BundleError, validateBundle } from "./bundle.js";
+import { BundleError, loadBundle, validateBundle } from "./bundle.js";
 import { parseCharmMeta } from "./charm-meta.js";
 
 const prom = parseCharmMeta(
@@ -81,7 +84,7 @@ test("an invalid bundle lists every problem, naming the app, endpoint or option"
     'application "p": option "retention" expects an int, got "soon"',
     'application "p": unknown option "nope" for charm prom',
     'application "x": cannot load charm /b/missing: no charmcraft.yaml or metadata.yaml',
-    'application "y": missing `charm` (a path to the charm directory)',
+    'application "y": missing `charm` (a path to a .charm file or charm directory)',
     'relation p:metrics-endpoint t:nope: application "t" has no endpoint "nope"',
     "relation p:grafana-source t:metrics-endpoint: interface mismatch (grafana_datasource vs prometheus_scrape)",
     'relation p:metrics-endpoint zz:x: unknown application "zz"',
@@ -91,4 +94,18 @@ test("an invalid bundle lists every problem, naming the app, endpoint or option"
 
 test("a bundle without applications is rejected", () => {
   assert.throws(() => validateBundle({ relations: [] }, "/", loadMeta), /missing `applications` mapping/);
+});
+
+test("a .charm that is not there names the file and how to make it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "ck-bundle-"));
+  const path = join(dir, "bundle.yaml");
+  writeFileSync(path, "applications:\n  p: { charm: ./dist/prometheus-k8s_ubuntu@24.04-amd64.charm }\n");
+  await assert.rejects(
+    loadBundle(path),
+    (e: unknown) =>
+      e instanceof BundleError &&
+      e.problems.length === 1 &&
+      e.problems[0] ===
+        `application "p": cannot load charm ${join(dir, "dist/prometheus-k8s_ubuntu@24.04-amd64.charm")}: not a readable .charm file (no such file; run npm run pack)`,
+  );
 });

@@ -8,18 +8,20 @@
  * relations:
  *   - [prom:metrics-endpoint, target:metrics-endpoint]
  * ```
- * Charm paths are relative to the bundle file. Validation reports every problem at once, each
- * naming the application, endpoint or option at fault.
+ * Charm paths are relative to the bundle file: a packed `.charm` (as `npm run pack` writes it), or
+ * a charm directory. Validation reports every problem at once, each naming the application,
+ * endpoint or option at fault.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { type CharmMeta, coerceOption, type EndpointMeta, loadCharmMeta } from "./charm-meta.js";
+import { isPackedCharm, unpackedCharm } from "./runtime/charms.js";
 
 /** One application of a validated bundle. */
 export interface BundleApp {
   readonly name: string;
-  /** Absolute path of the charm directory. */
+  /** Absolute path of the `.charm` file or charm directory. */
   readonly charm: string;
   readonly scale: number;
   /** Options converted to the declared types. */
@@ -114,7 +116,7 @@ export function validateBundle(
     const def = obj(apps[name]);
     if (!/^[a-z][a-z0-9-]*$/.test(name)) problems.push(`application "${name}": invalid name`);
     if (!def || typeof def.charm !== "string") {
-      problems.push(`application "${name}": missing \`charm\` (a path to the charm directory)`);
+      problems.push(`application "${name}": missing \`charm\` (a path to a .charm file or charm directory)`);
       continue;
     }
     const charm = isAbsolute(def.charm) ? def.charm : resolve(baseDir, def.charm);
@@ -160,13 +162,37 @@ export function validateBundle(
   return { bundle: { applications: out, relations }, metas };
 }
 
-/** Reads and validates a bundle file. @throws BundleError */
-export function loadBundle(path: string): { bundle: Bundle; metas: Map<string, CharmMeta> } {
+/**
+ * Reads and validates a bundle file; `.charm` files it names are unpacked (into the cache) to read
+ * their metadata. @throws BundleError
+ */
+export async function loadBundle(path: string): Promise<{ bundle: Bundle; metas: Map<string, CharmMeta> }> {
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(path, "utf8"));
   } catch (e) {
     throw new BundleError([`cannot read ${path}: ${(e as Error).message}`]);
   }
-  return validateBundle(doc, dirname(resolve(path)));
+  const base = dirname(resolve(path));
+  const unpacked = new Map<string, string>();
+  const apps = obj(obj(doc)?.applications) ?? {};
+  for (const def of Object.values(apps)) {
+    const charm = obj(def)?.charm;
+    if (typeof charm !== "string" || !isPackedCharm(charm)) continue;
+    const file = isAbsolute(charm) ? charm : resolve(base, charm);
+    try {
+      unpacked.set(file, await unpackedCharm(file));
+    } catch {
+      // Left to validation, which reports the file as unloadable.
+    }
+  }
+  return validateBundle(doc, base, (charm) => {
+    if (!isPackedCharm(charm)) return loadCharmMeta(charm);
+    const dir = unpacked.get(charm);
+    if (!dir)
+      throw new Error(
+        `not a readable .charm file${existsSync(charm) ? "" : " (no such file; run npm run pack)"}`,
+      );
+    return loadCharmMeta(dir);
+  });
 }

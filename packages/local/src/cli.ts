@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } fr
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { BundleError, loadBundle } from "./bundle.js";
-import type { ActionResult, ModelStatus } from "./controller.js";
+import { stringify as stringifyYaml } from "yaml";
+import type { ActionResult, ExecOutcome, ModelStatus, UnitInfo } from "./controller.js";
 import { ApiError, callDaemon } from "./daemon.js";
 import { teardownModelAt } from "./pods/runtime.js";
 
@@ -169,7 +170,7 @@ program
   .description("validate and deploy a bundle, starting the controller if needed")
   .action(async (bundlePath: string, o: { timeout: string; wait: boolean }) => {
     try {
-      loadBundle(bundlePath);
+      await loadBundle(bundlePath);
     } catch (e) {
       if (e instanceof BundleError) fail(e.message, 2);
       throw e;
@@ -193,6 +194,19 @@ program
   .action(async (o: { format: string }) => {
     const s = await api<ModelStatus>("GET", "/status");
     process.stdout.write(o.format === "json" ? `${JSON.stringify(s, null, 2)}\n` : formatStatus(s));
+  });
+
+program
+  .command("show-unit")
+  .argument("<unit>")
+  .option("--format <fmt>", "yaml or json", "yaml")
+  .description("show a unit's address, FQDN and relation data (as `juju show-unit`)")
+  .action(async (unit: string, o: { format: string }) => {
+    const info = await api<UnitInfo>("GET", `/show-unit?unit=${encodeURIComponent(unit)}`);
+    const { unit: name, ...rest } = info;
+    process.stdout.write(
+      o.format === "json" ? `${JSON.stringify(info, null, 2)}\n` : stringifyYaml({ [name]: rest }),
+    );
   });
 
 program
@@ -260,6 +274,18 @@ program
       process.stdout.write(`status: ${r.status}${r.message ? ` (${r.message})` : ""}\n`);
     }
     if (r.status !== "completed") process.exitCode = 1;
+  });
+
+program
+  .command("exec")
+  .requiredOption("--unit <unit>", "the unit whose hook context runs the command")
+  .argument("<command...>", "the command and its arguments (after --)")
+  .description("run a command in a unit's charm container with the hook tools, as `juju exec`")
+  .action(async (argv: string[], o: { unit: string }) => {
+    const r = await api<ExecOutcome>("POST", "/exec", { unit: o.unit, argv });
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    process.exitCode = r.exitCode ?? 1;
   });
 
 program

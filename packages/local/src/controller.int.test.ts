@@ -498,3 +498,26 @@ test("leader-set writes at once and the other units get leader-settings-changed 
     "the leader is not told of its own writes",
   );
 });
+
+test("exec runs a command in the unit's hook context, as juju exec: tools, no event, writes committed", async () => {
+  const c = await controller();
+  await c.addApplication("a", { charm: charm() });
+  await c.waitIdle({ timeoutMs: 20_000 });
+  const r = await c.exec("a/0", [
+    "sh",
+    "-c",
+    'echo "leader=$(is-leader --format=json) hook=[$JUJU_HOOK_NAME] dispatch=[${JUJU_DISPATCH_PATH-unset}]"; state-set k=v',
+  ]);
+  assert.deepEqual(r, {
+    unit: "a/0",
+    exitCode: 0,
+    stdout: "leader=true hook=[] dispatch=[unset]\n",
+    stderr: "",
+  });
+  assert.deepEqual(c.unitState("a/0"), { k: "v" });
+  const failed = await c.exec("a/0", ["sh", "-c", "state-set x=1; echo no >&2; exit 3"]);
+  assert.deepEqual([failed.exitCode, failed.stderr], [3, "no\n"]);
+  assert.deepEqual(c.unitState("a/0"), { k: "v" }, "a failed command's writes are discarded");
+  assert.equal(c.status().units[0]?.agent, "idle", "a failed command does not put the unit in error");
+  await assert.rejects(async () => c.exec("zz/0", ["true"]), /unit "zz\/0" not found/);
+});

@@ -16,9 +16,9 @@ import { type CharmMeta, coerceOption, effectiveConfig, loadCharmMeta } from "./
 import { installHookTools } from "./hooktools/install.js";
 import { runTool } from "./hooktools/tools.js";
 import { serveHookTools, type ToolReply, type ToolRequest } from "./hooktools/wire.js";
-import { podAddress } from "./pods/naming.js";
+import { podAddress, unitFqdn } from "./pods/naming.js";
 import { type Pod, PodRuntime, podTools } from "./pods/runtime.js";
-import { type CharmBundler, linkTree, prepareCharm } from "./runtime/charms.js";
+import { isPackedCharm, linkTree, prepareCharm, unpackedCharm } from "./runtime/charms.js";
 import { type ContainerServerFactory, Containers } from "./runtime/containers.js";
 import { ControllerError } from "./runtime/errors.js";
 import { type RelationEventKind, relationEvent } from "./runtime/events.js";
@@ -32,13 +32,32 @@ import {
   type RelRec,
   type UnitRec,
 } from "./runtime/model.js";
-import { type ActionResult, type HookRecord, Scheduler } from "./runtime/scheduler.js";
+import { type ActionResult, type ExecOutcome, type HookRecord, Scheduler } from "./runtime/scheduler.js";
 import { type ModelStatus, modelStatus } from "./runtime/status.js";
 
 export type { ContainerServer, ContainerServerOptions } from "./runtime/containers.js";
 export { ControllerError } from "./runtime/errors.js";
-export type { ActionResult, HookRecord } from "./runtime/scheduler.js";
+export type { ActionResult, ExecOutcome, HookRecord } from "./runtime/scheduler.js";
 export type { ModelStatus } from "./runtime/status.js";
+
+/** What `showUnit` returns (the shape of `juju show-unit`'s entry for the unit). */
+export interface UnitInfo {
+  readonly unit: string;
+  readonly leader: boolean;
+  readonly address: string;
+  readonly fqdn: string;
+  readonly "opened-ports": readonly string[];
+  readonly "relation-info": readonly {
+    readonly "relation-id": number;
+    readonly endpoint: string;
+    readonly "related-endpoint": string;
+    readonly "application-data": Readonly<Record<string, string>>;
+    readonly "local-unit": { readonly "in-scope": boolean; readonly data: Readonly<Record<string, string>> };
+    readonly "related-units": Readonly<
+      Record<string, { readonly "in-scope": boolean; readonly data: Readonly<Record<string, string>> }>
+    >;
+  }[];
+}
 
 /** Options of `Controller.open`. */
 export interface ControllerOptions {
@@ -55,8 +74,6 @@ export interface ControllerOptions {
   readonly retryDelayMs?: number;
   /** Builds the Pebble server of a container; default: the runtime's `PebbleServer`. */
   readonly containerServer?: ContainerServerFactory;
-  /** Bundles a TypeScript charm (default: `bundleCharm` from `@charmkit/build/bundle`). */
-  readonly bundleCharm?: CharmBundler;
   /** Progress and diagnostics of the controller itself. */
   readonly log?: (line: string) => void;
   /** The host's hosts file, where the model's FQDNs go (default /etc/hosts; tests use a scratch file). */
@@ -159,7 +176,7 @@ export class Controller extends EventEmitter {
       u.failures = 0;
       u.error = undefined;
       u.agent = "idle";
-      u.queue = u.queue.filter((e) => e.actionId === undefined);
+      u.queue = u.queue.filter((e) => e.actionId === undefined && e.execId === undefined);
       u.address = this.addressOf(u.name);
       await this.startPod(u);
       if (!u.dying && u.started) {
@@ -300,14 +317,14 @@ export class Controller extends EventEmitter {
     if (this.model.apps[name]) throw new ControllerError(`application "${name}" already exists`);
     if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new ControllerError(`invalid application name "${name}"`);
     const charm = resolve(spec.charm);
-    const meta = loadCharmMeta(charm);
+    const meta = loadCharmMeta(isPackedCharm(charm) ? await unpackedCharm(charm) : charm);
     const config: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(spec.options ?? {})) {
       const r = coerceOption(meta, k, v);
       if ("error" in r) throw new ControllerError(`application "${name}": ${r.error}`);
       config[k] = r.value;
     }
-    await prepareCharm(charm, this.layout.charmSource(name), this.opts.bundleCharm);
+    await prepareCharm(charm, this.layout.charmSource(name), join(this.home, "packed"));
     this.metas.set(name, meta);
     this.model.apps[name] = {
       name,
@@ -550,6 +567,18 @@ export class Controller extends EventEmitter {
     return this.scheduler.runAction(u, action, { ...a.paramDefaults, ...params });
   }
 
+  /**
+   * Runs a command in a unit's hook context, as `juju exec --unit` does: in the charm container,
+   * after the hooks queued before it, with the hook tools and Juju's environment (no event);
+   * resolves with its exit code and output. Its hook-tool writes are committed when it exits 0.
+   */
+  exec(unitName: string, argv: readonly string[]): Promise<ExecOutcome> {
+    const u = this.unit(unitName);
+    if (u.dying) throw new ControllerError(`unit "${unitName}" is being removed`);
+    if (argv.length === 0) throw new ControllerError("exec needs a command");
+    return this.scheduler.exec(u, argv);
+  }
+
   /** Lets a unit stuck in error skip the failed hook and go on (`juju resolve --no-retry`). */
   resolveUnit(unitName: string): void {
     const u = this.unit(unitName);
@@ -611,6 +640,36 @@ export class Controller extends EventEmitter {
       sides: r.sides.map((s) => `${s.app}:${s.endpoint}`),
       peer: r.peer,
     }));
+  }
+
+  /**
+   * A unit as `juju show-unit` shows it: its address and FQDN, and per relation the remote
+   * application's data, each remote unit's data and this unit's own, as committed.
+   */
+  showUnit(unitName: string): UnitInfo {
+    const u = this.unit(unitName);
+    const relationInfo = this.store.relationsOf(u.app).map((r) => {
+      const remoteApp = this.store.remoteAppOf(r, u.app);
+      const related: Record<string, { "in-scope": boolean; data: Record<string, string> }> = {};
+      for (const x of u.view[String(r.id)] ?? [])
+        related[x] = { "in-scope": true, data: { ...(r.bags[x] ?? {}) } };
+      return {
+        "relation-id": r.id,
+        endpoint: this.store.endpointOf(r, u.app),
+        "related-endpoint": r.peer ? this.store.endpointOf(r, u.app) : this.store.endpointOf(r, remoteApp),
+        "application-data": { ...(r.bags[remoteApp] ?? {}) },
+        "local-unit": { "in-scope": true, data: { ...(r.bags[u.name] ?? {}) } },
+        "related-units": related,
+      };
+    });
+    return {
+      unit: u.name,
+      leader: this.model.apps[u.app]?.leader === u.name,
+      address: u.address,
+      fqdn: unitFqdn(u.name, this.model.name),
+      "opened-ports": [...u.ports].sort(),
+      "relation-info": relationInfo,
+    };
   }
 
   /** The controller-side state (`state-set`) of a unit. */

@@ -70,7 +70,7 @@ const ROUTES: Record<string, Handler> = {
   "GET /status": (c) => c.status(),
   "GET /idle": (c) => ({ idle: c.isIdle() }),
   "POST /deploy": async (c, b) => {
-    const { bundle } = loadBundle(resolve(String(b.bundle)));
+    const { bundle } = await loadBundle(resolve(String(b.bundle)));
     await c.deploy(bundle);
     return { ok: true };
   },
@@ -84,6 +84,7 @@ const ROUTES: Record<string, Handler> = {
     return { ok: true };
   },
   "GET /config": (c, _b, q) => c.getConfig(q.get("app") ?? ""),
+  "GET /show-unit": (c, _b, q) => c.showUnit(q.get("unit") ?? ""),
   "POST /config": (c, b) => {
     c.setConfig(String(b.app), (b.values ?? {}) as Record<string, unknown>);
     return { ok: true };
@@ -94,6 +95,7 @@ const ROUTES: Record<string, Handler> = {
   },
   "POST /run-action": (c, b) =>
     c.runAction(String(b.unit), String(b.action), (b.params ?? {}) as Record<string, unknown>),
+  "POST /exec": (c, b) => c.exec(String(b.unit), Array.isArray(b.argv) ? b.argv.map(String) : []),
   "POST /resolve": (c, b) => {
     c.resolveUnit(String(b.unit));
     return { ok: true };

@@ -8,7 +8,10 @@ export {
   Controller,
   ControllerError,
   type ControllerOptions,
+  type ExecOutcome,
   type HookRecord,
   type ModelStatus,
+  type UnitInfo,
 } from "./controller.js";
 export { ApiError, callDaemon, controlSocket } from "./daemon.js";
+export { podNetnsPath, unitFqdn } from "./pods/naming.js";

@@ -52,9 +52,11 @@ export function eventEnv(
   charmDir: string,
 ): Record<string, string> {
   const action = ev.actionId !== undefined;
+  // A command run in the hook context (`juju exec`) has no event: an empty hook name, no dispatch path.
+  const exec = ev.execId !== undefined;
   return {
-    JUJU_DISPATCH_PATH: action ? `actions/${ev.hook}` : `hooks/${ev.hook}`,
-    JUJU_HOOK_NAME: action ? "" : ev.hook,
+    ...(exec ? {} : { JUJU_DISPATCH_PATH: action ? `actions/${ev.hook}` : `hooks/${ev.hook}` }),
+    JUJU_HOOK_NAME: action || exec ? "" : ev.hook,
     JUJU_UNIT_NAME: u.name,
     JUJU_MODEL_NAME: model.name,
     JUJU_MODEL_UUID: model.uuid,

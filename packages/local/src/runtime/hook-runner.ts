@@ -74,15 +74,20 @@ export class HookRunner {
 
   constructor(private readonly opts: HookRunnerOptions) {}
 
-  /** Runs `ev` on unit `u` with context `ctx`; resolves with the exit code (null when killed). */
-  run(u: UnitRec, ev: QueuedEvent, ctx: HookContext): Promise<number | null> {
+  /**
+   * Runs `ev` on unit `u` with context `ctx` (the charm's dispatch, or `argv` for a command in the
+   * hook context); resolves with the exit code (null when killed).
+   */
+  run(u: UnitRec, ev: QueuedEvent, ctx: HookContext, argv?: readonly string[]): Promise<number | null> {
     const { layout } = this.opts;
     const pod = this.opts.pods().pod(u.name);
     const paths = new ContainerPaths(u.name);
     const meta = this.opts.meta(u.app);
     layout.logUnit(
       u.name,
-      `running ${ev.hook}${ev.env.JUJU_REMOTE_UNIT ? ` (remote ${ev.env.JUJU_REMOTE_UNIT})` : ""}`,
+      argv
+        ? `running juju-exec ${argv.join(" ")}`
+        : `running ${ev.hook}${ev.env.JUJU_REMOTE_UNIT ? ` (remote ${ev.env.JUJU_REMOTE_UNIT})` : ""}`,
     );
     if (!pod) {
       layout.logUnit(u.name, `cannot run dispatch: unit ${u.name} has no pod`);
@@ -95,14 +100,11 @@ export class HookRunner {
     });
     const [enter = "nsenter", ...enterArgs] = pod.enter;
     return new Promise((res) => {
-      const child = spawn(
-        enter,
-        [...enterArgs, this.opts.bwrap, ...args, "--", `${paths.charmDir}/dispatch`],
-        {
-          env: hookEnvironment(this.opts.model, u, ev, ctx.id),
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
+      const command = argv ?? [`${paths.charmDir}/dispatch`];
+      const child = spawn(enter, [...enterArgs, this.opts.bwrap, ...args, "--", ...command], {
+        env: hookEnvironment(this.opts.model, u, ev, ctx.id),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       this.procs.add(child);
       const timer = setTimeout(() => child.kill("SIGKILL"), this.opts.hookTimeoutMs);
       child.stdout?.on("data", (d: Buffer) => {

@@ -20,6 +20,8 @@ export interface QueuedEvent {
   remoteUnit?: string;
   /** Set only for actions (not persisted). */
   actionId?: string;
+  /** Set only for commands run in the hook context (`juju exec`; not persisted). */
+  execId?: string;
 }
 
 /** An application of the model. */
@@ -134,7 +136,7 @@ export class ModelStore {
       units: Object.fromEntries(
         Object.entries(this.data.units).map(([k, u]) => [
           k,
-          { ...u, queue: u.queue.filter((e) => e.actionId === undefined) },
+          { ...u, queue: u.queue.filter((e) => e.actionId === undefined && e.execId === undefined) },
         ]),
       ),
     };

@@ -43,6 +43,14 @@ export interface ActionResult {
   readonly stderr: string;
 }
 
+/** Result of a command run in a unit's hook context. */
+export interface ExecOutcome {
+  readonly unit: string;
+  readonly exitCode: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
 /** What the scheduler needs from the runtime around it. */
 export interface SchedulerOptions {
   readonly store: ModelStore;
@@ -74,6 +82,7 @@ export class Scheduler implements HookContextHost {
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly contexts = new Map<string, HookContext>();
   private readonly actions = new Map<string, PendingAction>();
+  private readonly execs = new Map<string, { argv: readonly string[]; resolve: (r: ExecOutcome) => void }>();
   private seq = 0;
   private closed = false;
 
@@ -137,6 +146,8 @@ export class Scheduler implements HookContextHost {
 
   /** What kind of event `ev` is, for unit `u` (the SDK's parse of its environment). */
   kindOf(u: UnitRec, ev: QueuedEvent): EventData {
+    // A command in the hook context is no event (it has no dispatch path to parse).
+    if (ev.execId !== undefined) return { kind: "other", hookName: ev.hook };
     return classifyEvent(this.model, this.meta(u.app), u, ev, this.opts.layout.unitCharmDir(u.name));
   }
 
@@ -173,6 +184,16 @@ export class Scheduler implements HookContextHost {
     });
   }
 
+  /** Queues a command in `u`'s hook context and resolves with its outcome once it ran. */
+  exec(u: UnitRec, argv: readonly string[]): Promise<ExecOutcome> {
+    const id = String(++this.seq);
+    return new Promise((resolveExec) => {
+      this.execs.set(id, { argv: [...argv], resolve: resolveExec });
+      this.enqueue(u, { hook: "juju-exec", env: {}, execId: id });
+      this.kick(u.name);
+    });
+  }
+
   /** True when no unit has queued or running hooks, pending retries or pending removal. */
   isIdle(): boolean {
     if (this.running.size > 0 || this.retryTimers.size > 0) return false;
@@ -190,6 +211,7 @@ export class Scheduler implements HookContextHost {
 
   private async runNext(u: UnitRec): Promise<void> {
     const ev = u.queue[0]!;
+    if (ev.execId !== undefined) return this.runExec(u, ev);
     let e: EventData;
     try {
       e = this.kindOf(u, ev);
@@ -255,6 +277,25 @@ export class Scheduler implements HookContextHost {
       return;
     }
     this.fail(u, ev, code);
+  }
+
+  /** A command in the hook context: no event, no retry; its writes commit when it exits 0. */
+  private async runExec(u: UnitRec, ev: QueuedEvent): Promise<void> {
+    const pending = this.execs.get(ev.execId!);
+    this.execs.delete(ev.execId!);
+    if (!pending) {
+      u.queue.shift();
+      return;
+    }
+    const ctx = new HookContext(this, u, ev, ++this.seq);
+    this.contexts.set(ctx.id, ctx);
+    const code = await this.opts.runner.run(u, ev, ctx, pending.argv);
+    this.contexts.delete(ctx.id);
+    if (this.closed) return;
+    u.queue.shift();
+    if (code === 0) this.commit(u, ctx);
+    this.opts.store.save();
+    pending.resolve({ unit: u.name, exitCode: code, stdout: ctx.stdout, stderr: ctx.stderr });
   }
 
   private finishAction(
