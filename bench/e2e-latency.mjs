@@ -7,17 +7,17 @@
 // Usage: node --import tsx bench/e2e-latency.mjs [--reps 4]
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { getJson, LocalModel, prometheusPid } from "../tests/e2e/support.ts";
+import { getJson, LocalModel, packCharms } from "../tests/e2e/support.ts";
 
 const reps = Number(process.argv[process.argv.indexOf("--reps") + 1] || 4);
-const m = new LocalModel();
+const m = new LocalModel("bench-latency");
 const bundle = join(m.home, "bundle.yaml");
-const root = new URL("..", import.meta.url).pathname;
+const [prometheus, tester] = await packCharms(["charms/prometheus-k8s", "charms/testers/metrics-tester"]);
 writeFileSync(
   bundle,
   `applications:
-  prometheus: { charm: ${root}charms/prometheus-k8s, scale: 1 }
-  targets: { charm: ${root}charms/testers/metrics-tester, scale: 1 }
+  prometheus: { charm: ${prometheus}, scale: 1 }
+  targets: { charm: ${tester}, scale: 1 }
 relations:
   - [prometheus:metrics-endpoint, targets:metrics-endpoint]
 `,
@@ -25,13 +25,12 @@ relations:
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 try {
   await m.cli("up", bundle);
-  const addr = (await m.unit("prometheus/0")).address;
-  const prom = `http://${addr}:9090`;
+  const prom = `http://${(await m.unit("prometheus/0")).fqdn}:9090`;
   const targets = async () =>
     (await getJson(`${prom}/api/v1/targets`)).data.activeTargets.filter(
       (t) => t.labels.juju_application === "targets",
     );
-  const pid = prometheusPid(addr);
+  const pid = m.prometheusPid();
   const toConfig = [];
   const toScraped = [];
   for (let i = 0; i < reps; i++) {
@@ -52,7 +51,7 @@ try {
   await m.cli("remove-relation", "prometheus:metrics-endpoint", "targets:metrics-endpoint");
   while ((await targets()).length > 0) await sleep(100);
   const removal = Date.now() - t0;
-  const samePid = prometheusPid(addr) === pid;
+  const samePid = m.prometheusPid() === pid;
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`scale-up to a new target (${reps} reps, ms):`);
   console.log(`  in Prometheus' targets: median ${med(toConfig)}, max ${Math.max(...toConfig)}`);

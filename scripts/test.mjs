@@ -60,13 +60,14 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
-// Unit and integration files run two at a time. End-to-end files run one at a time after them:
-// each brings up real workloads on the local runtime's fixed address plan, so two models side by
-// side would fight over the same addresses and ports.
+// Unit and integration files run two at a time, then the end-to-end files, also two at a time:
+// each local model is a set of pods with its own network, addresses and names, and the tests that
+// start workloads on the host use addresses of their own, so two files never share one.
+const E2E_CONCURRENCY = 2;
 const unit = files.filter((f) => !isE2e(f));
 const e2e = files.filter(isE2e);
 console.error(
-  `running ${unit.length} test files${e2e.length ? `, then ${e2e.length} end-to-end files one by one` : ""}`,
+  `running ${unit.length} test files${e2e.length ? `, then ${e2e.length} end-to-end files ${E2E_CONCURRENCY} at a time` : ""}`,
 );
 function nodeTest(list, concurrency) {
   if (list.length === 0) return 0;
@@ -85,5 +86,5 @@ function nodeTest(list, concurrency) {
   return r.status ?? 1;
 }
 const unitStatus = nodeTest(unit, 2);
-const e2eStatus = nodeTest(e2e, 1);
+const e2eStatus = nodeTest(e2e, E2E_CONCURRENCY);
 process.exit(unitStatus || e2eStatus);

@@ -1,14 +1,15 @@
 /**
- * End-to-end: the real charm and tester charms on the local runtime, with the Debian
- * prometheus, prometheus-alertmanager and nginx. One model for the whole file; each test builds
- * on the state the previous one left, in order.
+ * End-to-end: the packed charm and tester charms on the local runtime, each unit in its pod, with
+ * the Debian prometheus, prometheus-alertmanager and nginx. Units reach each other by their FQDNs
+ * (<app>-<n>.<app>-endpoints.<model>.svc.cluster.local), and so does this test, from the host. One
+ * model for the whole file; each test builds on the state the previous one left, in order.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { panelsOf, screenshot, withChromium } from "./browser.js";
-import { getJson, LocalModel, prometheusPid, query, ROOT } from "./support.js";
+import { getJson, LocalModel, packCharms, query, ROOT } from "./support.js";
 
 /** Where the dashboard test leaves its screenshot (dist/ is not committed). */
 const SCREENSHOT = join(ROOT, "dist/screenshots/grafana-dashboard.png");
@@ -28,9 +29,10 @@ interface RuleGroup {
 }
 
 describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () => {
-  const m = new LocalModel();
+  const m = new LocalModel("e2e");
+  const fqdn = (unit: string) =>
+    `${unit.replace("/", "-")}.${unit.split("/")[0]}-endpoints.e2e.svc.cluster.local`;
   let prom = "";
-  let promAddress = "";
   let pid: number | undefined;
 
   const targets = async (): Promise<Target[]> =>
@@ -41,19 +43,43 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
     (await targets()).filter((t) => t.labels.juju_charm === "metrics-tester");
 
   before(async () => {
+    await packCharms();
     await m.cli("up", join(ROOT, "tests/e2e/bundle.yaml"), "--timeout", "240");
-    promAddress = (await m.unit("prometheus/0")).address;
-    prom = `http://${promAddress}:9090`;
-    pid = prometheusPid(promAddress);
+    prom = `http://${(await m.unit("prometheus/0")).fqdn}:9090`;
+    pid = m.prometheusPid();
   });
   after(async () => {
     await m.down();
   });
 
-  test("every unit settles active, Prometheus runs on the unit's address", async () => {
+  test("every unit settles active in its pod, named as on Kubernetes", async () => {
     const s = await m.status();
-    for (const u of s.units) assert.equal(u.workload, "active", `${u.name}: ${u.message}`);
-    assert.ok(pid, "a prometheus process listens on the unit's address");
+    for (const u of s.units) {
+      assert.equal(u.workload, "active", `${u.name}: ${u.message}`);
+      assert.equal(u.fqdn, fqdn(u.name));
+    }
+    assert.equal(new Set(s.units.map((u) => u.address)).size, s.units.length, "one address per pod");
+    assert.ok(pid, "a prometheus process runs in prometheus/0's pod");
+  });
+
+  test("relation data carries FQDNs: Grafana, ingress, catalogue and Alertmanager URLs", async () => {
+    const ingressUrl = `http://${fqdn("ingress/0")}/e2e-prometheus-0`;
+    // The ingress request names the unit by its FQDN; the ingress answers with a URL on its own.
+    const ingress = await m.relation("prometheus/0", "ingress");
+    assert.equal(ingress["local-unit"].data.host, fqdn("prometheus/0"));
+    assert.equal(ingress["application-data"].ingress, `prometheus/0:\n  url: ${ingressUrl}\n`);
+    // Grafana's datasource for the unit is its external (ingress) URL, as the Python charm's.
+    const grafana = await m.relation("prometheus/0", "grafana-source");
+    assert.equal(grafana["local-unit"].data.grafana_source_host, ingressUrl);
+    const catalogue = await m.relation("catalogue/0", "catalogue");
+    assert.equal(catalogue["application-data"].url, ingressUrl);
+    // Alertmanager gives its own FQDN, which Prometheus puts in its alerting config.
+    const am = await m.relation("prometheus/0", "alertmanager");
+    const amUnit = am["related-units"]["alertmanager/0"]?.data ?? {};
+    assert.equal(amUnit.url, `http://${fqdn("alertmanager/0")}:9093`);
+    assert.equal(amUnit.public_address, `${fqdn("alertmanager/0")}:9093`);
+    const config = await getJson<{ data: { yaml: string } }>(`${prom}/api/v1/status/config`);
+    assert.match(config.data.yaml, new RegExp(`- ${fqdn("alertmanager/0").replace(/\./g, "\\.")}:9093`));
   });
 
   test("every target unit is scraped, each series carrying the five juju_* labels", async () => {
@@ -66,6 +92,16 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
       { timeoutMs: 60_000, unit: "prometheus/0" },
     );
     assert.deepEqual(up.map((t) => t.labels.juju_unit).sort(), ["targets-a/0", "targets-a/1", "targets-b/0"]);
+    // As with the Python library, a target publishes its bind address (the pod's address, from
+    // network-get) for Prometheus to scrape, and its FQDN beside it.
+    const units = (await m.status()).units;
+    const related = (await m.relations("prometheus/0")).flatMap((r) => Object.entries(r["related-units"]));
+    for (const t of up) {
+      const unit = t.labels.juju_unit ?? "";
+      assert.equal(new URL(t.scrapeUrl).hostname, units.find((u) => u.name === unit)?.address);
+      const bag = related.find(([name]) => name === unit)?.[1].data;
+      assert.equal(bag?.prometheus_scrape_unit_fqdn, fqdn(unit));
+    }
     const series = await m.until("tester_up samples", async () => {
       const r = await query(prom, "tester_up");
       return r.length === 3 ? r : undefined;
@@ -105,7 +141,7 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
   });
 
   test("the always-firing rule reaches the real Alertmanager", async () => {
-    const am = `http://${(await m.unit("alertmanager/0")).address}:9093`;
+    const am = `http://${fqdn("alertmanager/0")}:9093`;
     const alerts = await m.until(
       "TesterAlwaysFiring in Alertmanager",
       async () => {
@@ -120,10 +156,9 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
   });
 
   test("Prometheus is served through the nginx ingress, API included", async () => {
-    const ingress = (await m.unit("ingress/0")).address;
     const flags = await getJson<{ data: Record<string, string> }>(`${prom}/api/v1/status/flags`);
     const external = flags.data["web.external-url"] ?? "";
-    assert.ok(external.startsWith(`http://${ingress}/`), `external URL ${external} goes through ${ingress}`);
+    assert.equal(external, `http://${fqdn("ingress/0")}/e2e-prometheus-0`);
     const r = await getJson<{ status: string; data: { result: unknown[] } }>(
       `${external}/api/v1/query?query=${encodeURIComponent("up")}`,
     );
@@ -212,7 +247,7 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
   test("the catalogue page lists Prometheus with its ingress URL", async () => {
     const flags = await getJson<{ data: Record<string, string> }>(`${prom}/api/v1/status/flags`);
     const external = flags.data["web.external-url"] ?? "";
-    const cat = (await m.unit("catalogue/0")).address;
+    const cat = fqdn("catalogue/0");
     const items = await getJson<{ name: string; url: string; api_endpoints: Record<string, string> }[]>(
       `http://${cat}/items`,
     );
@@ -225,13 +260,13 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
   });
 
   test("scaling a target 2 -> 3 adds a scrape target without restarting Prometheus", async () => {
-    pid = prometheusPid(promAddress);
+    pid = m.prometheusPid();
     await m.cli("scale", "targets-a", "3");
     await m.until("targets-a/2 scraped", async () => {
       const t = (await testerTargets()).find((x) => x.labels.juju_unit === "targets-a/2");
       return t?.health === "up" ? t : undefined;
     });
-    assert.equal(prometheusPid(promAddress), pid, "same Prometheus process");
+    assert.equal(m.prometheusPid(), pid, "same Prometheus process");
   });
 
   test("a broken alert rule rejects that relation alone, named in the status", async () => {
@@ -246,7 +281,7 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
     const g = await rules();
     assert.ok(g.some((x) => x.rules.some((r) => r.query.includes('juju_application="targets-a"'))));
     assert.equal((await testerTargets()).filter((t) => t.health === "up").length, 4);
-    assert.equal(prometheusPid(promAddress), pid, "same Prometheus process");
+    assert.equal(m.prometheusPid(), pid, "same Prometheus process");
     await m.cli("config", "targets-b", "broken_alert_rule=false");
     await m.until("prometheus active again", async () => {
       const x = await m.unit("prometheus/0");
@@ -263,7 +298,7 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
       return !t.some((x) => x.labels.juju_application === "targets-b") && !stillRules ? true : undefined;
     });
     assert.equal((await testerTargets()).length, 3);
-    assert.equal(prometheusPid(promAddress), pid, "same Prometheus process");
+    assert.equal(m.prometheusPid(), pid, "same Prometheus process");
   });
 
   test("removing an application removes its units and relations; Prometheus stays active", async () => {
@@ -283,11 +318,11 @@ describe("local model: prometheus-k8s with testers", { timeout: 600_000 }, () =>
     const before = Date.now() / 1000;
     const sampled = await query(prom, "tester_up", before);
     assert.ok(sampled.length > 0);
-    const old = prometheusPid(promAddress);
+    const old = m.prometheusPid();
     assert.ok(old);
     process.kill(old, "SIGKILL");
     const fresh = await m.until("a new prometheus process", async () => {
-      const p = prometheusPid(promAddress);
+      const p = m.prometheusPid();
       return p && p !== old ? p : undefined;
     });
     assert.notEqual(fresh, old);

@@ -1,25 +1,80 @@
 /**
- * Helpers of the end-to-end tests: drive `charmkit` as a user would (a subprocess per command,
- * a private CHARMKIT_HOME), poll real HTTP APIs with deadlines, and explain failures with the
- * model's status and the relevant unit log.
+ * Helpers of the end-to-end tests: pack the charms (`npm run pack`'s code, cached), drive
+ * `charmkit` as a user would (a subprocess per command, a private CHARMKIT_HOME and model name),
+ * find a unit's processes in its pod, poll real HTTP APIs with deadlines, and explain failures
+ * with the model's status and the relevant unit log.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { packCharm } from "@charmkit/build/pack";
+import { podNetnsPath } from "@charmkit/local";
 
 const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, "../..");
 const CLI = join(ROOT, "packages/local/src/cli.ts");
+/** Where `npm run pack` writes, and the bundles of the demo and the tests look. */
+export const DIST = join(ROOT, "dist");
+
+/** Every charm the demo and the end-to-end tests deploy. */
+export const CHARMS = [
+  "charms/prometheus-k8s",
+  "charms/testers/alertmanager-tester",
+  "charms/testers/catalogue-tester",
+  "charms/testers/grafana-tester",
+  "charms/testers/ingress-tester",
+  "charms/testers/metrics-tester",
+];
+
+/**
+ * Packs `dirs` into dist/ as `npm run pack` does (unchanged charms reuse their cached zip), one
+ * test file at a time: files running side by side would otherwise stage the same charm at once.
+ */
+export async function packCharms(dirs: readonly string[] = CHARMS): Promise<string[]> {
+  const lock = join(DIST, ".pack.lock");
+  mkdirSync(DIST, { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      // A lock older than a pack can take was left by a killed run.
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 300_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    const out: string[] = [];
+    for (const d of dirs) out.push((await packCharm({ charmDir: join(ROOT, d), outDir: DIST })).charm);
+    return out;
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
 
 export interface UnitStatus {
   name: string;
   workload: string;
   agent: string;
   address: string;
+  fqdn: string;
   message: string;
   ports?: string[];
+}
+
+/** One relation of `charmkit show-unit --format json` (the shape of `juju show-unit`). */
+export interface RelationInfo {
+  "relation-id": number;
+  endpoint: string;
+  "related-endpoint": string;
+  "application-data": Record<string, string>;
+  "local-unit": { data: Record<string, string> };
+  "related-units": Record<string, { data: Record<string, string> }>;
 }
 export interface ModelStatus {
   model: { name: string; uuid: string };
@@ -27,15 +82,26 @@ export interface ModelStatus {
   units: UnitStatus[];
 }
 
-/** A local model in its own home, driven through the `charmkit` CLI. */
+/**
+ * A local model in its own home, driven through the `charmkit` CLI. Each test file names its
+ * model (a unique `e2e-<hex>` when it does not), so that it can run beside another test file's and
+ * a demo model ("local") on the same machine.
+ */
 export class LocalModel {
   readonly home = mkdtempSync(join(tmpdir(), "charmkit-e2e-"));
-  readonly env = {
-    ...process.env,
-    CHARMKIT_HOME: this.home,
-    // Short update-status period so retries and recovery happen within the test's deadlines.
-    CHARMKIT_UPDATE_STATUS_MS: "5000",
-  };
+  readonly env: NodeJS.ProcessEnv;
+  readonly name: string;
+
+  constructor(name?: string) {
+    this.name = name ?? `e2e-${randomBytes(3).toString("hex")}`;
+    this.env = {
+      ...process.env,
+      CHARMKIT_HOME: this.home,
+      CHARMKIT_MODEL: this.name,
+      // Short update-status period so retries and recovery happen within the test's deadlines.
+      CHARMKIT_UPDATE_STATUS_MS: "5000",
+    };
+  }
 
   async cli(...args: string[]): Promise<string> {
     try {
@@ -62,6 +128,44 @@ export class LocalModel {
     const u = (await this.status()).units.find((x) => x.name === name);
     if (!u) throw new Error(`no unit ${name}`);
     return u;
+  }
+
+  /** A unit's relations with their committed data (`charmkit show-unit`). */
+  async relations(unit: string): Promise<RelationInfo[]> {
+    const info = JSON.parse(await this.cli("show-unit", unit, "--format", "json")) as {
+      "relation-info": RelationInfo[];
+    };
+    return info["relation-info"];
+  }
+
+  /** The relation of `unit` on `endpoint` (the first, when several). */
+  async relation(unit: string, endpoint: string): Promise<RelationInfo> {
+    const r = (await this.relations(unit)).find((x) => x.endpoint === endpoint);
+    if (!r) throw new Error(`${unit} has no relation on ${endpoint}`);
+    return r;
+  }
+
+  /** Pids of the processes running `exe` (by argv[0]'s base name) in `unit`'s pod. */
+  podPids(unit: string, exe: string): number[] {
+    const ns = podNetns(this.home, unit);
+    if (ns === undefined) return [];
+    const out: number[] = [];
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const argv0 = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0] ?? "";
+        if (argv0.split("/").pop() !== exe) continue;
+        if (statSync(`/proc/${entry}/ns/net`).ino === ns) out.push(Number(entry));
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    return out;
+  }
+
+  /** PID of the Prometheus process in `unit`'s pod. */
+  prometheusPid(unit = "prometheus/0"): number | undefined {
+    return this.podPids(unit, "prometheus")[0];
   }
 
   /** The last lines of a unit's log (hooks and workload output). */
@@ -127,19 +231,11 @@ export async function query(base: string, expr: string, time?: number): Promise<
   return r.data.result;
 }
 
-/** PID of the Prometheus process listening on `address:9090`, from /proc. */
-export function prometheusPid(address: string): number | undefined {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let cmd: string;
-    try {
-      cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-    } catch {
-      continue;
-    }
-    const argv = cmd.split("\0");
-    if (argv[0]?.endsWith("/prometheus") && argv.includes(`--web.listen-address=${address}:9090`))
-      return Number(entry);
+/** The inode of `unit`'s pod network namespace. */
+function podNetns(home: string, unit: string): number | undefined {
+  try {
+    return statSync(podNetnsPath(home, unit)).ino;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }

@@ -5,30 +5,15 @@
  * itself, its status saying what happened meanwhile.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { getJson, LocalModel, prometheusPid, query, ROOT } from "../e2e/support.js";
-
-/** PIDs of hook processes (the bundled charm) running for `unit`'s charm directory. */
-function hookPids(home: string, unit: string): number[] {
-  const dir = join(home, "units", unit.replace("/", "-"), "charm");
-  const out: number[] = [];
-  for (const e of readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const argv = readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0");
-      if (argv.some((a) => a === join(dir, "charm.js"))) out.push(Number(e));
-    } catch {}
-  }
-  return out;
-}
+import { getJson, LocalModel, packCharms, query } from "../e2e/support.js";
 
 describe("faults on the local runtime", { timeout: 600_000 }, () => {
-  const m = new LocalModel();
+  const m = new LocalModel("e2e-faults");
   const bundle = join(m.home, "bundle.yaml");
   let prom = "";
-  let address = "";
 
   const targetsUp = async (n: number) =>
     m.until(`${n} targets up`, async () => {
@@ -50,18 +35,18 @@ describe("faults on the local runtime", { timeout: 600_000 }, () => {
     );
 
   before(async () => {
+    const [prometheus, tester] = await packCharms(["charms/prometheus-k8s", "charms/testers/metrics-tester"]);
     writeFileSync(
       bundle,
       `applications:
-  prometheus: { charm: ${ROOT}/charms/prometheus-k8s, scale: 1 }
-  targets: { charm: ${ROOT}/charms/testers/metrics-tester, scale: 2 }
+  prometheus: { charm: ${prometheus}, scale: 1 }
+  targets: { charm: ${tester}, scale: 2 }
 relations:
   - [prometheus:metrics-endpoint, targets:metrics-endpoint]
 `,
     );
     await m.cli("up", bundle, "--timeout", "180");
-    address = (await m.unit("prometheus/0")).address;
-    prom = `http://${address}:9090`;
+    prom = `http://${(await m.unit("prometheus/0")).fqdn}:9090`;
     await targetsUp(2);
   });
   after(async () => {
@@ -74,7 +59,8 @@ relations:
     let killed = 0;
     const deadline = Date.now() + 60_000;
     while (killed === 0 && Date.now() < deadline) {
-      for (const pid of hookPids(m.home, "prometheus/0")) {
+      // A hook of prometheus/0 is its packed Node running the charm, in the unit's pod.
+      for (const pid of m.podPids("prometheus/0", "node")) {
         try {
           process.kill(pid, "SIGKILL");
           killed += 1;
@@ -94,7 +80,7 @@ relations:
     const before = Date.now() / 1000;
     const samples = await query(prom, "tester_up", before);
     assert.equal(samples.length, 3);
-    const pid = prometheusPid(address);
+    const pid = m.prometheusPid();
     assert.ok(pid);
     // Freeze Prometheus: the charm's reload cannot be answered.
     process.kill(pid, "SIGSTOP");
@@ -115,7 +101,7 @@ relations:
     // It converges by itself (update-status retries the reload), with the new config applied.
     await active();
     await targetsUp(2);
-    assert.equal(prometheusPid(address), pid, "no restart was needed");
+    assert.equal(m.prometheusPid(), pid, "no restart was needed");
     assert.equal((await query(prom, "tester_up", before)).length, 3, "older samples are kept");
   });
 
@@ -124,7 +110,7 @@ relations:
     const samples = await query(prom, "tester_up", before);
     assert.ok(samples.length >= 2);
     await m.cli("down", "--keep");
-    assert.equal(prometheusPid(address), undefined, "every workload stopped");
+    assert.equal(m.prometheusPid(), undefined, "every workload stopped");
     await m.cli("up", bundle, "--timeout", "180");
     const s = await m.status();
     assert.deepEqual(

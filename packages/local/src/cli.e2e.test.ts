@@ -2,7 +2,7 @@
 // status, config, relate errors, actions, scale, logs and down.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -13,7 +13,7 @@ const home = mkdtempSync(join(tmpdir(), "ck-cli-"));
 
 function ck(...args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], {
-    env: { ...process.env, CHARMKIT_HOME: home },
+    env: { ...process.env, CHARMKIT_HOME: home, CHARMKIT_MODEL: "e2e-cli" },
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -55,7 +55,19 @@ test("charmkit up/status/config/relate/run-action/scale/logs/down", () => {
     ),
   );
   const table = ck("status").out;
-  assert.match(table, /^a\/0\*\s+unknown\s+idle\s+127\.0\.1\.1/m);
+  assert.match(table, /^a\/0\*\s+unknown\s+idle\s+10\.\d+\.1\.1/m);
+  const shown = JSON.parse(ck("show-unit", "b/0", "--format", "json").out);
+  assert.equal(shown.fqdn, "b-0.b-endpoints.e2e-cli.svc.cluster.local");
+  assert.deepEqual(
+    shown["relation-info"].map((r: { endpoint: string; "related-units": object }) => [
+      r.endpoint,
+      Object.keys(r["related-units"]),
+    ]),
+    [
+      ["cluster", []],
+      ["in", ["a/0", "a/1"]],
+    ],
+  );
   assert.match(table, /^a:out\s+b:in\s+demo\s+regular/m);
 
   assert.match(ck("config", "a").out, /greeting: "hi"/);
@@ -85,5 +97,9 @@ test("charmkit up/status/config/relate/run-action/scale/logs/down", () => {
 
   assert.equal(ck("down").code, 0);
   assert.ok(!existsSync(join(home, "model.json")));
+  assert.ok(
+    !readFileSync("/etc/hosts", "utf8").includes("e2e-cli.svc.cluster.local"),
+    "the host's names are gone",
+  );
   assert.match(ck("status").err, /no controller running/);
 });
