@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine: the real workload binaries the local model
 # runtime supervises (prometheus, promtool, prometheus-alertmanager, nginx), what its pods are made
-# with (iproute2, util-linux's unshare/nsenter, bubblewrap, and a C compiler for the hook-tool client
-# unless /usr/bin/python3 is there), and the npm packages from the lockfile; with --tests also
+# with (iproute2, util-linux's unshare/nsenter, bubblewrap, a C compiler for the hook-tool client,
+# python3 as in a charm base image), and the npm packages from the lockfile; with --tests also
 # Debian's chromium, which the end-to-end tests drive (playwright-core downloads no browser).
 # Idempotent: it only installs what is missing.
 set -euo pipefail
@@ -17,7 +17,9 @@ python3 -c 'import yaml' >/dev/null 2>&1 || need+=(python3-yaml)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
-command -v cc >/dev/null 2>&1 || [ -x /usr/bin/python3 ] || need+=(gcc libc6-dev)
+command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+# A charm base image has python3 (Python charms, and the tests' checks from inside a pod).
+[ -x /usr/bin/python3 ] || need+=(python3)
 if [ "${1:-}" = "--tests" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
