@@ -1,5 +1,7 @@
+// The grafana_dashboard relation's building blocks: uids, dashboard preparation, templates and
+// the app bag in the Python library's shape, the LZMABase64 codec in process, Grafana's answer.
+// Agreement with Python's own hashlib and lzma is checked in index.int.test.ts.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import type { LocalIdentity, RelationSnapshot } from "@charmkit/ops";
 import {
@@ -8,7 +10,6 @@ import {
   dashboardAltUid,
   dashboardPath40Uid,
   isPath40Uid,
-  LzmaError,
   lzmaBase64Compress,
   lzmaBase64Decompress,
   parseDashboardStatus,
@@ -24,7 +25,6 @@ const ID: LocalIdentity = {
   appName: "prometheus",
   unitName: "prometheus/0",
 };
-const python = spawnSync("python3", ["-c", "import lzma"]).status === 0;
 
 function rel(id: number, app: Record<string, string>): RelationSnapshot {
   return { id, endpoint: "grafana-dashboard", remoteApp: "p", remoteAppData: app, remoteUnitsData: {} };
@@ -37,16 +37,6 @@ test("uids: Path40 from charm-path, alt uid from charm-id (shake_256)", () => {
   assert.ok(!isPath40Uid("abc"));
   assert.equal(dashboardAltUid("prometheus-k8s", "file:x").length, 16);
   assert.equal(pathStem("src/d/prometheus-k8s_rev1.json.tmpl"), "prometheus-k8s_rev1.json");
-});
-
-test("uids agree with Python's hashlib.shake_256", { skip: !python && "python3 not available" }, () => {
-  const py = spawnSync("python3", [
-    "-c",
-    "import hashlib;print(hashlib.shake_256(b'prometheus-k8s-src/grafana_dashboards/x.json').hexdigest(20));print(hashlib.shake_256(b'prometheus-k8s-file:x').hexdigest(8))",
-  ]);
-  const [p40, alt] = py.stdout.toString().trim().split("\n");
-  assert.equal(dashboardPath40Uid("prometheus-k8s", "src/grafana_dashboards/x.json"), p40);
-  assert.equal(dashboardAltUid("prometheus-k8s", "file:x"), alt);
 });
 
 test("prepareDashboardJson replaces a non-Path40 uid, keeps a Path40 one, adds the charm tag once", () => {
@@ -153,34 +143,6 @@ test("LZMABase64 round trip in-process (.lzma), and the requirer reads it back",
   );
   assert.match(rejected[1]!.reason, /cannot be decompressed/);
   assert.match(rejected[2]!.reason, /no string 'content'/);
-});
-
-// cosl's LZMABase64.decompress (the Python requirer) is `lzma.decompress(b64decode(...))`, whose
-// FORMAT_AUTO reads .lzma as well as .xz; its compress writes .xz, which we must read.
-test("Python's lzma decompresses our content and we decompress Python's", {
-  skip: !python && "python3 not available",
-}, async () => {
-  const text = '{"title": "x\\u00e9"}';
-  const ours = lzmaBase64Compress(text);
-  const py = spawnSync("python3", [
-    "-c",
-    "import lzma,base64,sys;print(lzma.decompress(base64.b64decode(sys.argv[1])).decode())",
-    ours,
-  ]);
-  assert.equal(py.stdout.toString().trim(), text);
-  const theirs = spawnSync("python3", [
-    "-c",
-    "import lzma,base64;print(base64.b64encode(lzma.compress(b'hello')).decode())",
-  ]);
-  assert.equal(await lzmaBase64Decompress(theirs.stdout.toString().trim()), "hello");
-  const big = "dashboard ".repeat(20_000);
-  const theirsBig = spawnSync(
-    "python3",
-    ["-c", "import lzma,base64,sys;print(base64.b64encode(lzma.compress(sys.stdin.buffer.read())).decode())"],
-    { input: big },
-  );
-  assert.equal(await lzmaBase64Decompress(theirsBig.stdout.toString().trim()), big);
-  await assert.rejects(lzmaBase64Decompress(Buffer.from("not lzma at all").toString("base64")), LzmaError);
 });
 
 test("Grafana's event answer", () => {
