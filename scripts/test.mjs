@@ -6,6 +6,8 @@
 //   *.e2e.test.ts  end-to-end tier: the local model with the real Debian prometheus,
 //                  prometheus-alertmanager and nginx binaries
 // `--int` adds the integration tier, `--all` adds integration and end-to-end.
+// The tests see the tier in TEST_TIER (unit, int or all): property tests run a few dozen cases in
+// the unit tier and their full count with --int and --all (and when a file is run on its own).
 // Extra arguments that are paths narrow the run to the test files under them.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -69,6 +71,7 @@ const e2e = files.filter(isE2e);
 console.error(
   `running ${unit.length} test files${e2e.length ? `, then ${e2e.length} end-to-end files ${E2E_CONCURRENCY} at a time` : ""}`,
 );
+const tier = all ? "all" : withInt ? "int" : "unit";
 function nodeTest(list, concurrency) {
   if (list.length === 0) return 0;
   const r = spawnSync(
@@ -81,7 +84,7 @@ function nodeTest(list, concurrency) {
       "--test-reporter=spec",
       ...list.map((f) => relative(root, f)),
     ],
-    { stdio: "inherit", cwd: root },
+    { stdio: "inherit", cwd: root, env: { ...process.env, TEST_TIER: process.env.TEST_TIER ?? tier } },
   );
   return r.status ?? 1;
 }
