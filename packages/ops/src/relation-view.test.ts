@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeEach, describe, test } from "node:test";
+import { afterEach, beforeEach, describe, test } from "node:test";
 import { CharmBase, type Framework, runDispatch } from "./charm.js";
 import type { JujuContext } from "./context.js";
 import { CharmDefinitionError } from "./errors.js";
@@ -47,6 +47,8 @@ interface Seen {
 
 let fake: FakeTools;
 let dir: string;
+/** The directory beforeEach made, removed after each test even when a test drops `dir`. */
+let made: string;
 let seen: Seen | undefined;
 let behaviour: { read: boolean; fail: boolean; endpoint: string };
 
@@ -143,7 +145,7 @@ function data(s: Seen): ReturnType<typeof fullRead> {
 }
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "relation-view-"));
+  dir = made = mkdtempSync(join(tmpdir(), "relation-view-"));
   fake = new FakeTools();
   fake.relations = [
     {
@@ -162,6 +164,7 @@ beforeEach(() => {
     },
   ];
 });
+afterEach(() => rmSync(made, { recursive: true, force: true }));
 
 describe("reads", () => {
   test("the first hook reads everything and keeps it; a later hook reads nothing it was not told of", async () => {

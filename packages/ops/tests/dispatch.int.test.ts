@@ -15,7 +15,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { before, beforeEach, describe, test } from "node:test";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { bundleCharm } from "@charmkit/build/bundle";
 // @ts-expect-error plain .mjs helper shared with the benchmark
 import { makeFakeTools } from "./fake-tools.mjs";
@@ -68,6 +68,7 @@ before(async () => {
   const res = await bundleCharm({ charmDir: sampleDir, outDir: out });
   assert.ok(res.bytes > 1000);
 });
+after(() => rmSync(out, { recursive: true, force: true }));
 
 beforeEach(() => {
   fake = makeFakeTools() as Fake;
@@ -77,6 +78,7 @@ beforeEach(() => {
   fake.respond("storage-list", "--format=json data", '["data/0"]');
   fake.respond("relation-ids", "*", "[]");
 });
+afterEach(() => rmSync(fake.dir, { recursive: true, force: true }));
 
 describe("bundle", () => {
   test("writes an executable dispatch and the generated metadata files", () => {
@@ -375,6 +377,7 @@ describe("dispatch", () => {
       JUJU_WORKLOAD_NAME: "workload",
       CHARMKIT_PEBBLE_SOCKET_DIR: sockets,
     });
+    rmSync(sockets, { recursive: true, force: true });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readState().deferred[0].event, { kind: "pebble-ready", container: "workload" });
   });

@@ -1,11 +1,15 @@
 // The hook tools against an in-memory model: each test pins one behaviour of Juju 3.6's jujuc and
 // names the source file it follows (internal/worker/uniter/runner/jujuc/<tool>.go unless stated).
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { runTool, type SecretRecord, type StatusValue, TOOL_NAMES, type ToolHost } from "./tools.js";
+
+/** Each harness's working directory lives under this one, removed when the file is done. */
+const TMP = mkdtempSync(join(tmpdir(), "ck-tools-"));
+after(() => rmSync(TMP, { recursive: true, force: true }));
 
 const UUID = "0f2c5a3e-1b7d-4c8e-9a6f-2d3e4f5a6b7c";
 
@@ -119,7 +123,7 @@ function fake(opts: FakeOptions = {}) {
       }
     },
   };
-  const cwd = mkdtempSync(join(tmpdir(), "ck-tools-"));
+  const cwd = mkdtempSync(join(TMP, "ck-tools-"));
   const run = (line: string | string[], stdin = "") => {
     const argv = Array.isArray(line) ? line : line.split(" ");
     const r = runTool(host, {
