@@ -13,9 +13,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { bundleCharm } from "../packages/build/src/bundle.ts";
-import { TOOLS } from "../packages/ops/tests/fake-tools.mjs";
-import { PebbleServer } from "../packages/local/src/pebble/index.ts";
+import { bundleCharm } from "@charmkit/build/bundle";
+import { TOOLS } from "@charmkit/ops/testing/fake-tools";
+import { PebbleServer } from "@charmkit/local/pebble";
 
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);

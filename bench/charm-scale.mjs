@@ -12,17 +12,10 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import {
-  Context,
-  container,
-  getContainer,
-  relation,
-  state,
-  storage,
-} from "../packages/ops/src/testing/index.ts";
-import PrometheusCharm from "../charms/prometheus-k8s/src/charm.ts";
-import { RULE_FILES_GLOB, renderConfig } from "../charms/prometheus-k8s/src/render.ts";
-import { consume } from "../packages/interfaces/src/prometheus-scrape/consumer.ts";
+import { Context, container, getContainer, relation, state, storage } from "@charmkit/ops/testing";
+import PrometheusCharm from "@charmkit/prometheus-k8s/charm";
+import { RULE_FILES_GLOB, renderConfig } from "@charmkit/prometheus-k8s/render";
+import { consume } from "@charmkit/interfaces/prometheus-scrape";
 
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);

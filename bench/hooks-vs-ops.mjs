@@ -38,7 +38,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { PebbleServer } from "../packages/local/src/pebble/index.ts";
+import { PebbleServer } from "@charmkit/local/pebble";
 import { makeStubTools } from "./stub-tools.mjs";
 
 const root = resolve(import.meta.dirname, "..");

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { makeFakeTools } from "../packages/ops/tests/fake-tools.mjs";
+import { makeFakeTools } from "@charmkit/ops/testing/fake-tools";
 
 const root = resolve(import.meta.dirname, "..");
 const N = Number(process.argv[2] ?? 30);
@@ -20,7 +20,7 @@ const b = spawnSync(
     "tsx",
     "--input-type=module",
     "-e",
-    `import { bundleCharm } from ${JSON.stringify(join(root, "packages/build/src/bundle.ts"))};
+    `import { bundleCharm } from "@charmkit/build/bundle";
      await bundleCharm({ charmDir: ${JSON.stringify(join(root, "packages/ops/tests/sample-charm"))}, outDir: ${JSON.stringify(out)} });`,
   ],
   { cwd: root, stdio: "inherit" },

@@ -11,9 +11,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { bundleCharm } from "../packages/build/src/bundle.ts";
-import { NODE_RUNTIMES, packCharm, unpackCharm } from "../packages/build/src/pack.ts";
-import { makeFakeTools } from "../packages/ops/tests/fake-tools.mjs";
+import { bundleCharm } from "@charmkit/build/bundle";
+import { NODE_RUNTIMES, packCharm, unpackCharm } from "@charmkit/build/pack";
+import { makeFakeTools } from "@charmkit/ops/testing/fake-tools";
 
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundleCharm } from "../packages/build/src/bundle.ts";
+import { bundleCharm } from "@charmkit/build/bundle";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 

@@ -6,7 +6,7 @@
 // (what charmcraft.yaml's part dumps).
 import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { packCharm } from "../packages/build/src/pack.ts";
+import { packCharm } from "@charmkit/build/pack";
 
 const root = resolve(import.meta.dirname, "..");
 let parsed;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Runs the project's tests in tiers: type-check everything once, then node's test runner (through
-// tsx) over the test files beside the code.
+// Runs the project's tests in tiers: check package boundaries (scripts/check-deps.mjs), type-check
+// everything once, then node's test runner (through tsx) over the test files beside the code.
 //   *.test.ts      unit tier: no processes, no sockets; `npm test` runs only these
 //   *.int.test.ts  integration tier: real processes (promtool, Pebble services, CLIs)
 //   *.e2e.test.ts  end-to-end tier: the local model with the real Debian prometheus,
@@ -44,6 +44,10 @@ if (!all) files = files.filter((f) => !isE2e(f));
 if (!withInt) files = files.filter((f) => !isInt(f));
 if (filters.length) files = files.filter((f) => filters.some((p) => f === p || f.startsWith(`${p}/`)));
 files.sort();
+
+// Package boundaries first: it takes milliseconds and names the file at fault.
+const deps = spawnSync(process.execPath, [join(root, "scripts/check-deps.mjs")], { stdio: "inherit" });
+if (deps.status !== 0) process.exit(deps.status ?? 1);
 
 if (!skipTypecheck) {
   const tsc = spawnSync(

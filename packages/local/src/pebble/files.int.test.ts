@@ -3,7 +3,7 @@ import { mkdirSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { PathError } from "@charmkit/ops/pebble";
-import { boundaryOf, parseMultipart } from "./multipart.js";
+import { boundaryOf, decodeMultipart } from "@charmkit/ops/internal";
 import { type Harness, startHarness } from "./test-helpers.js";
 
 let h: Harness;
@@ -105,7 +105,7 @@ test("read answers multipart with the response part last; reads need Accept mult
     Accept: "multipart/form-data",
   });
   assert.equal(ok.status, 200);
-  const parts = parseMultipart(ok.body, boundaryOf(String(ok.headers["content-type"])));
+  const parts = decodeMultipart(ok.body, boundaryOf(String(ok.headers["content-type"])));
   assert.deepEqual(
     parts.map((p) => [p.name, p.filename]),
     [

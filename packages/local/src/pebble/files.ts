@@ -23,8 +23,8 @@ import {
   writeFileSync,
 } from "node:fs";
 import { posix } from "node:path";
+import { encodeMultipart, multipartContentType, newBoundary, type Part } from "@charmkit/ops/internal";
 import { ApiError, badRequest, notFound, syncBody } from "./envelope.js";
-import { buildMultipart, type Part } from "./multipart.js";
 import { cleanContainerPath, type Mount, toHostPath } from "./sandbox.js";
 import { resolveIdentity } from "./users.js";
 
@@ -224,7 +224,8 @@ export class FilesApi {
       contentType: "application/json",
       body: Buffer.from(JSON.stringify(syncBody(results))),
     });
-    return buildMultipart(parts, randomBytes(16).toString("hex"));
+    const boundary = newBoundary();
+    return { body: encodeMultipart(boundary, parts), contentType: multipartContentType(boundary) };
   }
 
   /**

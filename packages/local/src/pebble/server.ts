@@ -26,6 +26,7 @@ import {
   validateLayer,
   validatePlan,
 } from "@charmkit/ops/pebble";
+import { boundaryOf, decodeMultipart, MIN_BOUNDARY, type Part } from "@charmkit/ops/internal";
 import { parse as parseYaml } from "yaml";
 import { WebSocketServer } from "ws";
 import { type Change, ChangeStore, type Task } from "./changes.js";
@@ -44,7 +45,6 @@ import {
 } from "./envelope.js";
 import { ExecManager } from "./exec.js";
 import { FilesApi } from "./files.js";
-import { boundaryOf, parseMultipart } from "./multipart.js";
 import { NoticeStore } from "./notices.js";
 import {
   combineExtensions,
@@ -647,13 +647,13 @@ export class PebbleServer {
     if (contentType.startsWith("multipart/")) {
       let boundary: string;
       try {
-        boundary = boundaryOf(contentType);
+        boundary = boundaryOf(contentType, MIN_BOUNDARY);
       } catch (e) {
         throw badRequest((e as Error).message);
       }
-      let parts: ReturnType<typeof parseMultipart>;
+      let parts: Part[];
       try {
-        parts = parseMultipart(await readBody(req), boundary);
+        parts = decodeMultipart(await readBody(req), boundary);
       } catch (e) {
         throw badRequest(`cannot parse multipart body: ${(e as Error).message}`);
       }

@@ -408,7 +408,7 @@ describe("files", () => {
     });
     assert.equal(seen.length, 2);
     assert.equal(seen[0]?.name, "request");
-    assert.equal(seen[0]?.headers["content-type"], "application/json");
+    assert.equal(seen[0]?.contentType, "application/json");
     assert.deepEqual(JSON.parse(seen[0]!.body.toString()), {
       action: "write",
       files: [

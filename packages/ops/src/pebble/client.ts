@@ -8,7 +8,13 @@ import { connect } from "node:net";
 import type WebSocket from "ws";
 import { APIError, ChangeError, ConnectionError, ExecError, PathError, TimeoutError } from "./errors.js";
 import { type Layer, layerToYaml, type Plan, parsePlan } from "./layer.js";
-import { boundaryOf, decodeMultipart, encodeMultipart, newBoundary } from "./multipart.js";
+import {
+  boundaryOf,
+  decodeMultipart,
+  encodeMultipart,
+  multipartContentType,
+  newBoundary,
+} from "./multipart.js";
 import {
   type Change,
   type CheckInfo,
@@ -246,7 +252,7 @@ export class PebbleClient implements Pebble {
     ]);
     const res = await this.raw("POST", "/v1/files", undefined, body, {
       Accept: "application/json",
-      "Content-Type": `multipart/form-data; boundary=${boundary}`,
+      "Content-Type": multipartContentType(boundary),
     });
     throwPathErrors(parseEnvelope(res).result);
   }
@@ -260,11 +266,9 @@ export class PebbleClient implements Pebble {
       parseEnvelope(res); // throws the APIError the server sent
       throw new APIError(res.status, "", `expected a multipart response, got "${type}"`);
     }
-    const boundary = boundaryOf(type);
-    if (!boundary) throw new APIError(res.status, "", "multipart response without a boundary");
     let parts: ReturnType<typeof decodeMultipart>;
     try {
-      parts = decodeMultipart(res.body, boundary);
+      parts = decodeMultipart(res.body, boundaryOf(type));
     } catch (e) {
       throw new APIError(
         res.status,

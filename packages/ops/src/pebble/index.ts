@@ -6,5 +6,4 @@ export { PebbleClient, type PebbleClientOptions } from "./client.js";
 export { Container } from "./container.js";
 export * from "./errors.js";
 export * from "./layer.js";
-export { boundaryOf, decodeMultipart, encodeMultipart, newBoundary, type Part } from "./multipart.js";
 export * from "./types.js";

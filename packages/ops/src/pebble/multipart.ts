@@ -1,99 +1,128 @@
 /**
- * Minimal multipart/form-data encoding and decoding for Pebble's files API (spec §5.4). Pebble
- * sends file names as full paths, which general-purpose form parsers strip, so we keep our own.
+ * multipart/form-data as Pebble's files API speaks it, both ways: the client's write request and
+ * read response, the local runtime's server side of the same. A write is a `request` JSON part
+ * followed by `files` parts whose `filename` is the file's full path; a read answers with `files`
+ * parts and a `response` envelope last. General-purpose form parsers strip directories from file
+ * names, which would lose Pebble's paths, so this codec keeps them (quotes escaped as `\"`, as
+ * Python's email package and ops produce them). The one codec for the repository: the client here
+ * and the runtime's server (through `@charmkit/ops/internal`) share it.
  */
 import { randomBytes } from "node:crypto";
 
-/** One part of a multipart body. */
+/** One decoded part of a multipart body. */
 export interface Part {
   /** The `name` parameter of Content-Disposition (`request`, `files`, `response`). */
   readonly name: string;
   /** The `filename` parameter, when present (a full path for Pebble). */
-  readonly filename?: string | undefined;
-  /** Lower-cased header names to values. */
-  readonly headers: Readonly<Record<string, string>>;
+  readonly filename: string | undefined;
+  /** The part's Content-Type header, when present. */
+  readonly contentType: string | undefined;
   readonly body: Buffer;
 }
+
+/** One part to encode. */
+export interface PartInput {
+  readonly name: string;
+  readonly filename?: string | undefined;
+  readonly contentType?: string | undefined;
+  readonly body: Buffer | Uint8Array | string;
+}
+
+/**
+ * The shortest boundary Pebble accepts on a write request (its files API refuses shorter ones;
+ * Go's multipart writer makes 60-character boundaries).
+ */
+export const MIN_BOUNDARY = 32;
 
 /** A fresh boundary: 32 hex characters, the minimum length Pebble accepts. */
 export function newBoundary(): string {
   return randomBytes(16).toString("hex");
 }
 
+/** The Content-Type header value of a body encoded with `boundary`. */
+export function multipartContentType(boundary: string): string {
+  return `multipart/form-data; boundary=${boundary}`;
+}
+
+/**
+ * Extracts the boundary from a Content-Type header.
+ *
+ * @param minLength - refuse shorter boundaries (Pebble's server passes {@link MIN_BOUNDARY}).
+ * @throws Error when the type is not multipart/form-data, or the boundary is missing or too short.
+ */
+export function boundaryOf(contentType: string | undefined, minLength = 1): string {
+  const ct = contentType ?? "";
+  if (!/^multipart\/form-data\s*(;|$)/i.test(ct))
+    throw new Error(`invalid content type ${JSON.stringify(ct)}`);
+  const m = /;\s*boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(ct);
+  const boundary = m?.[1] ?? m?.[2];
+  if (!boundary) throw new Error("multipart content type has no boundary");
+  if (boundary.length < minLength) {
+    throw new Error(`invalid boundary ${JSON.stringify(boundary)}: must be at least ${minLength} characters`);
+  }
+  return boundary;
+}
+
 function quote(s: string): string {
   return s.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
 }
 
-/** Encodes parts with the given boundary. */
-export function encodeMultipart(
-  boundary: string,
-  parts: readonly {
-    name: string;
-    filename?: string | undefined;
-    contentType: string;
-    body: Buffer | Uint8Array | string;
-  }[],
-): Buffer {
+function param(header: string, key: string): string | undefined {
+  // Quoted values may carry \" and \\ escapes; bare values end at ; or white space.
+  const re = new RegExp(`;\\s*${key}=(?:"((?:[^"\\\\]|\\\\.)*)"|([^;\\s]*))`, "i");
+  const m = re.exec(header);
+  if (!m) return undefined;
+  return m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2];
+}
+
+/** Encodes parts with the given boundary (headers in Go's order: disposition, then type). */
+export function encodeMultipart(boundary: string, parts: readonly PartInput[]): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    const disp = `form-data; name="${quote(p.name)}"${p.filename !== undefined ? `; filename="${quote(p.filename)}"` : ""}`;
-    chunks.push(
-      Buffer.from(`--${boundary}\r\nContent-Type: ${p.contentType}\r\nContent-Disposition: ${disp}\r\n\r\n`),
-    );
-    chunks.push(typeof p.body === "string" ? Buffer.from(p.body) : Buffer.from(p.body));
-    chunks.push(Buffer.from("\r\n"));
+    let head = `--${boundary}\r\nContent-Disposition: form-data; name="${quote(p.name)}"`;
+    if (p.filename !== undefined) head += `; filename="${quote(p.filename)}"`;
+    head += "\r\n";
+    if (p.contentType) head += `Content-Type: ${p.contentType}\r\n`;
+    chunks.push(Buffer.from(`${head}\r\n`), Buffer.from(p.body), Buffer.from("\r\n"));
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);
 }
 
-/** Extracts the boundary parameter from a Content-Type header, or undefined. */
-export function boundaryOf(contentType: string | undefined): string | undefined {
-  const m = /boundary=(?:"([^"]+)"|([^;\s]+))/i.exec(contentType ?? "");
-  return m ? (m[1] ?? m[2]) : undefined;
-}
-
-function param(header: string, key: string): string | undefined {
-  const re = new RegExp(`(?:^|;)\\s*${key}="((?:[^"\\\\]|\\\\.)*)"`, "i");
-  const m = re.exec(header);
-  if (m) return (m[1] as string).replace(/\\(.)/g, "$1");
-  const bare = new RegExp(`(?:^|;)\\s*${key}=([^;\\s]+)`, "i").exec(header);
-  return bare?.[1];
-}
-
 /**
- * Decodes a multipart body.
+ * Splits a multipart body into its parts (bodies are views of `body`, not copies).
  *
- * @throws Error when the body does not contain the boundary or a part has no header block.
+ * @throws Error when the body is not well-formed: no boundary, a part without its header block,
+ *   or no closing boundary.
  */
 export function decodeMultipart(body: Buffer, boundary: string): Part[] {
   const delim = Buffer.from(`--${boundary}`);
+  const next = Buffer.from(`\r\n--${boundary}`);
   const parts: Part[] = [];
   let pos = body.indexOf(delim);
-  if (pos < 0) throw new Error("multipart body does not contain its boundary");
+  if (pos < 0) throw new Error("multipart body has no boundary");
   for (;;) {
     pos += delim.length;
     // `--` right after a delimiter closes the body.
-    if (body[pos] === 0x2d && body[pos + 1] === 0x2d) break;
+    if (body[pos] === 0x2d && body[pos + 1] === 0x2d) return parts;
     if (body[pos] === 0x0d && body[pos + 1] === 0x0a) pos += 2;
-    const next = body.indexOf(Buffer.from(`\r\n--${boundary}`), pos);
-    if (next < 0) throw new Error("multipart body is truncated");
-    const raw = body.subarray(pos, next);
-    const split = raw.indexOf("\r\n\r\n");
-    if (split < 0) throw new Error("multipart part has no header block");
-    const headers: Record<string, string> = {};
-    for (const line of raw.subarray(0, split).toString("utf8").split("\r\n")) {
+    const headerEnd = body.indexOf("\r\n\r\n", pos);
+    if (headerEnd < 0) throw new Error("multipart part has no header block");
+    const headers = new Map<string, string>();
+    for (const line of body.subarray(pos, headerEnd).toString("utf8").split("\r\n")) {
       const i = line.indexOf(":");
-      if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+      if (i > 0) headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
     }
-    const disp = headers["content-disposition"] ?? "";
+    const start = headerEnd + 4;
+    const end = body.indexOf(next, start);
+    if (end < 0) throw new Error("multipart body is truncated (no closing boundary)");
+    const disposition = headers.get("content-disposition") ?? "";
     parts.push({
-      name: param(disp, "name") ?? "",
-      filename: param(disp, "filename"),
-      headers,
-      body: Buffer.from(raw.subarray(split + 4)),
+      name: param(disposition, "name") ?? "",
+      filename: param(disposition, "filename"),
+      contentType: headers.get("content-type"),
+      body: body.subarray(start, end),
     });
-    pos = next + 2;
+    pos = end + 2;
   }
-  return parts;
 }

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { unpackCharm } from "@charmkit/build/pack";
-import { getJson, LocalModel, packCharms, query, ROOT } from "../../../tests/e2e/support.js";
+import { getJson, LocalModel, packCharms, query, ROOT } from "./support.js";
 
 interface Target {
   health: string;
