@@ -6,11 +6,13 @@
 //   *.e2e.test.ts  end-to-end tier: the local model with the real Debian prometheus,
 //                  prometheus-alertmanager and nginx binaries
 // `--int` adds the integration tier, `--all` adds integration and end-to-end.
+// The unit tier runs in two processes (scripts/unit-shard.mjs), each importing half of the files;
+// `--isolate` runs every unit file in a process of its own instead, as the other tiers do.
 // The tests see the tier in TEST_TIER (unit, int or all): property tests run a few dozen cases in
 // the unit tier and their full count with --int and --all (and when a file is run on its own).
 // Extra arguments that are paths narrow the run to the test files under them.
-import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
@@ -18,6 +20,7 @@ const args = process.argv.slice(2);
 const all = args.includes("--all");
 const withInt = all || args.includes("--int");
 const skipTypecheck = args.includes("--no-typecheck");
+const isolate = args.includes("--isolate");
 const filters = args.filter((a) => !a.startsWith("--")).map((a) => resolve(a));
 const SEARCH = ["packages", "charms", "tests", "bench"];
 
@@ -66,16 +69,21 @@ if (files.length === 0) {
   console.error("no test files found");
   process.exit(1);
 }
-// Unit and integration files run two at a time, then the end-to-end files, also two at a time:
-// each local model is a set of pods with its own network, addresses and names, and the tests that
-// start workloads on the host use addresses of their own, so two files never share one.
+// Unit files run in two processes, each importing its share of them (balanced by file size), with
+// their outputs printed one after the other. Integration files run two at a time, a process each,
+// then the end-to-end files, also two at a time: each local model is a set of pods with its own
+// network, addresses and names, and the tests that start workloads on the host use addresses of
+// their own, so two files never share one.
 const E2E_CONCURRENCY = 2;
-const unit = files.filter((f) => !isE2e(f));
+const SHARDS = 2;
+const unit = files.filter((f) => !isE2e(f) && !isInt(f));
+const int = files.filter(isInt);
 const e2e = files.filter(isE2e);
 console.error(
-  `running ${unit.length} test files${e2e.length ? `, then ${e2e.length} end-to-end files ${E2E_CONCURRENCY} at a time` : ""}`,
+  `running ${unit.length} unit files${int.length ? `, then ${int.length} integration files` : ""}${e2e.length ? `, then ${e2e.length} end-to-end files ${E2E_CONCURRENCY} at a time` : ""}`,
 );
 const tier = all ? "all" : withInt ? "int" : "unit";
+const env = { ...process.env, TEST_TIER: process.env.TEST_TIER ?? tier };
 function nodeTest(list, concurrency) {
   if (list.length === 0) return 0;
   const r = spawnSync(
@@ -88,10 +96,56 @@ function nodeTest(list, concurrency) {
       "--test-reporter=spec",
       ...list.map((f) => relative(root, f)),
     ],
-    { stdio: "inherit", cwd: root, env: { ...process.env, TEST_TIER: process.env.TEST_TIER ?? tier } },
+    { stdio: "inherit", cwd: root, env },
   );
   return r.status ?? 1;
 }
-const unitStatus = nodeTest(unit, 2);
+
+/** Runs one shard of unit files in one process; resolves with its exit code and output. */
+function shard(list) {
+  return new Promise((done) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "--test-reporter=spec", join(root, "scripts/unit-shard.mjs"), ...list],
+      { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const chunks = [];
+    child.stdout.on("data", (c) => chunks.push(c));
+    child.stderr.on("data", (c) => chunks.push(c));
+    child.on("close", (code, signal) =>
+      done({ code: code ?? (signal ? 1 : 0), out: Buffer.concat(chunks).toString() }),
+    );
+  });
+}
+
+async function unitTier(list) {
+  if (list.length === 0) return 0;
+  if (isolate) return nodeTest(list, 2);
+  const started = Date.now();
+  const shards = Array.from({ length: SHARDS }, () => ({ files: [], bytes: 0 }));
+  const bySize = list.map((f) => ({ f, bytes: statSync(f).size })).sort((a, b) => b.bytes - a.bytes);
+  for (const { f, bytes } of bySize) {
+    const lightest = shards.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+    lightest.files.push(f);
+    lightest.bytes += bytes;
+  }
+  const results = await Promise.all(
+    shards.filter((s) => s.files.length > 0).map((s) => shard(s.files.sort())),
+  );
+  let tests = 0;
+  let failed = 0;
+  for (const r of results) {
+    process.stdout.write(r.out);
+    tests += Number(/^ℹ tests (\d+)$/m.exec(r.out)?.[1] ?? 0);
+    failed += Number(/^ℹ fail (\d+)$/m.exec(r.out)?.[1] ?? 0);
+  }
+  const code = results.find((r) => r.code !== 0)?.code ?? 0;
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.error(`unit tier: ${tests} tests in ${list.length} files, ${failed} failed, ${seconds} s`);
+  return code;
+}
+
+const unitStatus = await unitTier(unit);
+const intStatus = nodeTest(int, 2);
 const e2eStatus = nodeTest(e2e, E2E_CONCURRENCY);
-process.exit(unitStatus || e2eStatus);
+process.exit(unitStatus || intStatus || e2eStatus);
