@@ -129,7 +129,7 @@ describe("job validation (one bad job rejected, naming the field)", () => {
     [
       "RE2 lookahead",
       { relabel_configs: [{ action: "keep", source_labels: ["a"], regex: "(?=x)" }] },
-      /lookaround/,
+      /unsupported Perl syntax/,
     ],
     ["params", { params: { module: "x" } }, /params/],
     ["tls shape", { tls_config: "x" }, /tls_config/],
@@ -175,10 +175,27 @@ describe("job validation (one bad job rejected, naming the field)", () => {
     };
     assert.deepEqual(validateScrapeJob(job, DEFAULT_LIMITS), []);
   });
-  test("RE2 checks", () => {
+  test("RE2 checks follow Go's syntax, not JavaScript's", () => {
     assert.equal(checkRe2("(?P<x>a)|b+"), undefined);
-    assert.match(checkRe2("(a)\\1") ?? "", /backreferences/);
+    assert.equal(checkRe2("[[:alpha:]]+\\pN"), undefined);
+    assert.match(checkRe2("(a)\\1") ?? "", /invalid escape sequence/);
     assert.match(checkRe2("(?<x>a)") ?? "", /\(\?P<name>/);
+    // JavaScript accepts all three; Go's regexp refuses them.
+    assert.match(checkRe2("a\\Z") ?? "", /invalid escape sequence/);
+    assert.match(checkRe2("a{1001}") ?? "", /invalid repeat count/);
+    assert.match(checkRe2("[[:foo:]]") ?? "", /invalid character class range/);
+  });
+  test("a pathological labeldrop regex is checked in linear time, case flags included", () => {
+    // Exponential for a backtracking engine against "juju_application"; RE2 answers at once.
+    const evil = { relabel_configs: [{ action: "labeldrop", regex: "(.*){30}z" }] };
+    assert.deepEqual(validateScrapeJob(evil, DEFAULT_LIMITS), []);
+    for (const regex of ["(?i)JUJU_.*", "(?i:Juju_Model)", "ju(?:j)u_unit"]) {
+      const p = validateScrapeJob(
+        { metric_relabel_configs: [{ action: "labeldrop", regex }] },
+        DEFAULT_LIMITS,
+      );
+      assert.match(p.join(), /would drop topology label/, regex);
+    }
   });
 });
 

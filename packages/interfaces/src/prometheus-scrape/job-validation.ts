@@ -7,9 +7,11 @@
  * a provider inside its own topology and away from the consumer's filesystem are added. Every
  * problem names the offending field so the provider can be told what to fix.
  */
+import { isIP } from "node:net";
+import { TOPOLOGY_LABELS } from "./jobs.js";
 import type { Limits } from "./limits.js";
 import { isPromDuration } from "./promql.js";
-import { TOPOLOGY_LABELS } from "./jobs.js";
+import { fullMatcher, re2Problem } from "./re2.js";
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 // Prometheus' `relabelTarget`: a label name that may contain `$1`/`${name}` references.
@@ -83,26 +85,13 @@ export function durationMs(d: string): number {
 }
 
 /**
- * Checks that `regex` is an RE2 pattern Prometheus will compile. RE2 has no lookaround and no
- * backreferences; its named groups are `(?P<name>...)` and it allows inline flags. The rest is
- * checked by compiling a JavaScript equivalent (which is laxer than RE2 on a few escapes).
+ * Checks that `regex` is an RE2 pattern Prometheus will compile (Go's syntax, checked by a port of
+ * RE2, never by JavaScript's engine).
  *
  * @returns a problem sentence, or `undefined` when it compiles.
  */
 export function checkRe2(regex: string): string | undefined {
-  if (/\(\?<?[=!]/.test(regex)) return "lookaround assertions are not supported by RE2";
-  if (/(^|[^\\])(\\\\)*\\[1-9]/.test(regex)) return "backreferences are not supported by RE2";
-  if (/\(\?<(?![=!])/.test(regex)) return "named groups must be written (?P<name>...) for Prometheus' RE2";
-  const js = regex
-    .replace(/\(\?P</g, "(?<")
-    .replace(/\(\?[imsU-]+\)/g, "")
-    .replace(/\(\?[imsU-]+:/g, "(?:");
-  try {
-    new RegExp(`^(?:${js})$`);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
+  return re2Problem(regex);
 }
 
 /**
@@ -114,15 +103,6 @@ function couldNameJujuLabel(name: string): boolean {
   const literal = dollar < 0 ? name : name.slice(0, dollar);
   if (dollar < 0) return literal.startsWith("juju_");
   return literal.startsWith("juju_") || "juju_".startsWith(literal);
-}
-
-function anchoredMatcher(regex: string): RegExp | undefined {
-  if (checkRe2(regex) !== undefined) return undefined;
-  const js = regex
-    .replace(/\(\?P</g, "(?<")
-    .replace(/\(\?[imsU-]+\)/g, "")
-    .replace(/\(\?[imsU-]+:/g, "(?:");
-  return new RegExp(`^(?:${js})$`);
 }
 
 function checkRelabel(field: string, list: unknown, problems: string[]): void {
@@ -178,7 +158,7 @@ function checkRelabel(field: string, list: unknown, problems: string[]): void {
       if (couldNameJujuLabel(target))
         problems.push(`${at}.target_label '${target}' may not write juju_* topology labels`);
     }
-    const re = typeof regex === "string" ? anchoredMatcher(regex) : undefined;
+    const re = typeof regex === "string" ? fullMatcher(regex) : undefined;
     if (re && act === "labeldrop") {
       const hit = [...TOPOLOGY_LABELS].find((l) => re.test(l));
       if (hit)
@@ -222,6 +202,11 @@ function checkFileKeys(
  */
 export function validateScrapeJob(job: Record<string, unknown>, limits: Limits, raw = false): string[] {
   const problems: string[] = [];
+  const illFormed = illFormedStringPath(job, "");
+  if (illFormed !== undefined) {
+    // A lone UTF-16 surrogate has no UTF-8 form: the file would carry something else than was sent.
+    return [`${illFormed || "a key"} holds a string that is not valid Unicode (a lone surrogate)`];
+  }
   const name = job.job_name;
   if (name !== undefined && typeof name !== "string") problems.push("job_name must be a string");
   if (raw && (typeof name !== "string" || name === ""))
@@ -248,23 +233,16 @@ export function validateScrapeJob(job: Record<string, unknown>, limits: Limits, 
   }
   for (const k of UINT_KEYS) {
     const v = job[k];
-    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= 0))
-      problems.push(`${k} must be a non-negative integer`);
+    // Safe integers only: `1e20` is an integer to JavaScript but no uint Go reads, and above 2^53
+    // the value written would not be the value sent.
+    if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0))
+      problems.push(`${k} must be a non-negative integer below 2^53`);
   }
   if (job.scheme !== undefined && job.scheme !== "http" && job.scheme !== "https") {
     problems.push(`scheme ${JSON.stringify(job.scheme)} must be 'http' or 'https'`);
   }
-  if (job.proxy_url !== undefined) {
-    let ok = false;
-    if (typeof job.proxy_url === "string") {
-      try {
-        ok = ["http:", "https:", "socks5:"].includes(new URL(job.proxy_url).protocol);
-      } catch {
-        ok = false;
-      }
-    }
-    if (!ok) problems.push(`proxy_url ${JSON.stringify(job.proxy_url)} is not an http(s) or socks5 URL`);
-  }
+  if (job.proxy_url !== undefined && !(typeof job.proxy_url === "string" && isProxyUrl(job.proxy_url)))
+    problems.push(`proxy_url ${JSON.stringify(job.proxy_url)} is not an http(s) or socks5 URL`);
   checkStaticConfigs(job.static_configs, limits, problems);
   for (const k of ["relabel_configs", "metric_relabel_configs"] as const) {
     if (job[k] !== undefined) checkRelabel(k, job[k], problems);
@@ -318,8 +296,12 @@ export function validateScrapeJob(job: Record<string, unknown>, limits: Limits, 
         const v = job.authorization[k];
         if (v !== undefined && typeof v !== "string") problems.push(`authorization.${k} must be a string`);
       }
-      if (typeof job.authorization.type === "string" && job.authorization.type.toLowerCase() === "basic") {
+      const type = job.authorization.type;
+      if (typeof type === "string" && type.trim().toLowerCase() === "basic") {
         problems.push("authorization.type 'Basic' is not allowed; use basic_auth");
+      } else if (typeof type === "string" && !HTTP_TOKEN.test(type)) {
+        // It becomes the first word of an HTTP header: anything but a token breaks the request.
+        problems.push(`authorization.type ${JSON.stringify(type)} must be one word (an HTTP auth scheme)`);
       }
     }
   }
@@ -333,6 +315,56 @@ export function validateScrapeJob(job: Record<string, unknown>, limits: Limits, 
     if (!ok) problems.push("params must map parameter names to lists of strings");
   }
   return problems;
+}
+
+// RFC 7230 token characters.
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * Whether Go's `url.Parse` (which Prometheus applies to `proxy_url`) reads `url` as the proxy it
+ * looks like. Deliberately narrower than Go: scheme http, https or socks5, optional userinfo, a
+ * host name, IPv4 or bracketed IPv6 address, an optional port and path; no control characters,
+ * spaces or malformed `%` escapes, all of which Go refuses or reads differently.
+ */
+export function isProxyUrl(url: string): boolean {
+  const m =
+    /^(?:https?|socks5):\/\/(?:([^@/?#\s]*)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s?#]*)?$/.exec(
+      url,
+    );
+  if (!m) return false;
+  if (m[3] !== undefined && Number(m[3]) > 65535) return false;
+  const escapes = `${m[1] ?? ""}${m[4] ?? ""}`;
+  if (/%(?![0-9A-Fa-f]{2})/.test(escapes)) return false;
+  if (m[1] !== undefined && /[^A-Za-z0-9\-._~!$&'()*+,;=:%]/.test(m[1])) return false;
+  if (m[2]!.startsWith("[") && !isIP(m[2]!.slice(1, -1))) return false;
+  return true;
+}
+
+// In a `u` regex a surrogate pair is one code point above U+FFFF, so only lone halves match.
+export const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/**
+ * The path (`a.b[2]`) of the first string, key included, that is not well-formed Unicode in a
+ * JSON value, or `undefined`. Iterative: the depth of relation data is bounded before parsing,
+ * but nothing here needs the stack anyway.
+ */
+export function illFormedStringPath(value: unknown, path: string): string | undefined {
+  const stack: [unknown, string][] = [[value, path]];
+  while (stack.length > 0) {
+    const [v, at] = stack.pop()!;
+    if (typeof v === "string") {
+      if (LONE_SURROGATE.test(v)) return at;
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) stack.push([v[i], `${at}[${i}]`]);
+    } else if (typeof v === "object" && v !== null) {
+      for (const k of Object.keys(v)) {
+        const here = at === "" ? k : `${at}.${k}`;
+        if (LONE_SURROGATE.test(k)) return here;
+        stack.push([(v as Record<string, unknown>)[k], here]);
+      }
+    }
+  }
+  return undefined;
 }
 
 function checkStaticConfigs(scs: unknown, limits: Limits, problems: string[]): void {

@@ -21,6 +21,15 @@ export interface Limits {
   readonly maxGroups: number;
   /** Rules in one relation's `alert_rules`, summed over its groups. */
   readonly maxRules: number;
+  /** Bytes of one value in a remote unit's bag (address, name, path, FQDN are all short). */
+  readonly maxUnitValueBytes: number;
+  /** Nesting of arrays and objects in one JSON databag value. */
+  readonly maxJsonDepth: number;
+  /**
+   * Bytes of scrape config one declared job may turn into once copied per unit (its JSON size
+   * times the units it is expanded for): a job's labels are repeated in every per-unit job.
+   */
+  readonly maxExpandedJobBytes: number;
 }
 
 /**
@@ -34,6 +43,9 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxTargetsPerJob: 5000,
   maxGroups: 500,
   maxRules: 5000,
+  maxUnitValueBytes: 4096,
+  maxJsonDepth: 64,
+  maxExpandedJobBytes: 16 * 1024 * 1024,
 });
 
 /** The defaults overridden by `partial`; non-positive or non-integer overrides are ignored. */
@@ -49,4 +61,26 @@ export function resolveLimits(partial?: Partial<Limits>): Limits {
 /** UTF-8 length of a string without allocating a buffer for it. */
 export function utf8Bytes(s: string): number {
   return Buffer.byteLength(s, "utf8");
+}
+
+/**
+ * Whether the JSON text `raw` nests arrays and objects deeper than `max`, found by one scan of the
+ * text without parsing it (brackets inside strings do not count). Checked before `JSON.parse`, so
+ * nothing downstream ever recurses over a deeper value than the bound allows.
+ */
+export function jsonDepthExceeds(raw: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }

@@ -10,8 +10,13 @@
 
 import type { SyntaxNode, Tree } from "@lezer/common";
 import { parser } from "@prometheus-io/lezer-promql";
+import { checkExpressionTree, type ExprFacts } from "./promql-check.js";
+import { checkTemplate } from "./templates.js";
 
-/** Thrown when an expression is not valid PromQL. `position` is the 0-based offset of the first error. */
+/**
+ * Thrown when an expression is not valid PromQL: a syntax error at `position` (0-based), or what
+ * Prometheus' parser refuses after parsing (types, arities, matchers...), given as `detail`.
+ */
 export class PromQLError extends Error {
   override readonly name = "PromQLError";
   constructor(
@@ -19,9 +24,14 @@ export class PromQLError extends Error {
     readonly expr: string,
     /** 0-based character offset of the first syntax error. */
     readonly position: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; detail?: string },
   ) {
-    super(`invalid PromQL at position ${position}: ${describeAt(expr, position)}`, options);
+    super(
+      options?.detail !== undefined
+        ? `invalid PromQL: ${options.detail} in ${JSON.stringify(expr.length > 200 ? `${expr.slice(0, 200)}...` : expr)}`
+        : `invalid PromQL at position ${position}: ${describeAt(expr, position)}`,
+      options,
+    );
   }
 }
 
@@ -60,6 +70,8 @@ interface SelectorSite {
 /** The parse of one expression, reduced to what injection needs; cached by expression text. */
 interface ParsedExpr {
   readonly sites: readonly SelectorSite[];
+  /** What Prometheus' checks found the expression can do (it passed them all to be cached). */
+  readonly facts: ExprFacts;
   /** Output templates by the sorted list of injected label names (usually one entry per expression). */
   readonly templates: Map<string, Template>;
 }
@@ -101,8 +113,10 @@ function parseExpr(expr: string): ParsedExpr {
     },
   });
   if (errorAt >= 0) throw new PromQLError(expr, errorAt);
+  const checked = checkExpressionTree(expr, tree.topNode);
+  if (checked.problems.length > 0) throw new PromQLError(expr, 0, { detail: checked.problems.join("; ") });
   if (parseCache.size >= CACHE_LIMIT) parseCache.clear();
-  const parsed: ParsedExpr = { sites, templates: new Map() };
+  const parsed: ParsedExpr = { sites, facts: checked.facts, templates: new Map() };
   parseCache.set(expr, parsed);
   parsedSinceSync++;
   return parsed;
@@ -284,18 +298,31 @@ function buildTemplate(expr: string, sites: readonly SelectorSite[], names: read
 }
 
 /**
- * Checks that `expr` is valid PromQL.
+ * Checks that `expr` is PromQL the given Prometheus major version loads: it parses and passes the
+ * checks Prometheus' parser makes after parsing (types, arities, matchers, ranges, modifiers).
  *
- * @returns `undefined` when it parses, else the parse problem as a sentence.
+ * @returns `undefined` when it does, else the problem as a sentence.
  */
-export function checkExpression(expr: string): string | undefined {
+export function checkExpression(expr: string, prometheusMajor = 3): string | undefined {
   try {
-    parseExpr(expr);
+    const parsed = parseExpr(expr);
+    if (prometheusMajor < 3 && parsed.facts.needsMajor3)
+      return `invalid PromQL for Prometheus ${prometheusMajor}: uses a function or a quoted (UTF-8) name added in Prometheus 3`;
     return undefined;
   } catch (e) {
     if (e instanceof PromQLError) return e.message;
     throw e;
   }
+}
+
+/**
+ * What a valid expression can do beyond reading series (labels it creates, absent() outputs),
+ * from the same parse as validation and injection.
+ *
+ * @throws PromQLError when `expr` is not valid PromQL.
+ */
+export function expressionFacts(expr: string): ExprFacts {
+  return parseExpr(expr).facts;
 }
 
 // --- persisted parse cache ---------------------------------------------------------------------
@@ -307,10 +334,12 @@ export function checkExpression(expr: string): string | undefined {
  * text, so a charm can keep them between hooks with {@link dumpParseCache} and
  * {@link loadParseCache} (see `parse-cache-file.ts`).
  */
-const DUMP_FORMAT = "promql-selector-sites/1";
+const DUMP_FORMAT = "promql-selector-sites/2";
 
 /** One cached parse on disk: the expression and its selector sites, `[from, to, addBraces, [[name, text]...]]`. */
 type DumpedSite = [number, number, boolean, [string | null, string][]];
+/** An expression's facts on disk: `[mintedLabels, absentLabels, needsMajor3]`. */
+type DumpedFacts = [string[], [string, string][], boolean];
 
 /** Empties the parse cache (tests, and callers that want the memory back). */
 export function clearParseCache(): void {
@@ -328,9 +357,10 @@ export function parseCacheChanged(): boolean {
  * the positions of their vector selectors. Only what {@link loadParseCache} of this version reads.
  */
 export function dumpParseCache(limit = 4096): string {
-  const entries: [string, DumpedSite[]][] = [];
+  const entries: [string, DumpedSite[], DumpedFacts][] = [];
   const all = [...parseCache];
   for (const [expr, parsed] of all.slice(Math.max(0, all.length - limit))) {
+    const f = parsed.facts;
     entries.push([
       expr,
       parsed.sites.map((site) => [
@@ -339,6 +369,7 @@ export function dumpParseCache(limit = 4096): string {
         site.addBraces,
         site.existing.map((m) => [m.name ?? null, m.text] as [string | null, string]),
       ]),
+      [[...f.mintedLabels], f.absentLabels.map(([k, v]) => [k, v] as [string, string]), f.needsMajor3],
     ]);
   }
   parsedSinceSync = 0;
@@ -375,6 +406,20 @@ function loadSites(expr: string, raw: unknown): SelectorSite[] | undefined {
   return sites;
 }
 
+function isStringPair(v: unknown): v is [string, string] {
+  return Array.isArray(v) && v.length === 2 && typeof v[0] === "string" && typeof v[1] === "string";
+}
+
+/** The facts of one dumped entry when well-formed, else undefined. */
+function loadFacts(raw: unknown): ExprFacts | undefined {
+  if (!Array.isArray(raw) || raw.length !== 3) return undefined;
+  const [minted, absent, major3] = raw as unknown[];
+  if (!Array.isArray(minted) || !minted.every((m) => typeof m === "string")) return undefined;
+  if (!Array.isArray(absent) || !absent.every(isStringPair)) return undefined;
+  if (typeof major3 !== "boolean") return undefined;
+  return { mintedLabels: minted as string[], absentLabels: absent, needsMajor3: major3 };
+}
+
 /**
  * Adds the entries of a {@link dumpParseCache} text to the parse cache. Entries that do not fit
  * their expression text (positions out of range, braces not where they should be) are skipped, a
@@ -393,12 +438,13 @@ export function loadParseCache(json: string): number {
   let added = 0;
   for (const entry of doc.entries) {
     if (parseCache.size >= CACHE_LIMIT) break;
-    if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== "string") continue;
+    if (!Array.isArray(entry) || entry.length !== 3 || typeof entry[0] !== "string") continue;
     const expr = entry[0];
     if (parseCache.has(expr) || expr.trim() === "") continue;
     const sites = loadSites(expr, entry[1]);
-    if (!sites) continue;
-    parseCache.set(expr, { sites, templates: new Map() });
+    const facts = loadFacts(entry[2]);
+    if (!sites || !facts) continue;
+    parseCache.set(expr, { sites, facts, templates: new Map() });
     added++;
   }
   parsedSinceSync = 0;
@@ -407,34 +453,69 @@ export function loadParseCache(json: string): number {
 
 // --- rule validation -----------------------------------------------------------------------------
 
-const DURATION = /^(?:\d+y)?(?:\d+w)?(?:\d+d)?(?:\d+h)?(?:\d+m)?(?:\d+s)?(?:\d+ms)?$/;
+const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+// Nanoseconds per unit, in the order of DURATION's groups; Go keeps durations in an int64.
+const UNIT_NS = [31_536_000n, 604_800n, 86_400n, 3_600n, 60n, 1n].map((s) => s * 1_000_000_000n);
+UNIT_NS.push(1_000_000n);
+const MAX_DURATION_NS = 2n ** 63n - 1n;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const RULE_KEYS = new Set(["alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"]);
-const GROUP_KEYS = new Set(["name", "interval", "limit", "rules", "query_offset"]);
+/** Rule group keys by Prometheus major version (2 is Debian's 2.42; `query_offset` came in 2.53). */
+const GROUP_KEYS_2 = new Set(["name", "interval", "limit", "rules"]);
+const GROUP_KEYS_3 = new Set([...GROUP_KEYS_2, "query_offset", "labels"]);
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
-/** True for a Prometheus duration such as `5m`, `1h30m` or `0` (the `model.ParseDuration` syntax). */
+/**
+ * True for a Prometheus duration such as `5m`, `1h30m` or `0` (the `model.ParseDuration` syntax),
+ * within what Go's `time.Duration` holds (about 292 years): larger values are refused by
+ * Prometheus ("duration out of range").
+ */
 export function isPromDuration(value: unknown): boolean {
   if (typeof value === "number") return Number.isInteger(value) && value === 0;
   if (typeof value !== "string" || value === "") return false;
-  return value === "0" || DURATION.test(value);
+  if (value === "0") return true;
+  const m = DURATION.exec(value);
+  if (!m) return false;
+  let ns = 0n;
+  for (let i = 0; i < UNIT_NS.length; i++) {
+    const digits = m[i + 1];
+    if (digits !== undefined) ns += BigInt(digits) * UNIT_NS[i]!;
+  }
+  return ns <= MAX_DURATION_NS;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-function checkStringMap(what: "labels" | "annotations", value: unknown, problems: string[]): void {
+function checkStringMap(
+  what: "labels" | "annotations",
+  value: unknown,
+  problems: string[],
+  templates: boolean,
+  prometheusMajor: number,
+): void {
   if (value === undefined || value === null) return;
   if (!isPlainObject(value)) {
     problems.push(`'${what}' must be a map of strings`);
     return;
   }
+  const kind = what === "labels" ? "label" : "annotation";
   for (const k in value) {
-    if (!LABEL_NAME.test(k))
-      problems.push(`invalid ${what === "labels" ? "label" : "annotation"} name '${k}'`);
-    if (typeof value[k] !== "string")
-      problems.push(`${what === "labels" ? "label" : "annotation"} '${k}' must be a string`);
+    // `__name__` is a valid label name but not one a rule may set (rulefmt.go).
+    if (!LABEL_NAME.test(k) || (what === "labels" && k === "__name__"))
+      problems.push(`invalid ${kind} name '${k}'`);
+    const v = value[k];
+    if (typeof v !== "string") {
+      problems.push(`${kind} '${k}' must be a string`);
+      continue;
+    }
+    if (LONE_SURROGATE.test(v)) problems.push(`${kind} '${k}' is not valid UTF-8 (a lone surrogate)`);
+    else if (templates) {
+      const t = checkTemplate(v, prometheusMajor);
+      if (t.problems.length > 0) problems.push(`${kind} '${k}': template: ${t.problems[0]}`);
+    }
   }
 }
 
@@ -445,7 +526,7 @@ function checkStringMap(what: "labels" | "annotations", value: unknown, problems
  * `keep_firing_for` valid durations (alerts only); a valid metric name for `record`; labels and
  * annotations maps of strings with valid names; no unknown keys.
  */
-export function validateRule(rule: unknown): string[] {
+export function validateRule(rule: unknown, prometheusMajor = 3): string[] {
   if (!isPlainObject(rule)) return ["a rule must be a map"];
   const problems: string[] = [];
   for (const key in rule) if (!RULE_KEYS.has(key)) problems.push(`unknown rule field '${key}'`);
@@ -467,7 +548,7 @@ export function validateRule(rule: unknown): string[] {
   if (typeof expr !== "string" || expr.trim() === "") {
     problems.push("field 'expr' must be set in rule");
   } else {
-    const exprProblem = checkExpression(expr);
+    const exprProblem = checkExpression(expr, prometheusMajor);
     if (exprProblem) problems.push(`could not parse expression: ${exprProblem}`);
   }
   for (const key of ["for", "keep_firing_for"] as const) {
@@ -476,8 +557,9 @@ export function validateRule(rule: unknown): string[] {
       problems.push(`'${key}' is not a valid duration: ${JSON.stringify(v)}`);
     }
   }
-  checkStringMap("labels", rule.labels, problems);
-  checkStringMap("annotations", rule.annotations, problems);
+  // Alerting rules' labels and annotations are Go templates, parsed when the file is loaded.
+  checkStringMap("labels", rule.labels, problems, hasAlert, prometheusMajor);
+  checkStringMap("annotations", rule.annotations, problems, hasAlert, prometheusMajor);
   return problems;
 }
 
@@ -486,7 +568,8 @@ export function validateRule(rule: unknown): string[] {
  * name and rule index), plus missing or repeated group names, groups without rules, and a bad
  * `interval` or `limit`. Empty when Prometheus would load it.
  */
-export function validateGroups(groups: unknown): string[] {
+export function validateGroups(groups: unknown, prometheusMajor = 3): string[] {
+  const groupKeys = prometheusMajor >= 3 ? GROUP_KEYS_3 : GROUP_KEYS_2;
   if (!Array.isArray(groups)) return ["'groups' must be a list"];
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -498,7 +581,10 @@ export function validateGroups(groups: unknown): string[] {
     const name = group.name;
     const where = typeof name === "string" && name !== "" ? `group '${name}'` : `group ${gi}`;
     for (const key of Object.keys(group)) {
-      if (!GROUP_KEYS.has(key)) problems.push(`${where}: unknown group field '${key}'`);
+      if (!groupKeys.has(key))
+        problems.push(
+          `${where}: field ${key} not found in type rulefmt.RuleGroup (Prometheus ${prometheusMajor})`,
+        );
     }
     if (typeof name !== "string" || name === "") problems.push(`${where}: group name must not be empty`);
     else if (seen.has(name)) problems.push(`groupname: "${name}" is repeated in the same file`);
@@ -506,7 +592,13 @@ export function validateGroups(groups: unknown): string[] {
     if (group.interval !== undefined && !isPromDuration(group.interval)) {
       problems.push(`${where}: 'interval' is not a valid duration: ${JSON.stringify(group.interval)}`);
     }
-    if (group.limit !== undefined && !(Number.isInteger(group.limit) && (group.limit as number) >= 0)) {
+    if (group.query_offset !== undefined && !isPromDuration(group.query_offset)) {
+      problems.push(
+        `${where}: 'query_offset' is not a valid duration: ${JSON.stringify(group.query_offset)}`,
+      );
+    }
+    if (group.labels !== undefined) checkStringMap("labels", group.labels, problems, false, prometheusMajor);
+    if (group.limit !== undefined && !(Number.isSafeInteger(group.limit) && (group.limit as number) >= 0)) {
       problems.push(`${where}: 'limit' must be a non-negative integer`);
     }
     const rules = group.rules;
@@ -516,7 +608,7 @@ export function validateGroups(groups: unknown): string[] {
     }
     if (rules.length === 0) problems.push(`${where}: has no rules`);
     rules.forEach((rule, ri) => {
-      for (const p of validateRule(rule)) problems.push(`${where}, rule ${ri}: ${p}`);
+      for (const p of validateRule(rule, prometheusMajor)) problems.push(`${where}, rule ${ri}: ${p}`);
     });
   });
   return problems;
