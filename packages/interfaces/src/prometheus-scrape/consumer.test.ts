@@ -140,6 +140,22 @@ describe("job validation (one bad job rejected, naming the field)", () => {
     ],
     ["tls half client auth", { tls_config: { cert_file: PEM } }, /both "cert_file" and "key_file"/],
     ["proxy_url", { proxy_url: "not a url" }, /proxy_url/],
+    // What Prometheus refuses although JavaScript reads it fine:
+    ["duration over Go's int64", { scrape_interval: "300y" }, /scrape_interval/],
+    ["integer written as a float", { sample_limit: 1e20 }, /sample_limit/],
+    [
+      "auth type with a space",
+      { authorization: { type: "Bearer x", credentials: "c" } },
+      /authorization\.type/,
+    ],
+    ["proxy_url Go refuses", { proxy_url: "http://a b:80/" }, /proxy_url/],
+    ["proxy_url port", { proxy_url: "http://proxy:99999" }, /proxy_url/],
+    ["proxy_url escape", { proxy_url: "http://u%zz@proxy:80" }, /proxy_url/],
+    [
+      "lone surrogate",
+      { static_configs: [{ targets: ["*:1"], labels: { a: "x\ud800" } }] },
+      /lone surrogate/,
+    ],
   ];
   for (const [name, patch, re] of cases) {
     test(name, () =>

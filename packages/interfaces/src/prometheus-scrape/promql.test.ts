@@ -169,6 +169,29 @@ describe("unquotePromQLString", () => {
 });
 
 describe("validateRule", () => {
+  it("refuses what Prometheus' rule loader refuses beyond the expression", () => {
+    const one = (rule: Record<string, unknown>, major = 3) =>
+      validateRule({ alert: "A", expr: "up", ...rule }, major);
+    assert.match(one({ labels: { __name__: "x" } }).join(), /invalid label name '__name__'/);
+    assert.match(one({ annotations: { a: "{{ $labels.x " } }).join(), /template: unclosed action/);
+    assert.match(one({ annotations: { a: "{{ nope }}" } }).join(), /function "nope" not defined/);
+    assert.match(one({ for: "300y" }).join(), /'for' is not a valid duration/);
+    assert.match(one({ labels: { a: "x\ud800" } }).join(), /lone surrogate/);
+    assert.match(one({ expr: "rate(up)" }).join(), /expected type range vector/);
+    assert.match(one({ expr: "histogram_avg(up)" }, 2).join(), /Prometheus 3/);
+    assert.deepEqual(one({ expr: "histogram_avg(up)" }, 3), []);
+    // Recording rules' labels are not templates.
+    assert.deepEqual(validateRule({ record: "r", expr: "up", labels: { a: "{{" } }), []);
+  });
+  it("group keys follow the Prometheus version", () => {
+    const groups = [{ name: "g", query_offset: "1m", rules: [{ alert: "A", expr: "up" }] }];
+    assert.deepEqual(validateGroups(groups, 3), []);
+    assert.match(validateGroups(groups, 2).join(), /query_offset not found/);
+    assert.match(
+      validateGroups([{ name: "g", limit: 1e20, rules: [{ alert: "A", expr: "up" }] }]).join(),
+      /limit/,
+    );
+  });
   it("accepts a valid alerting rule and a valid recording rule", () => {
     assert.deepEqual(
       validateRule({
@@ -230,6 +253,13 @@ describe("isPromDuration", () => {
     for (const bad of ["", "5", "m", "1.5h", "5m1h", "-1m", "1 m", 5, null]) {
       assert.equal(isPromDuration(bad), false, String(bad));
     }
+  });
+  it("stays within Go's time.Duration (int64 nanoseconds, about 292 years)", () => {
+    assert.equal(isPromDuration("292y"), true);
+    assert.equal(isPromDuration("293y"), false);
+    assert.equal(isPromDuration("9223372036854ms"), true);
+    assert.equal(isPromDuration("9223372036855ms"), false);
+    assert.equal(isPromDuration("99999999999999999999s"), false);
   });
 });
 
