@@ -394,13 +394,13 @@ add(
 add(
   "static_label_juju_model",
   "topology-spoof",
-  "static label juju_model is ignored, topology kept",
+  "static label juju_model naming another model: the job is refused",
   {
     scrape_jobs: jobs(
       wildcard({ static_configs: [{ targets: ["*:8000"], labels: { juju_model: "prod" } }] }),
     ),
   },
-  { rejected: [], badJobs: 2, badRules: true, ignored: "juju_model" },
+  rejectJobs("is not this relation's topology"),
 );
 add(
   "labeldrop_juju",
@@ -419,7 +419,7 @@ add(
       labels: { juju_application: "good", juju_model: "cos", juju_model_uuid: UUID },
     }),
   },
-  accepted(),
+  rejectRules("is not this relation's topology"),
 );
 // --- *_file keys and file discovery
 add(
@@ -468,16 +468,16 @@ add(
 add(
   "app_name_traversal",
   "path-traversal",
-  "scrape_metadata application with slashes: names stay inside the rules directory",
+  "scrape_metadata application with slashes (not the related application): refused",
   { scrape_metadata: meta("../../etc") },
-  { ...accepted(0), badRules: true },
+  { rejected: [R("relation", "disagrees with Juju")], badJobs: 0, badRules: false },
 );
 add(
   "model_name_traversal",
   "path-traversal",
-  "scrape_metadata model with slashes: names stay inside the rules directory",
+  "scrape_metadata model with slashes (not this model): refused",
   { scrape_metadata: meta("bad", { model: "../x" }) },
-  accepted(2),
+  { rejected: [R("relation", "disagrees with Juju")], badJobs: 0, badRules: false },
 );
 // --- PromQL that does not parse, bad rules
 add(
@@ -708,7 +708,8 @@ cases.forEach((c, i) => {
   const state = {
     description: c.description,
     category: c.category,
-    model: { name: "prom", uuid: "f2c1b2a4-7a3e-4c1d-9b5e-1a2b3c4d5e6f" },
+    // The relations live in Prometheus' own model: their metadata must be this model's.
+    model: { name: "cos", uuid: UUID },
     relations: [GOOD, { id: 2, remote_app: "bad", app_data: appData, units: c.badUnits ?? units("bad") }],
     expect: c.expect,
   };

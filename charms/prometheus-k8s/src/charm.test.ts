@@ -89,8 +89,12 @@ const GOOD_RULES = JSON.stringify({
   groups: [{ name: "g", rules: [{ alert: "Down", expr: "up{%%juju_topology%%} < 1", for: "1m" }] }],
 });
 
+/** The model the scrape relations above live in (their metadata's): same-model relations. */
+const MODEL = { name: "cos", uuid: UUID, type: "kubernetes" } as const;
+
 function base(extra: Partial<State> = {}): State {
   return state({
+    model: MODEL,
     leader: true,
     containers: [workload()],
     storages: [storage({ name: "database", location: DB })],
@@ -169,7 +173,9 @@ describe("prometheus-k8s charm", () => {
     const cfg = pushedConfig(out);
     for (const unit of ["zinc/0", "zinc/1", "tin/0", "tin/1"])
       assert.ok(cfg.includes(`juju_unit: ${unit}`), unit);
-    assert.match(cfg, /honor_labels: true/);
+    // Pinned to their own topology (no trusted_aggregators): targets cannot override it.
+    assert.match(cfg, /honor_labels: false/);
+    assert.doesNotMatch(cfg, /honor_labels: true/);
     const fs = getContainer(out, "prometheus")?.filesystem ?? {};
     const ruleFiles = Object.keys(fs).filter((p) => p.startsWith("/etc/prometheus/rules/"));
     assert.equal(ruleFiles.length, 1, ruleFiles.join(","));
@@ -193,6 +199,76 @@ describe("prometheus-k8s charm", () => {
     // Below the threshold: one job per unit, as the Python charm renders it.
     const few = await c.run(c.on.relationChanged(many[0]!), base({ relations: many.slice(0, 2) }));
     assert.equal((pushedConfig(few).match(/job_name: /g) ?? []).length, 41);
+  });
+
+  it("trusted_aggregators: a named aggregator speaks for others; everyone else is pinned", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    // cos-proxy's wire format: no scrape_metadata, jobs labelled with the applications it forwards.
+    const proxy = relation({
+      endpoint: "metrics-endpoint",
+      id: 5,
+      remoteAppName: "cos-proxy",
+      remoteAppData: {
+        scrape_jobs: JSON.stringify([
+          {
+            job_name: "juju_lxd_0000aaaa_node_prometheus_scrape",
+            static_configs: [
+              {
+                targets: ["10.5.0.1:9100"],
+                labels: { juju_model: "lxd", juju_application: "node", juju_unit: "node/0" },
+              },
+            ],
+          },
+        ]),
+      },
+      remoteUnitsData: { 0: { prometheus_scrape_unit_address: "10.5.0.100" } },
+    });
+    const zinc = scrapeRelation(3, "zinc");
+    const pinned = await c.run(c.on.relationChanged(proxy), base({ relations: [zinc, proxy] }));
+    let cfg = pushedConfig(pinned);
+    assert.ok(!cfg.includes("juju_application: node"), "untrusted, it cannot speak for node");
+    assert.ok(cfg.includes("juju_unit: zinc/0"));
+    assert.equal(pinned.unitStatus.name, "blocked");
+    assert.match(pinned.unitStatus.message, /metrics-endpoint:5 \(cos-proxy\)/);
+    const trusted = await c.run(
+      c.on.configChanged(),
+      base({ relations: [zinc, proxy], config: { trusted_aggregators: " cos-proxy ,, " } }),
+    );
+    cfg = pushedConfig(trusted);
+    assert.match(cfg, /job_name: juju_lxd_0000aaaa_node_prometheus_scrape/);
+    assert.ok(cfg.includes("juju_application: node"));
+    assert.equal(trusted.unitStatus.name, "active", trusted.unitStatus.message);
+    const bad = await c.run(
+      c.on.configChanged(),
+      base({ relations: [zinc], config: { trusted_aggregators: "Cos Proxy" } }),
+    );
+    assert.equal(bad.unitStatus.name, "blocked");
+    assert.match(bad.unitStatus.message, /trusted_aggregators/);
+  });
+
+  it("a cross-model relation is held to the model relation-model-get reports", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const other = "b2c3d4e5-2222-4333-8444-555566667777";
+    const remote = relation({
+      ...scrapeRelation(6, "zinc"),
+      remoteModelUuid: other,
+      remoteAppData: {
+        scrape_metadata: JSON.stringify({ model: "edge", model_uuid: other, application: "zinc" }),
+        scrape_jobs: JSON.stringify([{ static_configs: [{ targets: ["*:8000"] }] }]),
+      },
+    });
+    const out = await c.run(c.on.relationChanged(remote), base({ relations: [remote] }));
+    const cfg = pushedConfig(out);
+    assert.ok(cfg.includes(`juju_model_uuid: ${other}`));
+    assert.ok(cfg.includes("juju_model: edge"));
+    assert.equal(out.unitStatus.name, "active", out.unitStatus.message);
+    // The same data without Juju saying it is cross-model claims another model: refused.
+    const local = relation({ ...remote, remoteModelUuid: undefined });
+    const refused = await c.run(c.on.relationChanged(local), base({ relations: [local] }));
+    assert.equal(refused.unitStatus.name, "blocked");
+    assert.ok(!pushedConfig(refused).includes("juju_model: edge"));
   });
 
   it("one malformed relation is rejected by name; the others keep their jobs", async () => {

@@ -16,6 +16,7 @@ import {
   CharmBase,
   type Framework,
   MaintenanceStatus,
+  type Relation,
   type Status,
   WaitingStatus,
 } from "@charmkit/ops";
@@ -45,6 +46,7 @@ import {
   saveParseCacheFile,
 } from "@charmkit/interfaces/prometheus-scrape";
 import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
+import { parseConfig } from "./config.js";
 import { type ApplyResult, apply, type ExecResult, type PrometheusApi, type Workload } from "./apply.js";
 import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
 import { filesystemCapacity, PATHS } from "./flags.js";
@@ -95,6 +97,8 @@ const RELATION_KINDS = [
 interface Stored extends Record<string, string | boolean | number> {
   /** A reload (or the whole apply) must be retried on update-status. */
   retryPending: boolean;
+  /** JSON `{relationId: uuid}`: each metrics-endpoint relation's remote model (relation-model-get). */
+  remoteModels: string;
   /** Last unit status set, to know whether update-status must reconcile. */
   lastStatus: string;
   /** `prometheus --version` of the running workload. */
@@ -204,6 +208,7 @@ export default class PrometheusCharm extends CharmBase {
     super(framework);
     this.stored = framework.storedState<Stored>("prometheus", {
       retryPending: false,
+      remoteModels: "",
       lastStatus: "",
       version: "",
     });
@@ -263,9 +268,18 @@ export default class PrometheusCharm extends CharmBase {
       loadParseCacheFile(parseCache);
       parseCacheLoaded = true;
     }
+    const major = majorVersion(this.stored.version || undefined);
+    const scrapeRelations = model.relations("metrics-endpoint");
+    const remoteModels = this.remoteModelUuids(scrapeRelations);
+    const { config } = parseConfig(model.config.toObject());
     const scrape = consume(
-      model.relations("metrics-endpoint").map((r) => r.snapshot()),
-      { fallbackScrapeProtocol: majorVersion(this.stored.version || undefined) >= 3 },
+      scrapeRelations.map((r) => ({ ...r.snapshot(), remoteModelUuid: remoteModels.get(r.id) })),
+      {
+        model: { name: model.name, uuid: model.uuid },
+        trustedAggregators: config.trustedAggregators,
+        fallbackScrapeProtocol: major >= 3,
+        prometheusMajor: major,
+      },
     );
     if (parseCache !== undefined) saveParseCacheFile(parseCache);
     const rejected: RejectedRelation[] = scrape.rejected
@@ -318,6 +332,42 @@ export default class PrometheusCharm extends CharmBase {
       alertmanagers: rendered.alertmanagers as unknown as Collected["alertmanagers"],
       prometheusMajor: majorVersion(this.stored.version || undefined),
     };
+  }
+
+  /**
+   * The remote model's uuid of each relation, as Juju reports it (relation-model-get): what a
+   * pinned relation's topology is checked against. A relation's remote model never changes, so
+   * each is asked once and remembered. Where the hook tool is missing (Juju before 3.6.2) the
+   * relation counts as this model's, and a cross-model relation is then refused unless trusted.
+   */
+  private remoteModelUuids(relations: readonly Relation[]): Map<number, string | undefined> {
+    let known: Record<string, string> = {};
+    try {
+      const parsed = JSON.parse(this.stored.remoteModels || "{}") as unknown;
+      if (typeof parsed === "object" && parsed !== null) known = parsed as Record<string, string>;
+    } catch {
+      known = {};
+    }
+    const out = new Map<number, string | undefined>();
+    const keep: Record<string, string> = {};
+    for (const rel of relations) {
+      let uuid: string | undefined = known[String(rel.id)];
+      if (typeof uuid !== "string") {
+        try {
+          uuid = rel.remoteModelUuid();
+        } catch (e) {
+          this.log.warning(
+            `relation-model-get failed for metrics-endpoint:${rel.id} (${errText(e)}); taking it for this model's`,
+          );
+          uuid = undefined;
+        }
+      }
+      out.set(rel.id, uuid);
+      if (uuid !== undefined) keep[String(rel.id)] = uuid;
+    }
+    const text = JSON.stringify(keep);
+    if (text !== this.stored.remoteModels) this.stored.remoteModels = text;
+    return out;
   }
 
   /** Writes what other applications read from us. Leader-only parts are skipped on other units. */

@@ -25,7 +25,20 @@ describe("parseConfig", () => {
       cpu: undefined,
       memory: undefined,
       maxExemplars: 0,
+      trustedAggregators: [],
     });
+  });
+
+  it("trusted_aggregators: application names, spaces and empty entries ignored, bad names reported", () => {
+    assert.deepEqual(
+      parseConfig({ trusted_aggregators: " cos-proxy, scrape-config ,,cos-proxy" }).config.trustedAggregators,
+      ["cos-proxy", "scrape-config"],
+    );
+    const { config, problems } = parseConfig({ trusted_aggregators: "cos-proxy,Bad Name,remote-0a1b2c" });
+    assert.deepEqual(config.trustedAggregators, ["cos-proxy", "remote-0a1b2c"]);
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0]!.option, "trusted_aggregators");
+    assert.match(problems[0]!.message, /Bad Name/);
   });
 
   it("lower-cases the log level and accepts every Prometheus level", () => {

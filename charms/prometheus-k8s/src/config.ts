@@ -14,6 +14,26 @@ export const TIMESPEC_RE = /^(0|[0-9]+(y|w|d|h|m|s|ms))$/;
 /** A Kubernetes resource quantity (`500m`, `1.5`, `1Gi`, `2e3`). */
 export const QUANTITY_RE = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+)?$/;
 
+/** A Juju application name (also `remote-<hex>`, how an offering model names a consumer). */
+export const APP_NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]*[a-z][a-z0-9]*)*$|^remote-[0-9a-f]+$/;
+
+/**
+ * Parses `trusted_aggregators`: comma-separated application names, spaces ignored.
+ * @returns the valid names, and the entries that are not application names.
+ */
+export function parseTrustedAggregators(value: string): { names: string[]; invalid: string[] } {
+  const names: string[] = [];
+  const invalid: string[] = [];
+  for (const part of value.split(",")) {
+    const name = part.trim();
+    if (name === "") continue;
+    if (APP_NAME_RE.test(name)) {
+      if (!names.includes(name)) names.push(name);
+    } else invalid.push(name);
+  }
+  return { names, invalid };
+}
+
 /** Exemplar storage is never smaller than this once enabled (Python charm behaviour). */
 export const MIN_EXEMPLARS = 100_000;
 
@@ -31,6 +51,8 @@ export interface CharmConfig {
   readonly memory?: string | undefined;
   /** Max exemplars, 0 when exemplar storage is disabled. */
   readonly maxExemplars: number;
+  /** Applications allowed to speak for others on metrics-endpoint (`trusted_aggregators`). */
+  readonly trustedAggregators: readonly string[];
 }
 
 /** One rejected option: what was given and what to set instead. */
@@ -161,6 +183,18 @@ export function parseConfig(raw: RawConfig): ParsedConfig {
     maxExemplars = Math.max(exNum, MIN_EXEMPLARS);
   }
 
+  // An invalid entry is left out (that application is pinned like any other); the valid names
+  // still apply, so fixing one typo never widens trust.
+  const trusted = parseTrustedAggregators(str(raw, "trusted_aggregators", ""));
+  for (const name of trusted.invalid)
+    problems.push(
+      problem(
+        "trusted_aggregators",
+        name,
+        "comma-separated application names as this model knows them (e.g. cos-proxy,scrape-config)",
+      ),
+    );
+
   return {
     config: {
       logLevel,
@@ -171,6 +205,7 @@ export function parseConfig(raw: RawConfig): ParsedConfig {
       cpu,
       memory,
       maxExemplars,
+      trustedAggregators: trusted.names,
     },
     problems,
   };

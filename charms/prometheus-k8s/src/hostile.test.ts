@@ -28,6 +28,7 @@ const PROMTOOL = "/usr/bin/promtool";
 interface Case {
   description: string;
   category: string;
+  model: { name: string; uuid: string };
   relations: {
     id: number;
     remote_app: string;
@@ -81,7 +82,8 @@ describe("hostile-input corpus", () => {
     const c = JSON.parse(readFileSync(join(CORPUS, file), "utf8")) as Case;
     const name = basename(file, ".json");
     it(`${name}: ${c.description}`, async () => {
-      const result = consume(snapshots(c), { fallbackScrapeProtocol: false, limits: c.limits });
+      const opts = { model: c.model, fallbackScrapeProtocol: false, prometheusMajor: 2, limits: c.limits };
+      const result = consume(snapshots(c), opts);
       const real = result.rejected.filter((r) => r.kind !== "ignored");
       // The good relation is untouched.
       assert.deepEqual(
@@ -112,7 +114,7 @@ describe("hostile-input corpus", () => {
         "bad's rule file",
       );
       // Deterministic.
-      assert.deepEqual(consume(snapshots(c), { fallbackScrapeProtocol: false, limits: c.limits }), result);
+      assert.deepEqual(consume(snapshots(c), opts), result);
 
       // What the charm would write passes promtool.
       const rendered = renderConfig({
@@ -173,6 +175,7 @@ describe("hostile-input corpus", () => {
       const out = await ctx.run(
         ctx.on.relationChanged(rels[1]!),
         state({
+          model: { ...c.model, type: "kubernetes" },
           leader: true,
           relations: rels,
           containers: [container({ name: "prometheus", canConnect: true })],

@@ -4,8 +4,17 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { parse } from "yaml";
-import { processJobTls, type RenderInput, renderConfig, renderWebConfig } from "./render.js";
+import {
+  dumpYaml,
+  fileStem,
+  goQuoted,
+  processJobTls,
+  type RenderInput,
+  renderConfig,
+  renderWebConfig,
+} from "./render.js";
 
 const TOPOLOGY = {
   model: "cos",
@@ -37,6 +46,8 @@ const ZINC_JOB = {
     },
   ],
   fallback_scrape_protocol: "PrometheusText0.0.4",
+  // As the scrape library gives it for a trusted aggregator (the Python charm's value).
+  honor_labels: true,
 };
 const BASE: RenderInput = {
   topology: TOPOLOGY,
@@ -174,10 +185,25 @@ describe("renderConfig", () => {
     );
   });
 
-  it("keeps path separators out of TLS file names", () => {
+  it("keeps path separators out of TLS file names, and names that differ apart", () => {
     const r = processJobTls({ job_name: "../../etc/passwd", tls_config: { ca_file: "X" } });
     assert.ok(!("reason" in r));
-    assert.deepEqual(Object.keys(r.files), ["/etc/prometheus/__.._etc_passwd-ca.crt"]);
+    const [file] = Object.keys(r.files);
+    assert.match(file ?? "", /^\/etc\/prometheus\/__.._etc_passwd_[0-9a-f]{16}-ca\.crt$/);
+    const other = processJobTls({ job_name: "__.._etc_passwd", tls_config: { ca_file: "X" } });
+    assert.ok(!("reason" in other));
+    assert.notEqual(Object.keys(other.files)[0], file, "a sanitised name never collides with a real one");
+  });
+
+  it("hashes job names too long for a file name (255 bytes)", () => {
+    const name = `juju_${"m".repeat(300)}_a1b2c3d4_app_prometheus_scrape_j-0`;
+    const r = processJobTls({ job_name: name, tls_config: { cert_file: "C", key_file: "K" } });
+    assert.ok(!("reason" in r));
+    for (const f of Object.keys(r.files)) assert.ok(f.split("/").at(-1)!.length <= 255, f);
+    assert.equal(
+      fileStem("juju_cos_c2e9f4d5_zinc-k8s_prometheus_scrape-0"),
+      "juju_cos_c2e9f4d5_zinc-k8s_prometheus_scrape-0",
+    );
   });
 
   it("renders the web config for server TLS", () => {
@@ -213,5 +239,164 @@ describe("renderConfig checked by the real promtool", {
       jobs: [{ ...ZINC_JOB, sample_limit: { not_a_key: 1 } }],
     });
     assert.equal(promtoolCheck(out.config).ok, false);
+  });
+});
+
+describe("honor_labels", () => {
+  it("is what the scrape library chose; a job without it cannot override its targets' labels", () => {
+    const { honor_labels: _h, ...bare } = ZINC_JOB;
+    const jobs = [
+      { ...ZINC_JOB, job_name: "aggregated" },
+      { ...ZINC_JOB, job_name: "pinned", honor_labels: false },
+      { ...bare, job_name: "bare" },
+    ];
+    const cfg = parse(renderConfig({ ...BASE, jobs }).config) as {
+      scrape_configs: Record<string, unknown>[];
+    };
+    assert.deepEqual(
+      cfg.scrape_configs.map((j) => [j.job_name, j.honor_labels]),
+      [
+        ["prometheus", undefined],
+        ["aggregated", true],
+        ["pinned", false],
+        ["bare", false],
+      ],
+    );
+  });
+});
+
+/** Characters Go's YAML readers refuse raw or read as something else, and YAML's own syntax. */
+const NASTY = [
+  "<<",
+  "a\u2028b",
+  "\u2029",
+  "x\u0085y",
+  "\u007f",
+  "\u0080\u009f",
+  "\ufffe\uffff",
+  "\ufeffbom",
+  "\u0000nul",
+  "\r\n",
+  "tab\there",
+  "multi\nline\n",
+  " lead and trail ",
+  "null",
+  "~",
+  "yes",
+  "0x10",
+  "- a",
+  "? b",
+  "a: b",
+  "# c",
+  "&anchor",
+  "*alias",
+  "!tag",
+  "%dir",
+  "@at",
+  "`tick",
+  "'single'",
+  '"double"',
+  "{flow}",
+  "[seq]",
+  "|",
+  ">",
+  "---",
+  "...",
+  "é😀日本",
+];
+
+/** A PromQL string literal for `s` in printable ASCII only (Go's strconv.Unquote reads it back). */
+function asciiPromQLString(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (c >= 0x20 && c < 0x7f) out += ch;
+    else if (c < 0x10000) out += `\\u${c.toString(16).padStart(4, "0")}`;
+    else out += `\\U${c.toString(16).padStart(8, "0")}`;
+  }
+  return `${out}"`;
+}
+
+describe("dumpYaml writes only what Go's YAML readers read back unchanged", () => {
+  it("escapes line separators, C1 controls, DEL and non-characters; quotes merge keys", () => {
+    assert.equal(goQuoted("a\u2028b\u0085\u007f\ufffe😀"), '"a\\u2028b\\x85\\x7f\\ufffe😀"');
+    const text = dumpYaml({ "<<": "<<", v: "x\u2029y", ok: "plain" });
+    assert.equal(text, '"<<": "<<"\nok: plain\nv: "x\\u2029y"\n');
+    assert.deepEqual(parse(text), { "<<": "<<", v: "x\u2029y", ok: "plain" });
+  });
+
+  it("property: promtool reads every generated string back as written (config: yaml.v2; rules: yaml.v3)", {
+    skip: !existsSync(PROMTOOL) && "no /usr/bin/promtool",
+  }, () => {
+    const value = fc
+      .oneof(
+        { weight: 1, arbitrary: fc.constantFrom(...NASTY) },
+        { weight: 3, arbitrary: fc.string({ unit: "binary", minLength: 1, maxLength: 12 }) },
+        { weight: 1, arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength: 12 }) },
+      )
+      // Relation data holding a lone surrogate is refused before rendering (it has no UTF-8 form);
+      // an empty label value is no label at all.
+      .filter((s) => s !== "" && !/[\ud800-\udfff]/u.test(s));
+    const dir = mkdtempSync(join(tmpdir(), "yaml-go-"));
+    let checked = 0;
+    fc.assert(
+      fc.property(fc.array(value, { minLength: 20, maxLength: 40 }), (values) => {
+        const all = [...NASTY, ...values];
+        // prometheus.yml, read by yaml.v2: label keys and values, and a job name.
+        const config = renderConfig({
+          ...BASE,
+          prometheusMajor: 2,
+          jobs: all.map((v, i) => ({
+            job_name: `j${i}_${v}`,
+            static_configs: [{ targets: ["a:1"], labels: { v } }],
+          })),
+        });
+        const cfgFile = join(dir, "prometheus.yml");
+        writeFileSync(cfgFile, config.config);
+        const c = spawnSync(PROMTOOL, ["check", "config", cfgFile], { encoding: "utf8" });
+        assert.equal(c.status, 0, `${c.stdout}${c.stderr}`);
+        assert.deepEqual(
+          (
+            parse(config.config) as { scrape_configs: { static_configs?: { labels: { v: string } }[] }[] }
+          ).scrape_configs
+            .slice(1)
+            .map((j) => j.static_configs?.[0]?.labels.v),
+          all,
+        );
+        // A rule file, read by yaml.v3, checked value by value by Go itself: each recording rule
+        // carries the string as a label, and the test expects it written as an ASCII PromQL string.
+        const rules = dumpYaml({
+          groups: [
+            { name: "g", rules: all.map((v, i) => ({ record: `r${i}`, expr: "vector(1)", labels: { v } })) },
+          ],
+        });
+        writeFileSync(join(dir, "rules.yml"), rules);
+        const tests = dumpYaml({
+          rule_files: ["rules.yml"],
+          evaluation_interval: "1m",
+          tests: [
+            {
+              interval: "1m",
+              input_series: [],
+              promql_expr_test: all.map((v, i) => ({
+                expr: `r${i}`,
+                eval_time: "0m",
+                exp_samples: [{ labels: `r${i}{v=${asciiPromQLString(v)}}`, value: 1 }],
+              })),
+            },
+          ],
+        });
+        writeFileSync(join(dir, "tests.yml"), tests);
+        const t = spawnSync(PROMTOOL, ["test", "rules", join(dir, "tests.yml")], {
+          encoding: "utf8",
+          cwd: dir,
+        });
+        assert.equal(t.status, 0, `${t.stdout}${t.stderr}`);
+        checked += all.length;
+      }),
+      { numRuns: 6 },
+    );
+    assert.ok(checked >= 6 * 50);
   });
 });

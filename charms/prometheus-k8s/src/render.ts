@@ -1,10 +1,13 @@
 /**
  * Renders `prometheus.yml` (spec §3.4) as a pure function: the self-scrape job, the jobs the
- * prometheus_scrape library accepted (with `honor_labels: true` and the TLS post-processing of
- * §2.9), alerting, rule_files, exemplar storage and tracing. Keys are sorted like PyYAML's
- * `safe_dump`, so unchanged inputs give byte-identical output and no needless reload.
+ * prometheus_scrape library accepted (with the `honor_labels` it chose and the TLS post-processing
+ * of §2.9), alerting, rule_files, exemplar storage and tracing. Keys are sorted like PyYAML's
+ * `safe_dump`, so unchanged inputs give byte-identical output and no needless reload, and the YAML
+ * holds only what Go's yaml.v2 (Prometheus' config reader) reads back unchanged.
  */
-import { stringify } from "yaml";
+import { createHash } from "node:crypto";
+import { type ScalarTag, stringify, type Tags } from "yaml";
+import { stringifyString } from "yaml/util";
 
 /** Where rule files live in the workload; `prometheus.yml` loads them by glob. */
 export const RULE_FILES_GLOB = "/etc/prometheus/rules/juju_*.rules";
@@ -94,9 +97,19 @@ export function selfScrapeJob(input: Pick<RenderInput, "topology" | "fqdn" | "tl
   return job;
 }
 
-/** File-name-safe form of a job name (job names come from remote data). */
-function safeName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.:-]/g, "_").replace(/^\.+/, "_");
+/** Longest file name stem written from remote data; file systems allow 255 bytes per name. */
+const MAX_STEM = 200;
+
+/**
+ * A file-name-safe stem for a name that comes from remote data (a job name, a rule file key):
+ * the name itself when it is short and made of safe characters, else its safe characters cut
+ * short plus a hash of the whole name, so two names never share a file and no name is too long.
+ */
+export function fileStem(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_.:-]/g, "_").replace(/^\.+/, "_");
+  if (safe === name && name.length <= MAX_STEM && name !== "") return name;
+  const hash = createHash("sha256").update(name, "utf8").digest("hex").slice(0, 16);
+  return `${safe.slice(0, MAX_STEM - 17)}_${hash}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -115,7 +128,7 @@ export function processJobTls(
   const https = job.scheme === "https";
   if (!(isObject(tls) && Object.keys(tls).length > 0) && !https) return { job, files: {} };
   if (tls !== undefined && !isObject(tls)) return { reason: "tls_config must be a mapping" };
-  const name = safeName(String(job.job_name ?? "job"));
+  const name = fileStem(String(job.job_name ?? "job"));
   const out: Record<string, unknown> = { ...(tls ?? {}) };
   const files: Record<string, string> = {};
   const pem = (k: string): string | undefined => {
@@ -148,13 +161,69 @@ export function processJobTls(
   return { job: rewritten, files };
 }
 
-/** Serialises like PyYAML `safe_dump`: block style, sorted keys, sequences not indented. */
+// Characters a YAML reader may carry raw in a scalar for Prometheus (Go's yaml.v2 for the config,
+// yaml.v3 for rule files): printable ASCII, newline and tab (the library quotes or folds them),
+// and printable Unicode except the line separators (U+0085, U+2028, U+2029, read as line breaks),
+// the byte-order mark and the non-characters U+FFFE/U+FFFF, which yaml.v2 refuses.
+const RAW_OK = /^[\n\t\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\u{10000}-\u{10ffff}]*$/u;
+
+/**
+ * A double-quoted YAML scalar with every character outside {@link RAW_OK} escaped the way Go's
+ * yaml decoders read escapes (`\xXX`, `\uXXXX`, `\UXXXXXXXX`). A lone UTF-16 surrogate has no
+ * UTF-8 form: relation data holding one is refused before rendering, and here it becomes U+FFFD.
+ */
+export function goQuoted(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === '"') out += '\\"';
+    else if (ch === "\\") out += "\\\\";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\t") out += "\\t";
+    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
+    else if (RAW_OK.test(ch)) out += ch;
+    else if (c < 0x100) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else if (c < 0x10000) out += `\\u${c.toString(16).padStart(4, "0")}`;
+    else out += `\\U${c.toString(16).padStart(8, "0")}`;
+  }
+  return `${out}"`;
+}
+
+/**
+ * The library's string tag, except for strings Go's yaml readers would not read back as they are:
+ * those with characters outside {@link RAW_OK}, and `<<`, which yaml.v2 and yaml.v3 take for a
+ * merge key when written plain.
+ */
+function goSafeStrings(tags: Tags): Tags {
+  return tags.map((t) => {
+    if (typeof t !== "object" || t.tag !== "tag:yaml.org,2002:str") return t;
+    const base = t as ScalarTag;
+    const strTag: ScalarTag = {
+      ...base,
+      stringify(item, ctx, onComment, onChompKeep) {
+        const v = String(item.value);
+        if (v === "<<" || !RAW_OK.test(v)) return goQuoted(v);
+        // The library's own, which also quotes strings that would read as another type ("null").
+        return base.stringify
+          ? base.stringify(item, ctx, onComment, onChompKeep)
+          : stringifyString(item, ctx, onComment, onChompKeep);
+      },
+    };
+    return strTag;
+  });
+}
+
+/**
+ * Serialises like PyYAML `safe_dump` (block style, sorted keys, sequences not indented), writing
+ * only what Prometheus' Go YAML readers read back unchanged (see {@link goSafeStrings}).
+ */
 export function dumpYaml(value: unknown): string {
   return stringify(value, {
     sortMapEntries: true,
     indentSeq: false,
     lineWidth: 0,
     aliasDuplicateObjects: false,
+    customTags: goSafeStrings,
   });
 }
 
@@ -176,7 +245,9 @@ export function renderConfig(input: RenderInput): RenderOutput {
       rejected.push({ job: name, reason: `job_name "${name}" is already used` });
       continue;
     }
-    const job: Record<string, unknown> = { ...raw, honor_labels: true };
+    // The consumer decides (false for relations pinned to their topology, true for aggregators);
+    // a job that did not come from it cannot override its targets' labels.
+    const job: Record<string, unknown> = { ...raw, honor_labels: raw.honor_labels === true };
     if (input.prometheusMajor < 3) delete job.fallback_scrape_protocol;
     const tls = processJobTls(job);
     if ("reason" in tls) {

@@ -22,8 +22,15 @@ describe("renderRuleFiles", () => {
     const doc = parse(files["/etc/prometheus/rules/juju_cos_c2e9f4d5_agent.rules"]!);
     assert.deepEqual(doc, { groups: [GROUP] });
   });
-  it("keeps path separators out of file names", () => {
-    assert.equal(ruleFileName("a/../b"), "juju_a_.._b.rules");
+  it("keeps path separators out of file names; long keys are hashed to fit a file name", () => {
+    assert.match(ruleFileName("a/../b"), /^juju_a_.._b_[0-9a-f]{16}\.rules$/);
+    assert.equal(
+      ruleFileName("cos_c2e9f4d5_zinc-k8s_metrics-endpoint_7"),
+      "juju_cos_c2e9f4d5_zinc-k8s_metrics-endpoint_7.rules",
+    );
+    const long = `${"m".repeat(200)}_a1b2c3d4_${"a".repeat(100)}_metrics-endpoint_7`;
+    assert.ok(ruleFileName(long).length <= 255);
+    assert.notEqual(ruleFileName(long), ruleFileName(long.replace(/7$/, "8")));
   });
 });
 

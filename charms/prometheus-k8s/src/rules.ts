@@ -3,16 +3,21 @@
  * self-monitoring rules, and the plan that turns what is on disk into that set (write the changed
  * ones, remove the stale ones) so unchanged rules cause no reload.
  */
-import { dumpYaml } from "./render.js";
+import { dumpYaml, fileStem } from "./render.js";
 
 export const RULES_DIR = "/etc/prometheus/rules";
 
 /** An official rules document, `{groups: [...]}`. */
 export type RulesDoc = Readonly<{ groups: readonly unknown[] }>;
 
-/** File name of a rule key; characters unsafe in a path become `_`. */
+/**
+ * File name of a rule key: `juju_<key>.rules`, the Python charm's name, for every key made of
+ * safe characters and of a sane length; others (the key comes from remote data: model, group and
+ * application names) get their safe characters plus a hash, unique and short enough for any file
+ * system.
+ */
 export function ruleFileName(key: string): string {
-  return `juju_${key.replace(/[^A-Za-z0-9_.:-]/g, "_")}.rules`;
+  return `juju_${fileStem(key)}.rules`;
 }
 
 /**

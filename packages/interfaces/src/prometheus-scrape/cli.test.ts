@@ -38,6 +38,35 @@ function run(args: string[]): { code: number | null; stdout: string; stderr: str
 /** A job without order-unstable parts, for unordered comparison. */
 const canon = (job: unknown): string => JSON.stringify(job);
 
+const STATES = mkdtempSync(join(tmpdir(), "prometheus-scrape-states-"));
+
+/**
+ * A fixture as Juju would present it here: the fixtures' relations come from another model than
+ * the state's, so each gets the `remote_model_uuid` relation-model-get would report (its
+ * metadata's). The consumer then pins them to it, as the charm does.
+ */
+function crossModelState(name: string): string {
+  const state = JSON.parse(readFileSync(join(FIX, "consumer", `${name}.json`), "utf8")) as {
+    relations: { app_data: Record<string, string>; remote_model_uuid?: string }[];
+  };
+  for (const rel of state.relations)
+    rel.remote_model_uuid = (
+      JSON.parse(rel.app_data.scrape_metadata ?? "{}") as { model_uuid?: string }
+    ).model_uuid;
+  const file = join(STATES, `${name}.json`);
+  writeFileSync(file, JSON.stringify(state));
+  return file;
+}
+
+/** Jobs without the honor_labels the consumer sets (the Python library leaves it to the charm). */
+function withoutHonorLabels(jobs: unknown[], expected: boolean): unknown[] {
+  return jobs.map((j) => {
+    const { honor_labels, ...rest } = j as Record<string, unknown>;
+    assert.equal(honor_labels, expected);
+    return rest;
+  });
+}
+
 describe("prometheus-scrape render (subprocess)", () => {
   const cases = [
     "01_single_unit_wildcard",
@@ -48,7 +77,7 @@ describe("prometheus-scrape render (subprocess)", () => {
   for (const name of cases) {
     it(`${name}: scrape_configs match the Python library's, as an unordered collection`, () => {
       const out = JSON.parse(
-        execFileSync(process.execPath, [BIN, "render", join(FIX, "consumer", `${name}.json`)], {
+        execFileSync(process.execPath, [BIN, "render", crossModelState(name)], {
           encoding: "utf8",
         }),
       ) as {
@@ -60,7 +89,10 @@ describe("prometheus-scrape render (subprocess)", () => {
         scrape_configs: unknown[];
         alert_rules: Record<string, unknown>;
       };
-      assert.deepEqual(out.scrape_configs.map(canon).sort(), expected.scrape_configs.map(canon).sort());
+      assert.deepEqual(
+        withoutHonorLabels(out.scrape_configs, false).map(canon).sort(),
+        expected.scrape_configs.map(canon).sort(),
+      );
       assert.deepEqual(Object.keys(out.alert_rules).sort(), Object.keys(expected.alert_rules).sort());
       assert.deepEqual(out.rejected, []);
     });
@@ -70,7 +102,7 @@ describe("prometheus-scrape render (subprocess)", () => {
     const out = JSON.parse(
       execFileSync(
         process.execPath,
-        [BIN, "render", "--compact", join(FIX, "consumer", "15_alert_rules_no_topology_with_metadata.json")],
+        [BIN, "render", "--compact", crossModelState("15_alert_rules_no_topology_with_metadata")],
         {
           encoding: "utf8",
         },
@@ -84,8 +116,27 @@ describe("prometheus-scrape render (subprocess)", () => {
     );
   });
 
-  it("--prometheus2 leaves out fallback_scrape_protocol", () => {
+  it("without the remote model's uuid the relation is held to this model and refused; trusted it is read as Python does", () => {
     const file = join(FIX, "consumer", "01_single_unit_wildcard.json");
+    const pinned = JSON.parse(run(["render", file]).stdout) as {
+      scrape_configs: unknown[];
+      rejected: { reason: string }[];
+    };
+    assert.deepEqual(pinned.scrape_configs, []);
+    assert.match(pinned.rejected[0]?.reason ?? "", /'scrape_metadata' disagrees with Juju: model_uuid/);
+    const trusted = JSON.parse(run(["render", "--trusted-aggregators", "node", file]).stdout) as {
+      scrape_configs: unknown[];
+      rejected: unknown[];
+    };
+    const expected = JSON.parse(
+      readFileSync(join(FIX, "consumer", "01_single_unit_wildcard.expected.json"), "utf8"),
+    ) as { scrape_configs: unknown[] };
+    assert.deepEqual(withoutHonorLabels(trusted.scrape_configs, true), expected.scrape_configs);
+    assert.deepEqual(trusted.rejected, []);
+  });
+
+  it("--prometheus2 leaves out fallback_scrape_protocol", () => {
+    const file = crossModelState("01_single_unit_wildcard");
     const p3 = run(["render", file]).stdout;
     const p2 = run(["render", "--prometheus2", file]).stdout;
     assert.match(p3, /fallback_scrape_protocol/);
@@ -156,7 +207,7 @@ describe("prometheus-scrape errors", () => {
 });
 
 describe("prometheus-scrape start-up (bundle and code cache)", () => {
-  const state = join(FIX, "consumer", "23_mixed_wildcard_and_explicit_targets.json");
+  const state = crossModelState("23_mixed_wildcard_and_explicit_targets");
 
   it("writes V8's code cache on the first run and gives the same output with it", () => {
     rmSync(CODE_CACHE, { force: true });
@@ -194,7 +245,7 @@ describe("prometheus-scrape start-up (bundle and code cache)", () => {
 });
 
 describe("prometheus-scrape parse cache", () => {
-  const state = join(FIX, "consumer", "17_unit_level_rules.json");
+  const state = crossModelState("17_unit_level_rules");
 
   it("keeps the parses of alert expressions between runs in a private file; --no-cache skips it", () => {
     const dir = join(mkdtempSync(join(tmpdir(), "ps-cache-")), "nested");
@@ -233,7 +284,7 @@ describe("prometheus-scrape parse cache", () => {
 describe("prometheus-scrape output", () => {
   it("a large output reaches a slow reader whole", async () => {
     // 300 copies of a fixture's relations: several times what a pipe buffer holds.
-    const base = JSON.parse(readFileSync(join(FIX, "consumer", "17_unit_level_rules.json"), "utf8")) as {
+    const base = JSON.parse(readFileSync(crossModelState("17_unit_level_rules"), "utf8")) as {
       relations: Record<string, unknown>[];
     };
     const relations = [];

@@ -14,18 +14,21 @@ import { mkdirSync, readFileSync, writeSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { Databag, RelationSnapshot } from "@charmkit/ops";
+import type { Databag } from "@charmkit/ops";
 import { isRecord } from "../common/result.js";
-import { consume } from "./consumer.js";
+import { consume, type LocalModel, type ScrapeRelation } from "./consumer.js";
 import { loadParseCacheFile, saveParseCacheFile } from "./parse-cache-file.js";
-import { bag, isStringBag, optStr, relationId, relationsOf, StateFormatError } from "./state-format.js";
+import { bag, isStringBag, optStr, relationId, relationsOf, StateFormatError, str } from "./state-format.js";
 
 export { StateFormatError } from "./state-format.js";
 
 // --- render -------------------------------------------------------------------------------------
 
-/** Turns a consumer state (the fixtures' format) into the relation snapshots `consume` reads. */
-export function consumerSnapshots(state: unknown, endpoint = "metrics-endpoint"): RelationSnapshot[] {
+/**
+ * Turns a consumer state (the fixtures' format) into the relations `consume` reads, with the
+ * remote model's uuid where the state gives one (`remote_model_uuid`, a cross-model relation).
+ */
+export function consumerSnapshots(state: unknown, endpoint = "metrics-endpoint"): ScrapeRelation[] {
   if (!isRecord(state)) throw new StateFormatError("state must be a JSON object");
   return relationsOf(state).map((rel, i) => {
     const units = rel.units ?? {};
@@ -38,6 +41,7 @@ export function consumerSnapshots(state: unknown, endpoint = "metrics-endpoint")
     return {
       id: relationId(rel, i),
       endpoint,
+      remoteModelUuid: optStr(rel.remote_model_uuid, `relations[${i}].remote_model_uuid`),
       remoteApp: optStr(rel.remote_app, `relations[${i}].remote_app`),
       remoteAppData: bag(rel.app_data, `relations[${i}].app_data`),
       remoteUnitsData,
@@ -56,17 +60,45 @@ export interface RenderOutput {
   rejected: unknown[];
 }
 
+/** Options of {@link renderFromState}. */
+export interface RenderOptions {
+  /** What the charm passes for Prometheus 3 (default true); false also checks rules for Prometheus 2. */
+  readonly fallbackScrapeProtocol?: boolean;
+  /** Overrides the state's `config.trusted_aggregators` (the charm option's comma-separated form). */
+  readonly trustedAggregators?: readonly string[];
+}
+
+/** The comma-separated application names of a `trusted_aggregators` value. */
+export function parseTrustedAggregators(value: string): string[] {
+  return value
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** The state's model (`{name, uuid}`), which pinned relations are held to. */
+function stateModel(state: Record<string, unknown>): LocalModel {
+  const m = state.model;
+  if (!isRecord(m)) throw new StateFormatError("'model' must be an object {name, uuid}");
+  return { name: str(m.name, "model.name"), uuid: str(m.uuid, "model.uuid") };
+}
+
 /**
- * Runs the consumer on a consumer state: the scrape configs, the rule files keyed like the Python
- * library's `alerts` (`{identifier}_{endpoint}_{id}`; the file on disk is `juju_{key}.rules`), and
- * the rejections. `fallbackScrapeProtocol` (default true) is what the charm passes for Prometheus 3.
+ * Runs the consumer on a consumer state as the charm would: the scrape configs, the rule files
+ * keyed like the Python library's `alerts` (`{identifier}_{endpoint}_{id}`; the file on disk is
+ * `juju_{key}.rules`), and the rejections. Relations are pinned to the state's model and their
+ * remote application unless named in `config.trusted_aggregators` (or `opts.trustedAggregators`).
  */
-export function renderFromState(
-  state: unknown,
-  opts: { fallbackScrapeProtocol?: boolean } = {},
-): RenderOutput {
+export function renderFromState(state: unknown, opts: RenderOptions = {}): RenderOutput {
+  if (!isRecord(state)) throw new StateFormatError("state must be a JSON object");
+  const config = isRecord(state.config) ? state.config : {};
+  const configured = optStr(config.trusted_aggregators, "config.trusted_aggregators");
+  const fallback = opts.fallbackScrapeProtocol ?? true;
   const result = consume(consumerSnapshots(state), {
-    fallbackScrapeProtocol: opts.fallbackScrapeProtocol ?? true,
+    model: stateModel(state),
+    trustedAggregators: opts.trustedAggregators ?? parseTrustedAggregators(configured ?? ""),
+    fallbackScrapeProtocol: fallback,
+    prometheusMajor: fallback ? 3 : 2,
   });
   const alertRules: Record<string, unknown> = {};
   for (const file of result.ruleFiles) alertRules[file.key] = { groups: file.groups };
@@ -134,7 +166,12 @@ Run the prometheus_scrape library on a captured model state and print JSON.
 
 Commands:
   render <file>   consumer state (fixtures/consumer format) -> {scrape_configs, alert_rules, rejected}
-    --prometheus2           leave out fallback_scrape_protocol (Prometheus 2 rejects it)
+    --prometheus2           output for Prometheus 2: no fallback_scrape_protocol, rules checked
+                            against Prometheus 2's functions and keys
+    --trusted-aggregators <a,b>
+                            applications allowed to speak for others (default: the state's
+                            config.trusted_aggregators); every other relation is pinned to the
+                            state's model and its own application
     --compact               print JSON on one line
   provide <file>  provider state (fixtures/provider format) -> the app and unit bags it would write,
                   plus problems
@@ -174,7 +211,12 @@ function parseCachePath(): string | undefined {
 }
 
 const COMMANDS: Record<string, OptionSpec> = {
-  render: { prometheus2: { type: "boolean" }, compact: { type: "boolean" }, "no-cache": { type: "boolean" } },
+  render: {
+    prometheus2: { type: "boolean" },
+    "trusted-aggregators": { type: "string" },
+    compact: { type: "boolean" },
+    "no-cache": { type: "boolean" },
+  },
   provide: {
     "no-cache": { type: "boolean" },
     "rules-root": { type: "string" },
@@ -230,7 +272,11 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
   try {
     let output: unknown;
     if (command === "render") {
-      output = renderFromState(readState(file), { fallbackScrapeProtocol: values.prometheus2 !== true });
+      const trusted = values["trusted-aggregators"];
+      output = renderFromState(readState(file), {
+        fallbackScrapeProtocol: values.prometheus2 !== true,
+        ...(typeof trusted === "string" ? { trustedAggregators: parseTrustedAggregators(trusted) } : {}),
+      });
     } else {
       // Loaded only for `provide`: it brings the rule-file loader and its YAML parser.
       const { provideFromState } = await import("./provide-state.js");

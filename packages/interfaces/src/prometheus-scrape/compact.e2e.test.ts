@@ -102,8 +102,9 @@ describe("compact rendering against the real Prometheus", () => {
   }
 
   it("same series and labels with ~1/3 of the jobs here (1/N with N units)", async () => {
-    const perUnit = consume([rel]).jobs;
-    const compact = consume([rel], { compact: true }).jobs;
+    const model = { name: "cos", uuid: UUID };
+    const perUnit = consume([rel], { model }).jobs;
+    const compact = consume([rel], { model, compact: true }).jobs;
     assert.equal(perUnit.length, 6);
     assert.equal(compact.length, 2);
     const [a, b] = await Promise.all([

@@ -6,6 +6,10 @@
  * Python (topology labels win over provider labels; disallowed keys dropped on the raw path; a
  * failing part rejected alone; invalid rule files rejected), the test asserts our behaviour and the
  * rejection that reports it, and compares everything else exactly.
+ *
+ * Python believes every relation; here that is what a trusted aggregator gets, so the fixtures
+ * run with every remote application named in `trustedAggregators`. A last test runs the honest
+ * fixtures pinned (the default) and checks the jobs are the same but for `honor_labels`.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -14,7 +18,7 @@ import { describe, test } from "node:test";
 import type { SyntaxNode } from "@lezer/common";
 import type { RelationSnapshot } from "@charmkit/ops";
 import { parser } from "@prometheus-io/lezer-promql";
-import { type ConsumerResult, consume } from "./consumer.js";
+import { type ConsumerOptions, type ConsumerResult, consume, type ScrapeRelation } from "./consumer.js";
 import { ALLOWED_KEYS, TOPOLOGY_LABELS } from "./jobs.js";
 import { JujuTopology } from "./topology.js";
 
@@ -28,7 +32,30 @@ interface FixtureRelation {
   local_app_data?: Record<string, string>;
 }
 interface Fixture {
+  model?: { name: string; uuid: string };
   relations: FixtureRelation[];
+}
+
+const FIXTURE_MODEL = { name: "cos", uuid: "f2c1b2a4-7a3e-4c1d-9b5e-1a2b3c4d5e6f" };
+
+/** The Python library's reading: every relation believed, i.e. every application an aggregator. */
+function pythonReading(fx: Fixture): ConsumerOptions {
+  return {
+    model: fx.model ?? FIXTURE_MODEL,
+    trustedAggregators: fx.relations.map((r) => r.remote_app),
+    fallbackScrapeProtocol: true,
+  };
+}
+
+/** Our jobs without the honor_labels the consumer adds (Python's library leaves it to the charm). */
+function withoutHonorLabels(
+  jobs: readonly Record<string, unknown>[],
+  expected: boolean,
+): Record<string, unknown>[] {
+  return jobs.map(({ honor_labels, ...job }) => {
+    assert.equal(honor_labels, expected, `honor_labels of ${String(job.job_name)}`);
+    return job;
+  });
 }
 interface Expected {
   scrape_configs?: Record<string, unknown>[];
@@ -142,7 +169,7 @@ function ruleLacksExpr(exp: Expected): boolean {
 
 function checkJobs(fx: Fixture, exp: Expected, res: ConsumerResult): void {
   let expected = exp.scrape_configs ?? [];
-  let ours = res.jobs;
+  let ours = withoutHonorLabels(res.jobs, true);
   for (const rel of fx.relations) {
     if (metadataTopology(rel) === undefined && rel.app_data.scrape_jobs !== undefined) {
       // Raw path: Python keeps unknown keys, which Prometheus would refuse; we drop and report them.
@@ -249,7 +276,7 @@ describe("consumer fixtures (Python prometheus_scrape LIBPATCH 61)", () => {
       const exp = JSON.parse(
         readFileSync(join(DIR, f.replace(/\.json$/, ".expected.json")), "utf8"),
       ) as Expected;
-      const res = consume(snapshots(fx), { fallbackScrapeProtocol: true });
+      const res = consume(snapshots(fx), pythonReading(fx));
       checkJobs(fx, exp, res);
       for (const key of Object.keys(exp.errors ?? {})) {
         // Python raised for the whole call; we reject the bad relation's part alone and say why.
@@ -273,12 +300,55 @@ describe("consumer fixtures (Python prometheus_scrape LIBPATCH 61)", () => {
     const badRel = bad.relations[0] as FixtureRelation;
     // Also make its jobs unparsable, the case where Python lost every relation's jobs.
     const broken: FixtureRelation = { ...badRel, app_data: { ...badRel.app_data, scrape_jobs: "[{" } };
-    const res = consume(snapshots({ relations: [...good.relations, broken] }), {
-      fallbackScrapeProtocol: true,
-    });
-    assert.deepEqual(sortedJson(res.jobs), sortedJson(goodExp.scrape_configs ?? []));
+    const both = { relations: [...good.relations, broken] };
+    const res = consume(snapshots(both), pythonReading(both));
+    assert.deepEqual(
+      sortedJson(withoutHonorLabels(res.jobs, true)),
+      sortedJson(goodExp.scrape_configs ?? []),
+    );
     const kinds = res.rejected.filter((r) => r.relationId === broken.id).map((r) => r.kind);
     assert.deepEqual(kinds.sort(), ["jobs", "rules"]);
     assert.ok(res.rejected.every((r) => r.reason.includes(`metrics-endpoint:${broken.id} (bad)`)));
+  });
+
+  test("honest providers get the same jobs when pinned, with honor_labels false", () => {
+    let honest = 0;
+    for (const f of files) {
+      const fx = JSON.parse(readFileSync(join(DIR, f), "utf8")) as Fixture;
+      // Honest: metadata naming the related application, units named as Juju names them, no
+      // static juju_* labels (07 overrides the topology, which a pinned relation may not). Juju
+      // reports the metadata's model as the remote model (a cross-model relation, as the
+      // fixtures' models differ).
+      const ok = fx.relations.every((r) => {
+        const t = metadataTopology(r);
+        return (
+          t?.application === r.remote_app &&
+          !/"juju_[a-z_]*":/.test(r.app_data.scrape_jobs ?? "") &&
+          Object.entries(r.units).every(
+            ([u, b]) => b.prometheus_scrape_unit_name === undefined || b.prometheus_scrape_unit_name === u,
+          )
+        );
+      });
+      if (!ok) continue;
+      honest++;
+      const pinnedRels: ScrapeRelation[] = snapshots(fx).map((s, i) => ({
+        ...s,
+        remoteModelUuid: metadataTopology(fx.relations[i]!)?.modelUuid,
+      }));
+      const model = fx.model ?? FIXTURE_MODEL;
+      const trusted = consume(snapshots(fx), pythonReading(fx));
+      const pinned = consume(pinnedRels, { model, fallbackScrapeProtocol: true });
+      assert.deepEqual(
+        pinned.rejected.filter((r) => r.kind === "relation"),
+        [],
+        `${f}: no relation rejected`,
+      );
+      assert.deepEqual(
+        sortedJson(withoutHonorLabels(pinned.jobs, false)),
+        sortedJson(withoutHonorLabels(trusted.jobs, true)),
+        f,
+      );
+    }
+    assert.ok(honest >= 5, `${honest} honest fixtures`);
   });
 });

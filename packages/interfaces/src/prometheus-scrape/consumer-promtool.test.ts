@@ -50,12 +50,15 @@ describe("consumer output accepted by promtool", { skip }, () => {
   for (const f of files) {
     test(f, () => {
       const fx = JSON.parse(readFileSync(join(DIR, f), "utf8"));
-      const res = consume(snapshots(fx));
+      // Read as Python reads every relation (all trusted): the widest output the consumer makes.
+      const res = consume(snapshots(fx), {
+        model: fx.model,
+        trustedAggregators: fx.relations.map((r: { remote_app: string }) => r.remote_app),
+      });
       const stem = join(work, f.replace(/\.json$/, ""));
       const config = {
         global: { scrape_interval: "1m", scrape_timeout: "10s" },
-        // The charm adds honor_labels to every relation job; check the config as it will run.
-        scrape_configs: res.jobs.map((j) => ({ ...j, honor_labels: true })),
+        scrape_configs: res.jobs,
       };
       writeFileSync(`${stem}.yml`, stringify(config));
       const cfg = promtool("check", "config", `${stem}.yml`);
@@ -96,15 +99,18 @@ describe("consumer output accepted by promtool", { skip }, () => {
       params: { module: ["a"] },
     };
     const meta = { model: "m", model_uuid: "a1b2c3d4-1111-4222-8333-444455556666", application: "a" };
-    const res = consume([
-      {
-        id: 1,
-        endpoint: "metrics-endpoint",
-        remoteApp: "a",
-        remoteAppData: { scrape_jobs: JSON.stringify([job]), scrape_metadata: JSON.stringify(meta) },
-        remoteUnitsData: { "a/0": { prometheus_scrape_unit_address: "10.0.0.1" } },
-      },
-    ]);
+    const res = consume(
+      [
+        {
+          id: 1,
+          endpoint: "metrics-endpoint",
+          remoteApp: "a",
+          remoteAppData: { scrape_jobs: JSON.stringify([job]), scrape_metadata: JSON.stringify(meta) },
+          remoteUnitsData: { "a/0": { prometheus_scrape_unit_address: "10.0.0.1" } },
+        },
+      ],
+      { model: { name: "m", uuid: meta.model_uuid } },
+    );
     assert.deepEqual(res.rejected, []);
     assert.equal(res.jobs.length, 2);
     // The charm writes PEM contents to files and points tls_config at them (spec §2.9).

@@ -27,7 +27,10 @@ function rel(
   };
 }
 const jobs = (...j: unknown[]) => ({ scrape_jobs: JSON.stringify(j) });
-const run = (rels: RelationSnapshot[], opts?: ConsumerOptions) => consume(rels, opts);
+/** The model the relations of these tests live in (their metadata's). */
+const LOCAL = { name: "lma", uuid: UUID };
+const run = (rels: RelationSnapshot[], opts?: Partial<ConsumerOptions>) =>
+  consume(rels, { model: LOCAL, ...opts });
 const okJob = { job_name: "ok", static_configs: [{ targets: ["*:9100"] }] };
 
 function rejectedJobs(job: unknown): string {
@@ -81,7 +84,7 @@ describe("isolation", () => {
     assert.match(String(a.jobs[0]?.job_name), /_ok-0$/);
   });
 
-  test("raw path: job without job_name rejected, reserved name rejected, others kept verbatim", () => {
+  test("raw path (a trusted aggregator without metadata): job without job_name rejected, reserved name rejected, others kept verbatim", () => {
     const raw = (d: Record<string, string>) => ({ ...rel(1, {}), remoteAppData: d });
     const res = run(
       [
@@ -93,11 +96,11 @@ describe("isolation", () => {
           ]),
         }),
       ],
-      { fallbackScrapeProtocol: true },
+      { fallbackScrapeProtocol: true, trustedAggregators: ["app"] },
     );
     assert.deepEqual(
       res.jobs,
-      [{ job_name: "r", static_configs: [{ targets: ["*:1"] }] }],
+      [{ job_name: "r", static_configs: [{ targets: ["*:1"] }], honor_labels: true }],
       "no prefix, no fallback, no expansion",
     );
     assert.equal(res.rejected.filter((r) => r.kind === "jobs").length, 2);
@@ -247,19 +250,24 @@ describe("security", () => {
       ),
     ]);
     assert.equal(res.jobs.length, 1);
-    for (const k of ["file_sd_configs", "bearer_token_file", "honor_labels"])
-      assert.equal(res.jobs[0]?.[k], undefined);
+    for (const k of ["file_sd_configs", "bearer_token_file"]) assert.equal(res.jobs[0]?.[k], undefined);
+    assert.equal(res.jobs[0]?.honor_labels, false, "the consumer's, not the provider's");
     const r = res.rejected.find((x) => x.kind === "ignored");
     assert.match(r?.reason ?? "", /bearer_token_file, file_sd_configs, honor_labels/);
   });
   test("raw path drops disallowed keys too", () => {
-    const res = run([
-      {
-        ...rel(1, {}),
-        remoteAppData: jobs({ job_name: "r", file_sd_configs: [], static_configs: [{ targets: ["a:1"] }] }),
-      },
+    const res = run(
+      [
+        {
+          ...rel(1, {}),
+          remoteAppData: jobs({ job_name: "r", file_sd_configs: [], static_configs: [{ targets: ["a:1"] }] }),
+        },
+      ],
+      { trustedAggregators: ["app"] },
+    );
+    assert.deepEqual(res.jobs, [
+      { job_name: "r", static_configs: [{ targets: ["a:1"] }], honor_labels: true },
     ]);
-    assert.deepEqual(res.jobs, [{ job_name: "r", static_configs: [{ targets: ["a:1"] }] }]);
   });
   test("relabel configs may not target, drop or remap juju_* labels", () => {
     assert.match(
@@ -293,16 +301,19 @@ describe("security", () => {
     ]);
     assert.equal(ok.rejected.length, 0, "a labelmap into another prefix is fine");
   });
-  test("static labels may not override topology; topology kept and reported", () => {
-    const res = run([
-      rel(
-        1,
-        jobs({
-          job_name: "j",
-          static_configs: [{ targets: ["*:1"], labels: { juju_application: "other" } }],
-        }),
-      ),
-    ]);
+  test("an aggregator's static labels may not override its metadata's topology; topology kept and reported", () => {
+    const res = run(
+      [
+        rel(
+          1,
+          jobs({
+            job_name: "j",
+            static_configs: [{ targets: ["*:1"], labels: { juju_application: "other" } }],
+          }),
+        ),
+      ],
+      { trustedAggregators: ["app"] },
+    );
     const labels = (res.jobs[0]?.static_configs as { labels: Record<string, string> }[] | undefined)?.[0]
       ?.labels;
     assert.equal(labels?.juju_application, "app");
@@ -311,7 +322,62 @@ describe("security", () => {
   });
 });
 
-describe("bounds", () => {
+describe("bounds (checked before anything is copied)", () => {
+  test("nesting deeper than maxJsonDepth is refused without recursing (10,000 levels)", () => {
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const res = run([
+      rel(1, { ...jobs(okJob), alert_rules: deep }),
+      rel(2, jobs({ ...okJob, job_name: "two" })),
+    ]);
+    assert.match(
+      res.rejected.map((r) => r.reason).join(),
+      /'alert_rules' nests deeper than the limit maxJsonDepth=64/,
+    );
+    assert.equal(res.jobs.length, 2, "both relations' jobs kept");
+  });
+  test("a unit bag value over maxUnitValueBytes leaves that unit out, before any job copies it", () => {
+    const big = "/p".repeat(4 * 1024 * 1024);
+    const r = rel(1, jobs(okJob));
+    const res = run([
+      {
+        ...r,
+        remoteUnitsData: {
+          ...r.remoteUnitsData,
+          "app/1": { prometheus_scrape_unit_address: "10.0.0.2", prometheus_scrape_unit_path: big },
+        },
+      },
+    ]);
+    assert.deepEqual(
+      res.jobs.map((j) => j.job_name),
+      ["juju_lma_a1b2c3d4_app_prometheus_scrape_ok-0"],
+    );
+    assert.match(
+      res.rejected[0]?.reason ?? "",
+      /unit app\/1: prometheus_scrape_unit_path is 8388608 bytes, over the limit maxUnitValueBytes=4096/,
+    );
+  });
+  test("targets per job counts every unit a '*' target expands to (100,000 units)", () => {
+    const units: Record<string, Record<string, string>> = {};
+    for (let u = 0; u < 100_000; u++)
+      units[`app/${u}`] = { prometheus_scrape_unit_address: `10.${u >> 16}.${(u >> 8) & 255}.${u & 255}` };
+    const res = run([{ ...rel(1, jobs(okJob)), remoteUnitsData: units }]);
+    assert.equal(res.jobs.length, 0);
+    assert.match(
+      res.rejected[0]?.reason ?? "",
+      /100000 targets once '\*' is expanded for 100000 units, over the limit maxTargetsPerJob=5000/,
+    );
+  });
+  test("a job whose copies per unit would exceed maxExpandedJobBytes is refused", () => {
+    const fat = { ...okJob, static_configs: [{ targets: ["*:1"], labels: { big: "x".repeat(1_000_000) } }] };
+    const units: Record<string, Record<string, string>> = {};
+    for (let u = 0; u < 20; u++) units[`app/${u}`] = { prometheus_scrape_unit_address: `10.0.0.${u + 1}` };
+    const res = run([{ ...rel(1, jobs(fat)), remoteUnitsData: units }]);
+    assert.equal(res.jobs.length, 0);
+    assert.match(
+      res.rejected[0]?.reason ?? "",
+      /once copied for 20 units, over the limit maxExpandedJobBytes=16777216/,
+    );
+  });
   test("value bytes", () => {
     const res = run([rel(1, jobs(okJob))], { limits: { maxValueBytes: 20 } });
     assert.match(res.rejected.map((r) => r.reason).join(), /maxValueBytes=20/);
@@ -351,6 +417,54 @@ describe("bounds", () => {
   });
 });
 
+describe("unit addresses", () => {
+  const withAddress = (...addresses: string[]) => {
+    const r = rel(1, jobs({ job_name: "j", static_configs: [{ targets: ["*:8000", "*"] }] }));
+    return {
+      ...r,
+      remoteUnitsData: Object.fromEntries(
+        addresses.map((a, i) => [
+          `app/${i}`,
+          { prometheus_scrape_unit_address: a, prometheus_scrape_unit_name: `app/${i}` },
+        ]),
+      ),
+    };
+  };
+  test("IPv6 addresses are bracketed in targets (a bare one would read as host:port)", () => {
+    const res = run([withAddress("fd00::1", "::ffff:10.0.0.1", "[fd00::2]", "10.0.0.3")]);
+    assert.deepEqual(
+      res.jobs.map((j) => (j.static_configs as { targets: string[] }[])[0]?.targets),
+      [
+        ["[fd00::1]:8000", "[fd00::1]"],
+        ["[::ffff:10.0.0.1]:8000", "[::ffff:10.0.0.1]"],
+        ["[fd00::2]:8000", "[fd00::2]"],
+        ["10.0.0.3:8000", "10.0.0.3"],
+      ],
+    );
+  });
+  test("an explicit target on a unit's IPv6 address gets that unit's topology", () => {
+    const r = withAddress("fd00::1");
+    const res = run([
+      {
+        ...r,
+        remoteAppData: {
+          ...r.remoteAppData,
+          ...jobs({ job_name: "e", static_configs: [{ targets: ["[FD00::1]:9100"] }] }),
+        },
+      },
+    ]);
+    const labels = (res.jobs[0]?.static_configs as { labels: Record<string, string> }[] | undefined)?.[0]?.labels;
+    assert.equal(labels?.juju_unit, "app/0");
+  });
+  test("host:port, URLs and spaces are not addresses", () => {
+    for (const bad of ["cafe:8080", "10.0.0.1:80", "http://x", "a b", "[10.0.0.1]"]) {
+      const res = run([withAddress(bad)]);
+      assert.equal(res.jobs.length, 0, bad);
+      assert.match(res.rejected[0]?.reason ?? "", /is not a host name or IP address/, bad);
+    }
+  });
+});
+
 describe("alert rules", () => {
   const rule = (expr: string, labels?: Record<string, string>) => ({
     alert: "A",
@@ -384,9 +498,11 @@ describe("alert rules", () => {
     const a = { juju_model: `m\u0000${UUID}`, juju_model_uuid: UUID, juju_application: "app" };
     const b = { juju_model: "m", juju_model_uuid: UUID, juju_application: `${UUID}\u0000app` };
     const c = { juju_model: "lma", juju_model_uuid: UUID, juju_application: "app", juju_unit: "app/1" };
-    const res = run([
-      ruleRel([{ name: "g", rules: [rule("up", a), rule("up", b), rule("up", a), rule("up", c)] }]),
-    ]);
+    // An aggregator's rules are scoped by their own labels (a pinned relation's by its topology).
+    const res = run(
+      [ruleRel([{ name: "g", rules: [rule("up", a), rule("up", b), rule("up", a), rule("up", c)] }])],
+      { trustedAggregators: ["app"] },
+    );
     const rules = (res.ruleFiles[0]?.groups[0]?.rules ?? []) as { expr: string }[];
     const exprs = rules.map((r) => r.expr);
     const A = `up{juju_application="app",juju_model="m\\x00${UUID}",juju_model_uuid="${UUID}"}`;
@@ -413,16 +529,22 @@ describe("alert rules", () => {
     assert.match(res.rejected[0]?.reason ?? "", /"g" is repeated/);
   });
 
-  test("identifier falls back to the first group name without metadata; skipped without any", () => {
+  test("an aggregator's identifier falls back to the first group name without metadata; skipped without any", () => {
     const noMeta = (groups: unknown[]) => ({
       ...rel(3, {}),
       remoteAppData: { alert_rules: JSON.stringify({ groups }) },
     });
+    const agg = { trustedAggregators: ["app"] };
     assert.equal(
-      run([noMeta([{ name: "grp", rules: [rule("up")] }])]).ruleFiles[0]?.key,
+      run([noMeta([{ name: "grp", rules: [rule("up")] }])], agg).ruleFiles[0]?.key,
       "grp_metrics-endpoint_3",
     );
-    const res = run([noMeta([{ rules: [rule("up")] }])]);
+    // Pinned, the file is named after the topology Juju vouches for.
+    assert.equal(
+      run([noMeta([{ name: "grp", rules: [rule("up")] }])]).ruleFiles[0]?.key,
+      "lma_a1b2c3d4_app_metrics-endpoint_3",
+    );
+    const res = run([noMeta([{ rules: [rule("up")] }])], agg);
     assert.match(res.rejected[0]?.reason ?? "", /no usable group or identifier/);
   });
 

@@ -8,42 +8,82 @@
  * relation breaks every relation's jobs) or trusts providers too much, this module rejects only the
  * bad part, names the relation and the field, and keeps everything else (see `rejected`).
  *
- * Deliberate differences from Python, each tested:
+ * Trust (trust.ts, SECURITY.md): every relation is pinned to the topology Juju vouches for (its
+ * remote application, its units, its model), unless the operator names its application a trusted
+ * aggregator. Pinned relations' metadata, unit names, static and rule `juju_*` labels must agree
+ * with those facts; their jobs scrape with `honor_labels: false`; their rules are scoped to and
+ * labelled with the verified topology and may not create `juju_*` labels or run queries from
+ * templates. Aggregators keep the Python library's reading (raw jobs without metadata, rules
+ * scoped by their own labels, `honor_labels: true`).
+ *
+ * Deliberate differences from Python for every relation, each tested:
  * - malformed JSON, bad metadata or UUID, invalid job fields: only that relation / job is rejected;
  * - top-level keys outside `ALLOWED_KEYS` are dropped on the raw path too (Prometheus' strict parser
  *   would otherwise refuse the whole config), and reported;
  * - `*_file` keys (except tls_config's PEM-content fields) reject the job: relation data must not
  *   pick files on our disk for Prometheus to read;
- * - relabel configs may not write, drop or remap `juju_*` labels; static labels may not override
- *   topology labels (the topology wins and the override is reported);
- * - every alert expression gets the relation's topology injected, including rules without topology
- *   labels when `scrape_metadata` is known, plus `juju_unit` for unit-level rules;
+ * - relabel configs may not write, drop or remap `juju_*` labels;
+ * - every alert expression gets a topology injected, including rules without topology labels;
  * - rule files with invalid rules or repeated group names are rejected (promtool would refuse them);
- * - per-relation bounds (limits.ts).
+ * - per-relation bounds (limits.ts), checked before anything is copied.
  */
 import type { RelationSnapshot } from "@charmkit/ops";
 import { validateScrapeJob } from "./job-validation.js";
 import {
   buildHostMap,
   compactUnitJobs,
+  dedupeEntries,
   dedupeJobNames,
   disallowedKeys,
   expandWildcardTargets,
+  isWildcardTarget,
+  jobHash,
   prefixJobNames,
   pyJsonDumps,
   type ScrapeJob,
   sanitizeScrapeConfig,
   TOPOLOGY_LABELS,
+  targetHost,
   type UnitHost,
 } from "./jobs.js";
-import { type Limits, resolveLimits, utf8Bytes } from "./limits.js";
+import { jsonDepthExceeds, type Limits, resolveLimits, utf8Bytes } from "./limits.js";
 import { stripTopologyPlaceholder, topologyInjector, validateGroups } from "./promql.js";
 import { JujuTopology, TopologyError } from "./topology.js";
+import {
+  addTopologyLabels,
+  isUnitOf,
+  type LocalModel,
+  pinnedRuleProblems,
+  pinTopology,
+  type RelationTrust,
+  readUnit,
+  staticLabelProblems,
+} from "./trust.js";
+
+export type { LocalModel, RelationTrust } from "./trust.js";
+
+/** A relation as the consumer reads it: the SDK's snapshot plus the remote side's model uuid. */
+export interface ScrapeRelation extends RelationSnapshot {
+  /**
+   * The remote side's model uuid as Juju reports it (`relation-model-get`). Absent or equal to
+   * this model's uuid for a relation within this model.
+   */
+  readonly remoteModelUuid?: string | undefined;
+}
 
 /** Options of {@link consume}. */
 export interface ConsumerOptions {
+  /** This model; pinned relations within it must carry its name and uuid. */
+  readonly model: LocalModel;
+  /**
+   * Remote application names (as this model knows them) allowed to speak for other applications,
+   * e.g. cos-proxy. Every other relation is pinned to its own topology.
+   */
+  readonly trustedAggregators?: Iterable<string> | undefined;
   /** Add `fallback_scrape_protocol: PrometheusText0.0.4` to metadata-path jobs; only for Prometheus >= 3. */
   readonly fallbackScrapeProtocol?: boolean;
+  /** The Prometheus major version the output must load in (rule keys, functions); default 3. */
+  readonly prometheusMajor?: number;
   /** Per-relation bounds; unset fields take `DEFAULT_LIMITS`. */
   readonly limits?: Partial<Limits>;
   /**
@@ -68,7 +108,7 @@ export interface RuleFile {
 /**
  * Something from a relation that was not used, or used only in part.
  * - `relation`: nothing of the relation is used (e.g. unusable `scrape_metadata`);
- * - `jobs`: the relation's jobs, or one job, were rejected (the reason says which);
+ * - `jobs`: the relation's jobs, or one job or unit, were rejected (the reason says which);
  * - `rules`: the relation's rule file was rejected;
  * - `ignored`: a part was dropped or overridden while the rest of the job was kept.
  */
@@ -81,8 +121,13 @@ export interface ConsumerRejection {
 
 /** Everything {@link consume} derives from the `metrics-endpoint` relations. */
 export interface ConsumerResult {
-  /** Scrape jobs in relation-id order, deduped; without `honor_labels` (the charm sets it). */
+  /**
+   * Scrape jobs in relation-id order, deduped, each with `honor_labels` set: `false` for pinned
+   * relations (a target's own labels cannot override the topology), `true` for aggregators.
+   */
   readonly jobs: ScrapeJob[];
+  /** The relation each of `jobs` came from (same order). */
+  readonly jobRelations: number[];
   readonly ruleFiles: RuleFile[];
   readonly rejected: ConsumerRejection[];
   /**
@@ -92,15 +137,19 @@ export interface ConsumerResult {
    * does), with errors, or with a stale `event` in the local app bag.
    */
   readonly feedback: Map<number, string>;
+  /** How each relation with units was read. */
+  readonly trust: Map<number, RelationTrust>;
 }
 
 const FALLBACK_PROTOCOL = "PrometheusText0.0.4";
 
 interface RelationCtx {
-  readonly rel: RelationSnapshot;
+  readonly rel: ScrapeRelation;
   readonly app: string;
   readonly where: string;
   readonly limits: Limits;
+  readonly pinned: boolean;
+  readonly major: number;
   readonly rejected: ConsumerRejection[];
   readonly jobErrors: string[];
   readonly ruleErrors: string[];
@@ -114,7 +163,10 @@ function add(ctx: RelationCtx, kind: ConsumerRejection["kind"], reason: string):
 
 type Parsed = { ok: true; value: unknown } | { ok: false };
 
-/** Reads and parses one JSON databag value, enforcing the size bound; records the failure. */
+/**
+ * Reads and parses one JSON databag value, enforcing the size and nesting bounds before parsing;
+ * records the failure. Error messages quote at most the start of the value.
+ */
 function readJson(ctx: RelationCtx, key: string, fallback: string, kind: ConsumerRejection["kind"]): Parsed {
   const raw = ctx.rel.remoteAppData[key] ?? fallback;
   const bytes = utf8Bytes(raw);
@@ -122,10 +174,14 @@ function readJson(ctx: RelationCtx, key: string, fallback: string, kind: Consume
     add(ctx, kind, `'${key}' is ${bytes} bytes, over the limit maxValueBytes=${ctx.limits.maxValueBytes}`);
     return { ok: false };
   }
+  if (jsonDepthExceeds(raw, ctx.limits.maxJsonDepth)) {
+    add(ctx, kind, `'${key}' nests deeper than the limit maxJsonDepth=${ctx.limits.maxJsonDepth}`);
+    return { ok: false };
+  }
   try {
     return { ok: true, value: JSON.parse(raw) as unknown };
   } catch (e) {
-    add(ctx, kind, `'${key}' is not valid JSON: ${(e as Error).message}`);
+    add(ctx, kind, `'${key}' is not valid JSON: ${(e as Error).message.slice(0, 200)}`);
     return { ok: false };
   }
 }
@@ -147,13 +203,28 @@ function truthy(v: unknown): boolean {
   return true;
 }
 
-/** The relation's topology from `scrape_metadata`: `null` when absent/empty (raw path), `undefined` when unusable. */
-function readTopology(ctx: RelationCtx): JujuTopology | null | undefined {
+/**
+ * The relation's topology: for a pinned relation the one Juju vouches for (metadata checked
+ * against it); for an aggregator its `scrape_metadata`, or `null` without one (the raw path).
+ * `undefined` when unusable (reported).
+ */
+function readTopology(ctx: RelationCtx, local: LocalModel): JujuTopology | null | undefined {
   const parsed = readJson(ctx, "scrape_metadata", "{}", "relation");
   if (!parsed.ok) return undefined;
-  if (!truthy(parsed.value)) return null;
+  const meta = truthy(parsed.value) ? parsed.value : null;
+  if (ctx.pinned) {
+    const remote = ctx.rel.remoteModelUuid;
+    const crossModel = remote !== undefined && remote !== local.uuid;
+    const pinned = pinTopology(meta, { app: ctx.app, modelUuid: remote ?? local.uuid, crossModel }, local);
+    if ("reason" in pinned) {
+      add(ctx, "relation", pinned.reason);
+      return undefined;
+    }
+    return pinned.topology;
+  }
+  if (meta === null) return null;
   try {
-    return JujuTopology.fromDict(parsed.value);
+    return JujuTopology.fromDict(meta);
   } catch (e) {
     if (e instanceof TopologyError) {
       add(
@@ -169,7 +240,9 @@ function readTopology(ctx: RelationCtx): JujuTopology | null | undefined {
 
 function jobLabel(job: unknown, i: number): string {
   const name =
-    isRecord(job) && typeof job.job_name === "string" && job.job_name !== "" ? `'${job.job_name}' ` : "";
+    isRecord(job) && typeof job.job_name === "string" && job.job_name !== ""
+      ? `'${job.job_name.slice(0, 100)}' `
+      : "";
   return `job ${name}(scrape_jobs[${i}])`;
 }
 
@@ -192,17 +265,61 @@ function reportTopologyLabelOverrides(ctx: RelationCtx, job: ScrapeJob, label: s
   });
 }
 
-function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: ConsumerOptions): ScrapeJob[] {
+/**
+ * How many targets a job has once its `*` targets are expanded for every unit, and how many
+ * per-unit jobs it becomes: both known before anything is copied.
+ */
+function expansionSize(
+  job: ScrapeJob,
+  hosts: ReadonlyMap<string, UnitHost>,
+  known: ReadonlySet<string>,
+): { targets: number; copies: number } {
+  let targets = 0;
+  let copies = 1;
+  for (const sc of job.static_configs as { targets?: unknown }[]) {
+    const ts = Array.isArray(sc.targets) ? (sc.targets as string[]) : [];
+    let wildcard = false;
+    let matched = 0;
+    for (const t of ts) {
+      if (isWildcardTarget(t)) wildcard = true;
+      else {
+        targets++;
+        const h = targetHost(t);
+        if (h !== undefined && known.has(h)) matched++;
+      }
+    }
+    if (wildcard) {
+      targets += ts.filter(isWildcardTarget).length * hosts.size;
+      copies += hosts.size;
+    }
+    copies += Math.min(matched, hosts.size);
+  }
+  return { targets, copies };
+}
+
+interface RelationJobs {
+  readonly jobs: ScrapeJob[];
+}
+
+function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: ConsumerOptions): RelationJobs {
+  const none: RelationJobs = { jobs: [] };
   const parsed = readJson(ctx, "scrape_jobs", "[]", "jobs");
-  if (!parsed.ok || !truthy(parsed.value)) return [];
+  if (!parsed.ok || !truthy(parsed.value)) return none;
   if (!Array.isArray(parsed.value)) {
     add(ctx, "jobs", "'scrape_jobs' is not a JSON list");
-    return [];
+    return none;
   }
   const list = parsed.value;
   if (list.length > ctx.limits.maxJobs) {
     add(ctx, "jobs", `'scrape_jobs' has ${list.length} jobs, over the limit maxJobs=${ctx.limits.maxJobs}`);
-    return [];
+    return none;
+  }
+  const hosts = topology === null ? new Map<string, UnitHost>() : unitHosts(ctx);
+  // The hosts explicit targets are matched against (see expandWildcardTargets).
+  const known = new Set<string>();
+  for (const h of hosts.values()) {
+    known.add(h.address.toLowerCase());
+    if (h.fqdn !== "") known.add(h.fqdn.toLowerCase());
   }
   const accepted: ScrapeJob[] = [];
   list.forEach((job, i) => {
@@ -213,43 +330,53 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
     }
     const dropped = disallowedKeys(job);
     if (dropped.length > 0)
-      add(ctx, "ignored", `${label}: keys not allowed in a scrape job were dropped: ${dropped.join(", ")}`);
+      add(
+        ctx,
+        "ignored",
+        `${label}: keys not allowed in a scrape job were dropped: ${dropped.slice(0, 20).join(", ")}`,
+      );
     // Python passes raw-path jobs through untouched; we still drop disallowed keys because
     // Prometheus refuses unknown fields and one such job would break the whole config.
     const clean = topology === null ? withoutKeys(job, dropped) : sanitizeScrapeConfig(job);
     const problems = validateScrapeJob(clean, ctx.limits, topology === null);
+    if (problems.length === 0 && topology !== null) {
+      const { targets, copies } = expansionSize(clean, hosts, known);
+      if (targets > ctx.limits.maxTargetsPerJob) {
+        problems.push(
+          `job has ${targets} targets once '*' is expanded for ${hosts.size} units, over the limit maxTargetsPerJob=${ctx.limits.maxTargetsPerJob}`,
+        );
+      } else {
+        const bytes = utf8Bytes(JSON.stringify(clean)) * copies;
+        if (bytes > ctx.limits.maxExpandedJobBytes)
+          problems.push(
+            `job would take ${bytes} bytes once copied for ${copies - 1} units, over the limit maxExpandedJobBytes=${ctx.limits.maxExpandedJobBytes}`,
+          );
+      }
+    }
+    if (problems.length === 0 && ctx.pinned && topology !== null)
+      problems.push(...staticLabelProblems(clean.static_configs, topology, ctx.app));
     if (problems.length > 0) {
-      add(ctx, "jobs", `${label} rejected: ${problems.join("; ")}`);
+      add(ctx, "jobs", `${label} rejected: ${problems.slice(0, 10).join("; ")}`);
       return;
     }
-    if (topology !== null) reportTopologyLabelOverrides(ctx, clean, label);
+    if (topology !== null && !ctx.pinned) reportTopologyLabelOverrides(ctx, clean, label);
     accepted.push(clean);
   });
-  if (topology === null) return accepted;
-  const hosts = unitHosts(ctx);
+  if (topology === null) return { jobs: accepted };
   let jobs = expandWildcardTargets(prefixJobNames(accepted, topology), hosts, topology);
   // The expanded jobs are fresh objects owned here: add the key in place (last, as Python does).
   if (opts.fallbackScrapeProtocol) for (const j of jobs) j.fallback_scrape_protocol = FALLBACK_PROTOCOL;
   jobs = dedupeJobNames(jobs);
-  return opts.compact ? compactUnitJobs(jobs) : jobs;
+  return { jobs: opts.compact ? compactUnitJobs(jobs) : jobs };
 }
 
-// A host name, an IPv4 address, or an IPv6 address (bare or in brackets): what a unit may give as
-// the address Prometheus scrapes. Anything else (spaces, newlines, URLs) would only fail at scrape
-// time, far from the relation that sent it.
-const HOST =
-  /^(?:\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*|[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)$/;
-
-/** The hosts of the remote units whose address is usable; the others are reported and left out. */
+/** The hosts of the remote units whose bags are usable; the others are reported and left out. */
 function unitHosts(ctx: RelationCtx): Map<string, UnitHost> {
-  return buildHostMap(ctx.rel.remoteUnitsData, (unit, address) => {
-    if (HOST.test(address)) return true;
-    add(
-      ctx,
-      "jobs",
-      `unit ${unit}: prometheus_scrape_unit_address ${JSON.stringify(address.slice(0, 100))} is not a host name or IP address; that unit is not scraped`,
-    );
-    return false;
+  return buildHostMap(ctx.rel.remoteUnitsData, (unit, bag) => {
+    const r = readUnit(unit, bag, ctx.pinned, ctx.limits);
+    if ("entry" in r) return r.entry;
+    add(ctx, "jobs", `unit ${unit}: ${r.reason}; that unit is not scraped`);
+    return undefined;
   });
 }
 
@@ -300,7 +427,7 @@ interface RuleScope {
   readonly inject: ((expr: string) => string) | undefined;
 }
 
-/** The scope of a rule whose labels gave `key` (see {@link ruleTopologyKey}). */
+/** The scope of an aggregator's rule whose labels gave `key` (see {@link ruleTopologyKey}). */
 function ruleScope(
   key: string | null,
   labels: Record<string, unknown> | null,
@@ -328,6 +455,17 @@ function ruleScope(
   return { topo, inject: topologyInjector(matchers) };
 }
 
+/**
+ * The scope of a pinned relation's rule: always the relation's verified topology, narrowed to one
+ * unit when the rule is labelled with one of the application's units.
+ */
+function pinnedScope(labels: Record<string, unknown> | null, topology: JujuTopology): RuleScope {
+  const unit = labels?.juju_unit;
+  const matchers: Record<string, string> = { ...topology.alertExpressionDict() };
+  if (typeof unit === "string" && isUnitOf(unit, topology.application)) matchers.juju_unit = unit;
+  return { topo: topology, inject: topologyInjector(matchers) };
+}
+
 function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFile | undefined {
   const parsed = readJson(ctx, "alert_rules", "{}", "rules");
   if (!parsed.ok || !truthy(parsed.value)) return undefined;
@@ -353,7 +491,8 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
     return undefined;
   }
   const problems: string[] = [];
-  let identifier: string | undefined;
+  // A pinned relation's file is named after its verified topology, as its honest rules are.
+  let identifier: string | undefined = ctx.pinned ? topology?.identifier : undefined;
   const scopes = new Map<string | null, RuleScope>();
   // What to inject into each rule's expression, once the file is known to be valid.
   const pendingRules: Record<string, unknown>[] = [];
@@ -365,7 +504,16 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
       if (!isRecord(rule)) return;
       const labels = isRecord(rule.labels) ? rule.labels : null;
       let scope: RuleScope;
-      if (last !== undefined && sameTopologyLabels(last.labels, labels)) scope = last.scope;
+      if (ctx.pinned && topology !== null) {
+        for (const p of pinnedRuleProblems(rule, topology)) problems.push(`group ${gi} rule ${ri}: ${p}`);
+        const key = typeof labels?.juju_unit === "string" ? labels.juju_unit : null;
+        let found = scopes.get(key);
+        if (found === undefined) {
+          found = pinnedScope(labels, topology);
+          scopes.set(key, found);
+        }
+        scope = found;
+      } else if (last !== undefined && sameTopologyLabels(last.labels, labels)) scope = last.scope;
       else {
         const key = ruleTopologyKey(labels);
         let found = scopes.get(key);
@@ -383,7 +531,8 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
         last = { labels, scope };
       }
       // Python takes the identifier from the first group whose first rule is labelled.
-      if (identifier === undefined && ri === 0 && scope.topo) identifier = scope.topo.identifier;
+      if (identifier === undefined && ri === 0 && scope.topo && !ctx.pinned)
+        identifier = scope.topo.identifier;
       if (typeof rule.expr !== "string") return;
       rule.expr = stripTopologyPlaceholder(rule.expr);
       if (scope.inject) {
@@ -403,10 +552,19 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
   }
   // Validated before injecting: splicing well-formed matchers into a valid expression keeps it
   // valid, and the stripped expressions are what the parse cache already holds.
-  for (const p of validateGroups(groups)) problems.push(p);
+  for (const p of validateGroups(groups, ctx.major)) problems.push(p);
   if (problems.length > 0) {
-    add(ctx, "rules", `invalid alert rule file: ${problems.join("; ")}`);
+    const shown = problems.slice(0, 10).join("; ");
+    add(
+      ctx,
+      "rules",
+      `invalid alert rule file: ${shown}${problems.length > 10 ? ` (and ${problems.length - 10} more)` : ""}`,
+    );
     return undefined;
+  }
+  if (ctx.pinned && topology !== null) {
+    for (const g of groups)
+      for (const rule of (g as { rules: Record<string, unknown>[] }).rules) addTopologyLabels(rule, topology);
   }
   for (let i = 0; i < pendingRules.length; i++) {
     const rule = pendingRules[i]!;
@@ -416,35 +574,90 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
   return { name: `juju_${key}`, key, relationId: ctx.rel.id, groups: groups as Record<string, unknown>[] };
 }
 
+interface OwnedJob {
+  readonly job: ScrapeJob;
+  readonly relationId: number;
+  readonly pinned: boolean;
+}
+
+/**
+ * The Python library's global dedupe, except that a pinned relation's job name is never taken
+ * from it: an aggregator's job with the name of a pinned relation's job is dropped when it is
+ * the same job and renamed (`{name}_{sha256}`) otherwise. Pinned relations' names are prefixed
+ * with their verified topology, so two of them only share names for the same application.
+ */
+function dedupeAcrossRelations(entries: readonly OwnedJob[]): OwnedJob[] {
+  const pinnedNames = new Set<string>();
+  for (const e of entries) if (e.pinned) pinnedNames.add(String(e.job.job_name));
+  let pinnedHashes: Map<string, Set<string>> | undefined;
+  const guarded: OwnedJob[] = [];
+  for (const e of entries) {
+    const name = String(e.job.job_name);
+    if (e.pinned || !pinnedNames.has(name)) {
+      guarded.push(e);
+      continue;
+    }
+    // Rare (an aggregator forwarding a job of an application also related directly): hash then.
+    if (pinnedHashes === undefined) {
+      pinnedHashes = new Map();
+      for (const p of entries) {
+        if (!p.pinned) continue;
+        const n = String(p.job.job_name);
+        const set = pinnedHashes.get(n) ?? new Set<string>();
+        set.add(jobHash(p.job));
+        pinnedHashes.set(n, set);
+      }
+    }
+    const h = jobHash(e.job);
+    if (!pinnedHashes.get(name)?.has(h)) guarded.push({ ...e, job: { ...e.job, job_name: `${name}_${h}` } });
+  }
+  return dedupeEntries(
+    guarded,
+    (e) => e.job,
+    (e, job) => ({ ...e, job }),
+  );
+}
+
 /**
  * Builds the scrape jobs and rule files of all `metrics-endpoint` relations. Pure: same input,
  * same output, byte for byte. Relations are processed in id order and units in unit-number order.
  *
  * @example
- * const { jobs, ruleFiles, rejected, feedback } = consume(model.relations("metrics-endpoint"), { fallbackScrapeProtocol: true });
+ * const { jobs, ruleFiles, rejected, feedback } = consume(snapshots, {
+ *   model: { name: model.name, uuid: model.uuid },
+ *   trustedAggregators: ["cos-proxy"],
+ *   fallbackScrapeProtocol: true,
+ * });
  */
-export function consume(relations: readonly RelationSnapshot[], opts: ConsumerOptions = {}): ConsumerResult {
+export function consume(relations: readonly ScrapeRelation[], opts: ConsumerOptions): ConsumerResult {
   const limits = resolveLimits(opts.limits);
+  const trusted = new Set(opts.trustedAggregators ?? []);
+  const major = opts.prometheusMajor ?? 3;
   const rejected: ConsumerRejection[] = [];
   const feedback = new Map<number, string>();
+  const trust = new Map<number, RelationTrust>();
   const ruleFiles: RuleFile[] = [];
-  const all: ScrapeJob[] = [];
+  const all: OwnedJob[] = [];
   const sorted = [...relations].sort((a, b) => a.id - b.id);
   for (const rel of sorted) {
     if (rel.remoteApp === undefined || isEmpty(rel.remoteUnitsData)) continue;
+    const pinned = !trusted.has(rel.remoteApp);
+    trust.set(rel.id, pinned ? "pinned" : "aggregator");
     const ctx: RelationCtx = {
       rel,
       app: rel.remoteApp,
       where: `relation ${rel.endpoint}:${rel.id} (${rel.remoteApp})`,
       limits,
+      pinned,
+      major,
       rejected,
       jobErrors: [],
       ruleErrors: [],
     };
-    const topology = readTopology(ctx);
+    const topology = readTopology(ctx, opts.model);
     let hasRules = false;
     if (topology !== undefined) {
-      for (const j of relationJobs(ctx, topology, opts)) all.push(j);
+      for (const job of relationJobs(ctx, topology, opts).jobs) all.push({ job, relationId: rel.id, pinned });
       const file = relationRules(ctx, topology);
       if (file) ruleFiles.push(file);
       hasRules = file !== undefined;
@@ -458,5 +671,13 @@ export function consume(relations: readonly RelationSnapshot[], opts: ConsumerOp
     if (hasRules || ctx.ruleErrors.length > 0 || ctx.jobErrors.length > 0 || stale)
       feedback.set(rel.id, value);
   }
-  return { jobs: dedupeJobNames(all), ruleFiles, rejected, feedback };
+  const owned = dedupeAcrossRelations(all);
+  // Set after dedupe: the Python library hashes jobs before the charm adds honor_labels, and the
+  // renamed jobs' names must stay the Python ones. Every job here is a fresh object owned by
+  // this call (expanded, renamed or copied from the parsed bag), so it is set in place.
+  const jobs = owned.map((e) => {
+    e.job.honor_labels = !e.pinned;
+    return e.job;
+  });
+  return { jobs, jobRelations: owned.map((e) => e.relationId), ruleFiles, rejected, feedback, trust };
 }

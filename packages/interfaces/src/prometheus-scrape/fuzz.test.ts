@@ -7,10 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { RelationSnapshot } from "@charmkit/ops";
 import { Ajv } from "ajv";
 import fc from "fast-check";
-import { consume } from "./consumer.js";
+import { consume, type ScrapeRelation } from "./consumer.js";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -220,6 +219,8 @@ const relationGen = (id: number) =>
     .record({
       app: fc.constantFrom(...APPS),
       uuid: fc.constantFrom(...UUIDS),
+      // Juju's view: the relation's remote model (cross-model or ours).
+      crossModel: fc.boolean(),
       metadata: fc.oneof(
         { weight: 6, arbitrary: fc.constant("valid") },
         { weight: 1, arbitrary: fc.constant("absent") },
@@ -245,7 +246,7 @@ const relationGen = (id: number) =>
         { maxLength: 3 },
       ),
     })
-    .map((r): RelationSnapshot & { appName: string } => {
+    .map((r): ScrapeRelation & { appName: string } => {
       const remoteAppData: Record<string, string> = { scrape_jobs: r.jobs };
       if (r.metadata === "valid")
         remoteAppData.scrape_metadata = JSON.stringify({
@@ -266,6 +267,7 @@ const relationGen = (id: number) =>
         id,
         endpoint: "metrics-endpoint",
         remoteApp: r.app,
+        remoteModelUuid: r.crossModel ? r.uuid : undefined,
         remoteAppData,
         remoteUnitsData,
         appName: r.app,
@@ -275,20 +277,21 @@ const relationGen = (id: number) =>
 const relations = fc
   .array(fc.nat({ max: 3 }), { minLength: 1, maxLength: 4 })
   .chain((xs) => fc.tuple(...xs.map((_, i) => relationGen(i + 1))));
+/** This model: the "cos" of the generated metadata, with the first generated uuid. */
+const LOCAL = { name: "cos", uuid: UUIDS[0]! };
 
 describe("consumer fuzzing", () => {
   it(`${RUNS} generated relation sets: no throw, deterministic, schema-valid, unspoofable topology`, () => {
     let produced = 0;
     fc.assert(
-      fc.property(relations, (rels) => {
-        const a = consume(rels);
-        const b = consume(rels);
+      fc.property(relations, fc.subarray([...APPS]), (rels, trusted) => {
+        const opts = { model: LOCAL, trustedAggregators: trusted };
+        const a = consume(rels, opts);
+        const b = consume(rels, opts);
         assert.deepEqual(a, b);
         produced += a.jobs.length;
         for (const j of a.jobs) {
-          const withHonor = { ...j, honor_labels: true };
-          if (!validateJob(withHonor))
-            assert.fail(`${JSON.stringify(validateJob.errors)} in ${JSON.stringify(j)}`);
+          if (!validateJob(j)) assert.fail(`${JSON.stringify(validateJob.errors)} in ${JSON.stringify(j)}`);
           const name = String(j.job_name);
           if (name.startsWith("juju_") && rels.some((r) => r.remoteAppData.scrape_metadata !== undefined))
             assert.ok(
@@ -308,6 +311,17 @@ describe("consumer fuzzing", () => {
               );
               assert.ok(UUIDS.includes(labels.juju_model_uuid), labels.juju_model_uuid);
               assert.equal(labels.juju_model, "cos");
+              // A pinned relation's job carries exactly what Juju says of it, and no target may
+              // override that (honor_labels false).
+              const owner: ScrapeRelation | undefined = rels.find(
+                (r) => r.id === a.jobRelations[a.jobs.indexOf(j)],
+              );
+              assert.ok(owner);
+              if (!trusted.includes(owner.remoteApp ?? "")) {
+                assert.equal(labels.juju_application, owner.remoteApp);
+                assert.equal(labels.juju_model_uuid, owner.remoteModelUuid ?? LOCAL.uuid);
+                assert.equal(j.honor_labels, false);
+              }
             }
           }
         }

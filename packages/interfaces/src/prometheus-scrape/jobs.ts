@@ -182,27 +182,44 @@ export function jobHash(job: unknown): string {
  * then jobs whose JSON was already seen are dropped. Every job must have a string `job_name`.
  */
 export function dedupeJobNames(jobs: readonly ScrapeJob[]): ScrapeJob[] {
+  return dedupeEntries(
+    jobs,
+    (j) => j,
+    (_, j) => j,
+  );
+}
+
+/**
+ * {@link dedupeJobNames} over any items that carry a job (e.g. a job and what the consumer knows
+ * of its relation), so that what travels with each job survives the renaming.
+ */
+export function dedupeEntries<T>(
+  items: readonly T[],
+  jobOf: (item: T) => ScrapeJob,
+  withJob: (item: T, job: ScrapeJob) => T,
+): T[] {
   // Identical jobs have identical names, so only jobs whose name is shared need hashing: a job
   // with a unique name is kept as is (no copy, no hash), which keeps large models linear.
-  // A name maps to its one job, or to the array of its jobs once it is shared.
-  const groups = new Map<string, ScrapeJob | ScrapeJob[]>();
-  let shared = false;
-  for (const job of jobs) {
-    const name = String(job.job_name);
+  // A name maps to its one item, or to the array of its items once it is shared.
+  const groups = new Map<string, T | T[]>();
+  const shared = new Set<string>();
+  for (const item of items) {
+    const name = String(jobOf(item).job_name);
     const g = groups.get(name);
-    if (g === undefined) groups.set(name, job);
+    if (g === undefined) groups.set(name, item);
     else {
-      shared = true;
-      if (Array.isArray(g)) g.push(job);
-      else groups.set(name, [g, job]);
+      if (shared.has(name)) (g as T[]).push(item);
+      else groups.set(name, [g as T, item]);
+      shared.add(name);
     }
   }
   // All names distinct (the common case): nothing to rename or drop.
-  if (!shared) return [...jobs];
-  const out: ScrapeJob[] = [];
+  if (shared.size === 0) return [...items];
+  const out: T[] = [];
   const emitted = new Map<string, ScrapeJob>();
   let hashes: Map<ScrapeJob, string> | undefined;
-  const emit = (job: ScrapeJob) => {
+  const emit = (item: T) => {
+    const job = jobOf(item);
     const name = String(job.job_name);
     const prior = emitted.get(name);
     if (prior !== undefined) {
@@ -219,20 +236,21 @@ export function dedupeJobNames(jobs: readonly ScrapeJob[]): ScrapeJob[] {
       };
       if (h(prior) === h(job)) return;
     } else emitted.set(name, job);
-    out.push(job);
+    out.push(item);
   };
   for (const [name, group] of groups) {
-    if (!Array.isArray(group)) {
-      emit(group);
+    if (!shared.has(name)) {
+      emit(group as T);
       continue;
     }
     const seen = new Set<string>();
-    for (const job of group) {
+    for (const item of group as T[]) {
+      const job = jobOf(item);
       const h = jobHash(job);
       // Same content before renaming means same content after: Python's second pass drops it.
       if (seen.has(h)) continue;
       seen.add(h);
-      emit({ ...job, job_name: `${name}_${h}` });
+      emit(withJob(item, { ...job, job_name: `${name}_${h}` }));
     }
   }
   return out;
@@ -248,31 +266,44 @@ export interface UnitHost {
   readonly fqdn: string;
 }
 
+/** A unit's entry in the host map: its name (what `juju_unit` says) and how to reach it. */
+export interface UnitEntry extends UnitHost {
+  readonly name: string;
+}
+
 /**
- * Builds the host map (§2.2) from remote unit bags: name from `prometheus_scrape_unit_name` (else
- * the unit name), address from `prometheus_scrape_unit_address` (else legacy
- * `prometheus_scrape_host`). Units without an address (an empty bag has none) are left out, and so
- * are those `accept` refuses. The result is ordered by unit number, so output does not depend on
- * bag order.
+ * Python's reading of a unit bag (§2.2): name from `prometheus_scrape_unit_name` (else the unit
+ * name), address from `prometheus_scrape_unit_address` (else legacy `prometheus_scrape_host`);
+ * no address (an empty bag has none) means the unit is not scraped.
+ */
+export function pythonUnitEntry(unit: string, bag: Readonly<Record<string, string>>): UnitEntry | undefined {
+  const address = bag.prometheus_scrape_unit_address || bag.prometheus_scrape_host || "";
+  if (address === "") return undefined;
+  return {
+    name: bag.prometheus_scrape_unit_name || unit,
+    address,
+    path: bag.prometheus_scrape_unit_path ?? "",
+    fqdn: bag.prometheus_scrape_unit_fqdn ?? "",
+  };
+}
+
+/**
+ * Builds the host map (§2.2) from remote unit bags, each read by `resolve` (Python's reading by
+ * default; the consumer's checks its values). Units it returns `undefined` for are left out. The
+ * result is ordered by unit number, so output does not depend on bag order.
  */
 export function buildHostMap(
   units: Readonly<Record<string, Readonly<Record<string, string>>>>,
-  accept?: (unit: string, address: string) => boolean,
+  resolve: (unit: string, bag: Readonly<Record<string, string>>) => UnitEntry | undefined = pythonUnitEntry,
 ): Map<string, UnitHost> {
   const entries: [string, UnitHost][] = [];
   let sorted = true;
   for (const unitName in units) {
-    const bag = units[unitName]!;
-    const address = bag.prometheus_scrape_unit_address || bag.prometheus_scrape_host || "";
-    if (address === "") continue;
-    if (accept && !accept(unitName, address)) continue;
-    const name = bag.prometheus_scrape_unit_name || unitName;
+    const e = resolve(unitName, units[unitName]!);
+    if (e === undefined) continue;
     const last = entries.at(-1);
-    if (last && compareUnitName(last[0], name) > 0) sorted = false;
-    entries.push([
-      name,
-      { address, path: bag.prometheus_scrape_unit_path ?? "", fqdn: bag.prometheus_scrape_unit_fqdn ?? "" },
-    ]);
+    if (last && compareUnitName(last[0], e.name) > 0) sorted = false;
+    entries.push([e.name, { address: e.address, path: e.path, fqdn: e.fqdn }]);
   }
   // Bags usually arrive in unit order already; sort only when they do not.
   if (!sorted) entries.sort((a, b) => compareUnitName(a[0], b[0]));
@@ -321,6 +352,19 @@ export function targetHost(target: string): string | undefined {
     host = colon < 0 ? hostinfo : hostinfo.slice(0, colon);
   }
   return host === "" ? undefined : host.toLowerCase();
+}
+
+function bareHost(host: string): string {
+  const h = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  return h.toLowerCase();
+}
+
+/**
+ * A unit address as the host part of a target: IPv6 addresses in brackets (`[fd00::1]:8000`;
+ * `fd00::1:8000` is another address, and a bare `fd00::1` gets no default port from Prometheus).
+ */
+export function hostForTarget(address: string): string {
+  return address.includes(":") && !address.startsWith("[") ? `[${address}]` : address;
 }
 
 function instanceRelabel(withUnit: boolean): Record<string, unknown> {
@@ -465,8 +509,9 @@ export function expandWildcardTargets(
 ): ScrapeJob[] {
   const hostToUnit = new Map<string, string>();
   for (const [unit, h] of hosts) {
-    hostToUnit.set(h.address, unit);
-    if (h.fqdn !== "") hostToUnit.set(h.fqdn, unit);
+    // Keyed the way targetHost() reads a target's host: lowercase, IPv6 without brackets.
+    hostToUnit.set(bareHost(h.address), unit);
+    if (h.fqdn !== "") hostToUnit.set(bareHost(h.fqdn), unit);
   }
   const topoLabels = topology.labelMatcherDict();
   const out: ScrapeJob[] = [];
@@ -498,7 +543,8 @@ export function expandWildcardTargets(
       if (wildcards.length > 0) {
         const ports = wildcards.map((t) => t.slice(1));
         for (const [unit, host] of hosts) {
-          const resolved = ports.map((p) => host.address + p);
+          const h = hostForTarget(host.address);
+          const resolved = ports.map((p) => h + p);
           out.push(unitJob(base, sc, resolved, unit, host));
         }
       }
