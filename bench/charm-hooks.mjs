@@ -110,6 +110,8 @@ function model(fake, apps) {
   fake.respond("relation-ids", "*", "[]");
   fake.respond("relation-get", "*", "{}");
   fake.respond("relation-list", "*", "[]");
+  // Same-model relations (the charm asks once per relation and keeps the answer).
+  fake.respond("relation-model-get", "*", JSON.stringify({ uuid: UUID }));
   const ids = [];
   for (let a = 0; a < apps; a++) {
     const id = 100 + a;

@@ -119,6 +119,8 @@ console.log(`prometheus-k8s at scale, node ${process.version}, prometheus 2.42 (
 for (const apps of SIZES) {
   const rels = relations(apps);
   const st = state({
+    // The related applications' own model (their scrape_metadata's): same-model relations.
+    model: { name: "bench", uuid: UUID, type: "kubernetes" },
     leader: true,
     relations: rels,
     containers: [container({ name: "prometheus", canConnect: true })],
@@ -168,7 +170,7 @@ for (const apps of SIZES) {
     ),
   }));
   const t2 = performance.now();
-  const compactJobs = consume(snaps, { compact: !charmCompact }).jobs;
+  const compactJobs = consume(snaps, { model: { name: "bench", uuid: UUID }, compact: !charmCompact }).jobs;
   const compactMs = performance.now() - t2;
   const compactCfg = renderConfig({
     topology: { model: "bench", modelUuid: UUID, application: "prometheus", unit: "prometheus/0" },

@@ -58,6 +58,8 @@ export function generate(apps, { charms = 1 } = {}) {
     relations.push({
       id: a + 1,
       remote_app: app,
+      // Each app lives in its own model (7 model names): cross-model relations, as Juju reports.
+      remote_model_uuid: uuid,
       app_data: {
         scrape_metadata: JSON.stringify({
           model,

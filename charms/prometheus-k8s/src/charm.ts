@@ -7,7 +7,7 @@
  * status (derived from what was found). A retry is remembered in stored state and done on
  * update-status, so a failed or slow reload converges by itself.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ActionEvent,
@@ -68,6 +68,8 @@ const CONTAINER = "prometheus";
 export const COMPACT_JOBS_THRESHOLD = 2000;
 /** The PromQL parse cache in the charm's cache directory (see `loadParseCacheFile`). */
 export const PARSE_CACHE_FILE = ".promql-parse-cache.json";
+/** Each metrics-endpoint relation's remote model uuid, in the charm's cache directory. */
+export const REMOTE_MODELS_FILE = ".remote-models.json";
 /** Loaded once per process: a hook may reconcile more than once. */
 let parseCacheLoaded = false;
 const SERVICE = "prometheus";
@@ -97,8 +99,6 @@ const RELATION_KINDS = [
 interface Stored extends Record<string, string | boolean | number> {
   /** A reload (or the whole apply) must be retried on update-status. */
   retryPending: boolean;
-  /** JSON `{relationId: uuid}`: each metrics-endpoint relation's remote model (relation-model-get). */
-  remoteModels: string;
   /** Last unit status set, to know whether update-status must reconcile. */
   lastStatus: string;
   /** `prometheus --version` of the running workload. */
@@ -208,7 +208,6 @@ export default class PrometheusCharm extends CharmBase {
     super(framework);
     this.stored = framework.storedState<Stored>("prometheus", {
       retryPending: false,
-      remoteModels: "",
       lastStatus: "",
       version: "",
     });
@@ -336,37 +335,51 @@ export default class PrometheusCharm extends CharmBase {
 
   /**
    * The remote model's uuid of each relation, as Juju reports it (relation-model-get): what a
-   * pinned relation's topology is checked against. A relation's remote model never changes, so
-   * each is asked once and remembered. Where the hook tool is missing (Juju before 3.6.2) the
-   * relation counts as this model's, and a cross-model relation is then refused unless trusted.
+   * pinned relation's topology is checked against. A relation's remote model never changes and
+   * relation ids are never reused, so each is asked once and remembered in the charm's cache
+   * directory ({@link REMOTE_MODELS_FILE}; trusted like the stored state). Where the hook tool is
+   * missing (Juju before 3.6.2) the relation counts as this model's, and a cross-model relation
+   * is then refused unless trusted.
    */
   private remoteModelUuids(relations: readonly Relation[]): Map<number, string | undefined> {
-    let known: Record<string, string> = {};
-    try {
-      const parsed = JSON.parse(this.stored.remoteModels || "{}") as unknown;
-      if (typeof parsed === "object" && parsed !== null) known = parsed as Record<string, string>;
-    } catch {
-      known = {};
+    const file = this.cacheDir === undefined ? undefined : join(this.cacheDir, REMOTE_MODELS_FILE);
+    let known: Record<string, unknown> = {};
+    if (file !== undefined) {
+      try {
+        const parsed = JSON.parse(readFileSync(file, "utf8")) as unknown;
+        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+          known = parsed as Record<string, unknown>;
+      } catch {
+        known = {};
+      }
     }
     const out = new Map<number, string | undefined>();
     const keep: Record<string, string> = {};
+    let asked = false;
     for (const rel of relations) {
-      let uuid: string | undefined = known[String(rel.id)];
-      if (typeof uuid !== "string") {
+      const cached = known[String(rel.id)];
+      let uuid: string | undefined = typeof cached === "string" ? cached : undefined;
+      if (uuid === undefined) {
         try {
           uuid = rel.remoteModelUuid();
+          asked = true;
         } catch (e) {
           this.log.warning(
             `relation-model-get failed for metrics-endpoint:${rel.id} (${errText(e)}); taking it for this model's`,
           );
-          uuid = undefined;
         }
       }
       out.set(rel.id, uuid);
       if (uuid !== undefined) keep[String(rel.id)] = uuid;
     }
-    const text = JSON.stringify(keep);
-    if (text !== this.stored.remoteModels) this.stored.remoteModels = text;
+    const gone = Object.keys(known).some((id) => !(id in keep));
+    if (file !== undefined && (asked || gone)) {
+      try {
+        writeFileSync(file, JSON.stringify(keep), { mode: 0o600 });
+      } catch (e) {
+        this.log.debug(`cannot keep the remote models in ${file}: ${errText(e)}`);
+      }
+    }
     return out;
   }
 
