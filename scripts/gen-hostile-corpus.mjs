@@ -695,6 +695,553 @@ add(
   },
 );
 
+// ============================================================================================
+// Second round (issue 11): one block per class of the issue, each with cases of our own.
+const OTHER_UUID = "b2c3d4e5-2222-4333-8444-555566667777";
+const relationRejected = (reason) => ({ rejected: [R("relation", reason)], badJobs: 0, badRules: false });
+const manyUnits = (n, extra = {}) => {
+  const out = {};
+  for (let u = 0; u < n; u++)
+    out[`bad/${u}`] = {
+      prometheus_scrape_unit_address: `10.${100 + (u >> 16)}.${(u >> 8) & 255}.${u & 255}`,
+      ...extra,
+    };
+  return out;
+};
+const badUnit = (u, bag) => ({ ...units("bad"), [`bad/${u}`]: bag });
+
+// --- 1. topology is verified, not trusted
+add(
+  "meta_claims_good_app",
+  "trust-topology",
+  "scrape_metadata names the good application: the relation is refused, good untouched",
+  { scrape_metadata: meta("good") },
+  relationRejected("application 'good' is not the related application 'bad'"),
+);
+add(
+  "meta_other_model_uuid",
+  "trust-topology",
+  "scrape_metadata claims another model's uuid",
+  { scrape_metadata: meta("bad", { model_uuid: OTHER_UUID }) },
+  relationRejected("is not the uuid of the model the relation comes from"),
+);
+add(
+  "meta_uuid_twin_prefix",
+  "trust-topology",
+  "a uuid sharing this model's first 8 characters (job names would collide)",
+  { scrape_metadata: meta("bad", { model_uuid: "a1b2c3d4-9999-4999-8999-999999999999" }) },
+  relationRejected("model_uuid"),
+);
+add(
+  "meta_other_model_name",
+  "trust-topology",
+  "scrape_metadata claims another model name",
+  { scrape_metadata: meta("bad", { model: "prod" }) },
+  relationRejected("model 'prod' is not this model"),
+);
+add(
+  "meta_unit_of_good",
+  "trust-topology",
+  "scrape_metadata's unit is one of good's units",
+  { scrape_metadata: meta("bad", { unit: "good/0" }) },
+  relationRejected("unit 'good/0' is not a unit of 'bad'"),
+);
+add(
+  "unit_name_claims_good",
+  "trust-topology",
+  "a unit bag calls itself good/0 (juju_unit would say so)",
+  {},
+  { rejected: [R("jobs", "is not the unit's name")], badJobs: 1, badRules: true },
+  badUnit(0, { prometheus_scrape_unit_address: "10.1.3.1", prometheus_scrape_unit_name: "good/0" }),
+);
+add(
+  "unit_name_path_characters",
+  "trust-topology",
+  "a unit bag name with path characters",
+  {},
+  { rejected: [R("jobs", "is not the unit's name")], badJobs: 1, badRules: true },
+  badUnit(1, { prometheus_scrape_unit_address: "10.1.3.2", prometheus_scrape_unit_name: "../../etc/x/1" }),
+);
+add(
+  "no_meta_static_spoof",
+  "trust-topology",
+  "no scrape_metadata, a job whose static labels claim good's topology",
+  {
+    scrape_metadata: "",
+    scrape_jobs: jobs({
+      job_name: "spoof",
+      static_configs: [
+        {
+          targets: ["10.9.9.9:80"],
+          labels: { juju_application: "good", juju_model: "cos", juju_model_uuid: UUID },
+        },
+      ],
+    }),
+  },
+  rejectJobs("is not this relation's topology"),
+);
+add(
+  "no_meta_takes_good_job_name",
+  "trust-topology",
+  "no scrape_metadata, a job named like good's: prefixed with bad's own topology, good keeps its name",
+  {
+    scrape_metadata: "",
+    scrape_jobs: jobs(wildcard({ job_name: "juju_cos_a1b2c3d4_good_prometheus_scrape-0" })),
+  },
+  accepted(2),
+);
+add(
+  "empty_metadata_object",
+  "trust-topology",
+  "scrape_metadata {}: the topology Juju gives",
+  { scrape_metadata: "{}" },
+  accepted(2),
+);
+add(
+  "static_juju_unit_of_good",
+  "trust-topology",
+  "a static juju_unit label naming good's unit",
+  {
+    scrape_jobs: jobs(
+      wildcard({ static_configs: [{ targets: ["*:8000"], labels: { juju_unit: "good/0" } }] }),
+    ),
+  },
+  rejectJobs("juju_unit"),
+);
+add(
+  "static_juju_custom_label",
+  "trust-topology",
+  "a static label in the juju_ namespace that is not a topology label",
+  {
+    scrape_jobs: jobs(
+      wildcard({ static_configs: [{ targets: ["*:8000"], labels: { juju_tenant: "good" } }] }),
+    ),
+  },
+  rejectJobs("juju_tenant"),
+);
+
+// --- 2. rules are scoped to the relation's own topology
+const badRule = (r) => ({ alert_rules: rules(r) });
+add(
+  "rule_label_replace_juju",
+  "trust-rules",
+  "label_replace writes juju_application",
+  badRule({
+    record: "bad:relabelled",
+    expr: 'label_replace(up{%%juju_topology%%}, "juju_application", "good", "", "")',
+  }),
+  rejectRules("sets label 'juju_application'"),
+);
+add(
+  "rule_label_join_juju",
+  "trust-rules",
+  "label_join writes juju_unit",
+  badRule({ record: "bad:joined", expr: 'label_join(up, "juju_unit", "", "instance")' }),
+  rejectRules("sets label 'juju_unit'"),
+);
+add(
+  "rule_count_values_juju",
+  "trust-rules",
+  "count_values onto juju_model",
+  badRule({ alert: "A", expr: 'count_values("juju_model", up)' }),
+  rejectRules("sets label 'juju_model'"),
+);
+add(
+  "rule_absent_good_unit",
+  "trust-rules",
+  "absent() of a selector naming good's unit would create a series labelled as good",
+  badRule({ alert: "A", expr: 'absent(nope{juju_unit="good/0"})' }),
+  rejectRules("absent()"),
+);
+add(
+  "rule_record_up",
+  "trust-rules",
+  "a recording rule writing a fake up",
+  badRule({ record: "up", expr: "vector(1)" }),
+  rejectRules("may not write 'up'"),
+);
+add(
+  "rule_record_alerts",
+  "trust-rules",
+  "a recording rule writing ALERTS",
+  badRule({ record: "ALERTS", expr: "vector(1)" }),
+  rejectRules("may not write 'ALERTS'"),
+);
+add(
+  "rule_template_query",
+  "trust-rules",
+  "an annotation template running a query",
+  badRule({ ...okRule, annotations: { d: '{{ with query "up" }}{{ . | first | value }}{{ end }}' } }),
+  rejectRules("runs a query"),
+);
+add(
+  "rule_templated_juju_label",
+  "trust-rules",
+  "a templated juju_application label",
+  badRule({ ...okRule, labels: { juju_application: "{{ $labels.juju_application }}" } }),
+  rejectRules("is not this relation's topology"),
+);
+add(
+  "rule_juju_unit_of_good",
+  "trust-rules",
+  "a rule labelled with one of good's units",
+  badRule({ ...okRule, labels: { juju_unit: "good/1" } }),
+  rejectRules("is not a unit of 'bad'"),
+);
+add(
+  "rule_matcher_all_apps",
+  "trust-rules",
+  "a matcher on every application: replaced by bad's own",
+  badRule({ alert: "A", expr: 'sum(up{juju_application=~".+"}) > 0' }),
+  accepted(),
+);
+add(
+  "rule_unlabelled_aggregate",
+  "trust-rules",
+  "sum(up) without labels: scoped, and labelled with bad's topology",
+  badRule({ record: "bad:up_sum", expr: "sum(up)" }),
+  accepted(),
+);
+add(
+  "rule_without_metadata",
+  "trust-rules",
+  "rules of a relation without scrape_metadata are scoped too",
+  { scrape_metadata: "", alert_rules: rules({ alert: "A", expr: "up < 1" }) },
+  accepted(),
+);
+
+// --- 3. regexes with RE2's semantics, in linear time
+const relabelJob = (rc, key = "metric_relabel_configs") => ({ scrape_jobs: jobs(wildcard({ [key]: [rc] })) });
+add(
+  "labeldrop_case_insensitive",
+  "regex-re2",
+  "labeldrop (?i)JUJU_.* drops topology",
+  relabelJob({ action: "labeldrop", regex: "(?i)JUJU_.*" }),
+  rejectJobs("would drop topology label"),
+);
+add(
+  "labeldrop_inline_flag_group",
+  "regex-re2",
+  "labeldrop (?i:JUJU_MODEL)",
+  relabelJob({ action: "labeldrop", regex: "(?i:JUJU_MODEL)" }),
+  rejectJobs("would drop topology label"),
+);
+add(
+  "labelkeep_loses_topology",
+  "regex-re2",
+  "labelkeep that keeps no juju_* label",
+  relabelJob({ action: "labelkeep", regex: "(?i)instance|job|__name__" }),
+  rejectJobs("labelkeep"),
+);
+add(
+  "regex_catastrophic",
+  "regex-re2",
+  "a regex exponential for a backtracking engine: checked at once",
+  relabelJob({ action: "labeldrop", regex: "(.*){30}z" }, "relabel_configs"),
+  accepted(2),
+);
+add(
+  "regex_backreference",
+  "regex-re2",
+  "a backreference (not RE2)",
+  relabelJob({ action: "keep", source_labels: ["a"], regex: "(a)\\1" }, "relabel_configs"),
+  rejectJobs("invalid escape"),
+);
+add(
+  "regex_backslash_Z",
+  "regex-re2",
+  "\\Z, which JavaScript reads and Go refuses",
+  relabelJob({ action: "keep", source_labels: ["a"], regex: "a\\Z" }, "relabel_configs"),
+  rejectJobs("invalid escape"),
+);
+add(
+  "regex_repeat_1001",
+  "regex-re2",
+  "a{1001}, over RE2's repeat limit",
+  relabelJob({ action: "keep", source_labels: ["a"], regex: "a{1001}" }, "relabel_configs"),
+  rejectJobs("invalid repeat count"),
+);
+add(
+  "regex_bad_posix_class",
+  "regex-re2",
+  "[[:foo:]], an unknown POSIX class",
+  relabelJob({ action: "drop", source_labels: ["a"], regex: "[[:foo:]]" }, "relabel_configs"),
+  rejectJobs("invalid character class"),
+);
+add(
+  "regex_js_named_group",
+  "regex-re2",
+  "(?<n>...), which Prometheus 2's Go does not read",
+  relabelJob({ action: "drop", source_labels: ["a"], regex: "(?<n>a)" }, "relabel_configs"),
+  rejectJobs("(?P<name>"),
+);
+
+// --- 4. bounds, checked before copying; no recursion over input depth
+const deep = (n) => `${"[".repeat(n)}${"]".repeat(n)}`;
+add(
+  "deep_json_rules",
+  "bounds",
+  "alert_rules nested 10,000 levels",
+  { alert_rules: deep(10000) },
+  rejectRules("maxJsonDepth"),
+);
+add(
+  "deep_json_jobs",
+  "bounds",
+  "scrape_jobs nested 10,000 levels",
+  { scrape_jobs: deep(10000) },
+  rejectJobs("maxJsonDepth"),
+);
+add(
+  "deep_json_metadata",
+  "bounds",
+  "scrape_metadata nested 10,000 levels inside a field",
+  { scrape_metadata: `{"model":${deep(10000)}}` },
+  relationRejected("maxJsonDepth"),
+);
+add(
+  "unit_bag_over_bound",
+  "bounds",
+  "a unit's path over the unit-value bound (it would be copied into every job)",
+  {},
+  { rejected: [R("jobs", "maxUnitValueBytes")], badJobs: 1, badRules: true },
+  badUnit(1, {
+    prometheus_scrape_unit_address: "10.1.3.2",
+    prometheus_scrape_unit_path: `/${"p".repeat(5000)}`,
+  }),
+);
+add(
+  "units_over_targets",
+  "bounds",
+  "5,001 units: a '*' job would have 5,001 targets",
+  {},
+  { rejected: [R("jobs", "maxTargetsPerJob")], badJobs: 0, badRules: true },
+  manyUnits(5001),
+);
+add(
+  "expanded_job_bytes",
+  "bounds",
+  "a job whose copies for every unit exceed the bound (lowered to 64 KiB for this case)",
+  {
+    scrape_jobs: jobs(
+      wildcard({ static_configs: [{ targets: ["*:8000"], labels: { pad: "x".repeat(16 * 1024) } }] }),
+    ),
+  },
+  { ...rejectJobs("maxExpandedJobBytes"), limits: { maxExpandedJobBytes: 65536 } },
+  manyUnits(10),
+);
+
+// --- 5. output Prometheus can read
+const labelled = (v) => ({
+  scrape_jobs: jobs(wildcard({ static_configs: [{ targets: ["*:8000"], labels: { v } }] })),
+});
+add(
+  "yaml_line_separators",
+  "yaml-output",
+  "U+2028, U+2029 and U+0085 in a label value",
+  labelled("a\u2028b\u2029c\u0085d"),
+  accepted(2),
+);
+add(
+  "yaml_c1_and_del",
+  "yaml-output",
+  "DEL and C1 controls in a label value",
+  labelled("\u007f\u0080\u009f"),
+  accepted(2),
+);
+add(
+  "yaml_noncharacters",
+  "yaml-output",
+  "U+FFFE and U+FFFF in a label value",
+  labelled("\ufffe\uffff"),
+  accepted(2),
+);
+add(
+  "yaml_bom_and_nul",
+  "yaml-output",
+  "a byte-order mark and NUL in a label value",
+  labelled("\ufeffx\u0000y"),
+  accepted(2),
+);
+add(
+  "yaml_lone_surrogate",
+  "yaml-output",
+  "a lone surrogate (no UTF-8 form)",
+  labelled("x\ud800y"),
+  rejectJobs("lone surrogate"),
+);
+add(
+  "yaml_merge_key",
+  "yaml-output",
+  "'<<' as a params key (a YAML merge key when plain)",
+  { scrape_jobs: jobs(wildcard({ params: { "<<": ["x"], module: ["<<"] } })) },
+  accepted(2),
+);
+add(
+  "yaml_yaml11_words",
+  "yaml-output",
+  "values YAML 1.1 reads as booleans, nulls and numbers",
+  labelled("no"),
+  accepted(2),
+);
+add(
+  "long_job_name",
+  "yaml-output",
+  "a 300-character job name",
+  { scrape_jobs: jobs(wildcard({ job_name: "j".repeat(300) })) },
+  accepted(2),
+);
+
+// --- 6. what Prometheus itself refuses
+const badExpr = (expr) => badRule({ alert: "A", expr });
+add(
+  "rule_rate_of_instant",
+  "prometheus-refuses",
+  "rate(up)",
+  badExpr("rate(up)"),
+  rejectRules("range vector"),
+);
+add(
+  "rule_scalar_comparison",
+  "prometheus-refuses",
+  "1 > 2 without bool",
+  badExpr("1 > 2"),
+  rejectRules("BOOL"),
+);
+add(
+  "rule_double_offset",
+  "prometheus-refuses",
+  "offset twice",
+  badExpr("up offset 5m offset 5m"),
+  rejectRules("multiple times"),
+);
+add("rule_double_at", "prometheus-refuses", "@ twice", badExpr("up @ 1 @ 2"), rejectRules("multiple times"));
+add(
+  "rule_zero_range",
+  "prometheus-refuses",
+  "a range of 0s",
+  badExpr("rate(up[0s])"),
+  rejectRules("greater than 0"),
+);
+add(
+  "rule_wrong_arity",
+  "prometheus-refuses",
+  "abs() without its argument",
+  badExpr("abs()"),
+  rejectRules("argument"),
+);
+add(
+  "rule_bad_matcher_regex",
+  "prometheus-refuses",
+  "a matcher regex that does not compile",
+  badExpr('up{a=~"("}'),
+  rejectRules("regexp"),
+);
+add(
+  "rule_set_op_scalar",
+  "prometheus-refuses",
+  "a set operator on a scalar",
+  badExpr("up and 1"),
+  rejectRules("set operator"),
+);
+add(
+  "rule_empty_selector",
+  "prometheus-refuses",
+  "a selector matching everything",
+  badExpr('{a=~".*"}'),
+  rejectRules("non-empty matcher"),
+);
+add(
+  "rule_name_label",
+  "prometheus-refuses",
+  "a __name__ rule label",
+  badRule({ ...okRule, labels: { __name__: "x" } }),
+  rejectRules("__name__"),
+);
+add(
+  "rule_template_unparsable",
+  "prometheus-refuses",
+  "an annotation template that does not parse",
+  badRule({ ...okRule, annotations: { a: "{{ $labels.x " } }),
+  rejectRules("template"),
+);
+add(
+  "rule_group_query_offset",
+  "prometheus-refuses",
+  "query_offset, a key Prometheus 2 does not know (this corpus targets Debian's 2.42)",
+  { alert_rules: j({ groups: [{ name: "bad_alerts", query_offset: "1m", rules: [okRule] }] }) },
+  rejectRules("query_offset"),
+);
+add(
+  "job_duration_overflow",
+  "prometheus-refuses",
+  "a scrape interval over Go's time.Duration",
+  { scrape_jobs: jobs(wildcard({ scrape_interval: "300y" })) },
+  rejectJobs("scrape_interval"),
+);
+add(
+  "job_integer_as_float",
+  "prometheus-refuses",
+  "sample_limit written as 1e20",
+  { scrape_jobs: jobs(wildcard({ sample_limit: 1e20 })) },
+  rejectJobs("sample_limit"),
+);
+add(
+  "job_auth_type_space",
+  "prometheus-refuses",
+  "an authorization type with a space",
+  { scrape_jobs: jobs(wildcard({ authorization: { type: "Bearer x", credentials: "c" } })) },
+  rejectJobs("authorization.type"),
+);
+add(
+  "job_proxy_url_go_refuses",
+  "prometheus-refuses",
+  "a proxy URL with a space in the host",
+  { scrape_jobs: jobs(wildcard({ proxy_url: "http://proxy host:3128" })) },
+  rejectJobs("proxy_url"),
+);
+
+// --- 7. IPv6
+const v6 = (...addrs) =>
+  Object.fromEntries(
+    addrs.map((a, u) => [
+      `bad/${u}`,
+      { prometheus_scrape_unit_address: a, prometheus_scrape_unit_name: `bad/${u}` },
+    ]),
+  );
+add(
+  "ipv6_unit_addresses",
+  "ipv6",
+  "IPv6 unit addresses: bracketed in targets",
+  {},
+  { ...accepted(2), present: ["[fd00::1]:8000", "[fd00::2]:8000"] },
+  v6("fd00::1", "fd00::2"),
+);
+add(
+  "ipv6_v4_mapped",
+  "ipv6",
+  "an IPv4-mapped IPv6 address",
+  {},
+  { ...accepted(2), present: ["[::ffff:10.1.3.1]:8000"] },
+  v6("::ffff:10.1.3.1", "10.1.3.2"),
+);
+add(
+  "ipv6_bracketed_in_bag",
+  "ipv6",
+  "an address given in brackets",
+  {},
+  { ...accepted(2), present: ["[fd00::3]:8000"] },
+  v6("[fd00::3]", "10.1.3.2"),
+);
+add(
+  "ipv6_host_port_is_not_an_address",
+  "ipv6",
+  "cafe:8080 is a host and port, not an IPv6 address",
+  {},
+  { rejected: [R("jobs", "address")], badJobs: 1, badRules: true },
+  v6("10.1.3.1", "cafe:8080"),
+);
+
 rmSync(OUT, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 cases.forEach((c, i) => {
@@ -714,9 +1261,11 @@ cases.forEach((c, i) => {
     expect: c.expect,
   };
   if (c.expect.limits) state.limits = c.expect.limits;
+  // Cases with thousands of units are written on one line (the others stay readable).
+  const unitCount = Object.keys(state.relations[1].units).length;
   writeFileSync(
-    join(OUT, `${String(i + 1).padStart(2, "0")}_${c.name}.json`),
-    `${JSON.stringify(state, null, 1)}\n`,
+    join(OUT, `${String(i + 1).padStart(3, "0")}_${c.name}.json`),
+    `${unitCount > 100 ? JSON.stringify(state) : JSON.stringify(state, null, 1)}\n`,
   );
 });
 console.log(`${cases.length} cases written to ${OUT}`);
