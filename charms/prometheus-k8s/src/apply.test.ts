@@ -66,7 +66,18 @@ class DirWorkload implements Workload {
     if (p === "/usr/bin/promtool") return this.promtool;
     return existsSync(this.at(p));
   }
+  execs: string[][] = [];
   async exec(argv: readonly string[]) {
+    this.execs.push([...argv]);
+    // Paths are the workload's: run promtool on them inside the temp directory, and report them
+    // back as the workload's.
+    const unmap = (t: string) => t.replaceAll(this.root, "");
+    if (argv[1] === "check" && argv[2] === "rules") {
+      const r = spawnSync("/usr/bin/promtool", ["check", "rules", ...argv.slice(3).map((a) => this.at(a))], {
+        encoding: "utf8",
+      });
+      return { exitCode: r.status ?? 1, stdout: unmap(r.stdout), stderr: unmap(r.stderr) };
+    }
     const staged = this.at(argv[3]!);
     const mapped = `${staged}.mapped.yml`;
     writeFileSync(
@@ -74,7 +85,7 @@ class DirWorkload implements Workload {
       readFileSync(staged, "utf8").replaceAll("/etc/prometheus/", `${this.root}/etc/prometheus/`),
     );
     const r = spawnSync("/usr/bin/promtool", ["check", "config", mapped], { encoding: "utf8" });
-    return { exitCode: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+    return { exitCode: r.status ?? 1, stdout: unmap(r.stdout), stderr: unmap(r.stderr) };
   }
   async plannedService() {
     return this.planned;
@@ -263,5 +274,89 @@ describe("apply", () => {
     };
     const r2 = await apply(desired(), w2, new FakeApi());
     assert.deepEqual(r2.outcome, { kind: "restart-failed", detail: "cannot start service" });
+  });
+});
+
+describe("apply isolates the relations promtool refuses", {
+  skip: !HAVE_PROMTOOL && "no /usr/bin/promtool",
+}, () => {
+  // Three relations, as the charm hands them over: relation 2's job and relation 3's rules pass
+  // the scrape library by construction here, but not promtool.
+  const job = (rel: number, extra: Record<string, unknown> = {}) => ({
+    job_name: `juju_cos_c2e9f4d5_app${rel}_prometheus_scrape-0`,
+    static_configs: [{ targets: [`10.0.0.${rel}:80`] }],
+    ...extra,
+  });
+  const JOBS = [job(1), job(2, { sample_limit: { not_a_key: 1 } }), job(3)];
+  const RULE_DOCS: Record<string, { groups: unknown[] }> = {
+    rel1_metrics_endpoint_1: { groups: [{ name: "one", rules: [{ alert: "Down", expr: "up < 1" }] }] },
+    rel3_metrics_endpoint_3: { groups: [{ name: "three", rules: [{ alert: "Bad", expr: "rate(up)" }] }] },
+  };
+  const RULE_RELATIONS: Record<string, number> = { rel1_metrics_endpoint_1: 1, rel3_metrics_endpoint_3: 3 };
+
+  function candidate(
+    ex: { jobs: ReadonlySet<number>; rules: ReadonlySet<number> },
+    base: Partial<RenderInput> = {},
+  ): Desired {
+    const docs: Record<string, { groups: unknown[] }> = {};
+    for (const [k, d] of Object.entries(RULE_DOCS)) if (!ex.rules.has(RULE_RELATIONS[k]!)) docs[k] = d;
+    return {
+      ...desired({ ...base, jobs: JOBS.filter((_, i) => !ex.jobs.has(i + 1)) }),
+      ruleFiles: renderRuleFiles(docs),
+    };
+  }
+  const isolation = (base: Partial<RenderInput> = {}) => ({
+    jobRelations: [1, 2, 3],
+    ruleFileRelations: new Map(
+      Object.keys(RULE_DOCS).map((k) => [
+        Object.keys(renderRuleFiles({ [k]: RULE_DOCS[k]! }))[0]!,
+        RULE_RELATIONS[k]!,
+      ]),
+    ),
+    candidate: (ex: { jobs: ReadonlySet<number>; rules: ReadonlySet<number> }) => candidate(ex, base),
+  });
+  const none = { jobs: new Set<number>(), rules: new Set<number>() };
+
+  it("leaves out the refused jobs and rule file with promtool's message and applies the rest", async () => {
+    const w = new DirWorkload();
+    const r = await apply(candidate(none), w, new FakeApi(), { isolate: isolation() });
+    assert.deepEqual(r.outcome, { kind: "ok" });
+    assert.deepEqual(
+      r.isolated?.map((p) => [p.relationId, p.part]),
+      [
+        [3, "rules"],
+        [2, "jobs"],
+      ],
+    );
+    assert.match(r.isolated?.[0]?.reason ?? "", /promtool refused its rules: .*expected type range vector/);
+    assert.match(
+      r.isolated?.[1]?.reason ?? "",
+      /promtool refused its jobs: .*cannot unmarshal !!map into uint/,
+    );
+    const config = (await w.read("/etc/prometheus/prometheus.yml")) ?? "";
+    assert.ok(config.includes("app1_prometheus_scrape") && config.includes("app3_prometheus_scrape"));
+    assert.ok(!config.includes("app2_prometheus_scrape"), "relation 2's jobs left out");
+    assert.deepEqual(
+      (await w.list("/etc/prometheus/rules")).map((p) => p.split("/").at(-1)),
+      ["juju_rel1_metrics_endpoint_1.rules"],
+    );
+  });
+
+  it("without a way to take the candidate apart, or when the refusal is nobody's, the running config stays", async () => {
+    const w = new DirWorkload();
+    await apply(desired(), w, new FakeApi());
+    const before = await w.read("/etc/prometheus/prometheus.yml");
+    const r = await apply(candidate(none), w, new FakeApi());
+    assert.equal(r.outcome.kind, "invalid-config");
+    assert.equal(await w.read("/etc/prometheus/prometheus.yml"), before);
+    // A configuration refused without any relation's jobs (here a bad alertmanager entry) cannot
+    // be pinned on a relation.
+    const broken = {
+      alertmanagers: [{ static_configs: [{ targets: ["a:1"] }], timeout: "soon" }],
+    } as unknown as Partial<RenderInput>;
+    const r2 = await apply(candidate(none, broken), w, new FakeApi(), { isolate: isolation(broken) });
+    assert.equal(r2.outcome.kind, "invalid-config");
+    assert.equal(r2.isolated, undefined);
+    assert.equal(await w.read("/etc/prometheus/prometheus.yml"), before);
   });
 });

@@ -6,7 +6,12 @@
  * 2. Stage the candidate config and rules (`prometheus.yml.new`, `rules.new/`) and check them with
  *    `promtool check config` when the workload has promtool. A rejected candidate is deleted and
  *    the files Prometheus runs with stay as they were (pain point: invalid file left on disk).
- * 3. Move the candidate into place; replan only when the Pebble service changed (restart), else
+ * 3. When promtool refuses the candidate and the caller says which relation each job and rule
+ *    file came from, find the relations responsible (rule files checked one by one with
+ *    `promtool check rules`, jobs by bisection over relations with `promtool check config`),
+ *    leave those parts out with promtool's message, and apply the rest: one relation's data never
+ *    freezes everybody's configuration.
+ * 4. Move the candidate into place; replan only when the Pebble service changed (restart), else
  *    `POST /-/reload` with a generous timeout and confirm it (pain points 1, 2 and 8).
  *
  * I/O goes through the small {@link Workload} and {@link PrometheusApi} ports so this logic runs
@@ -72,12 +77,37 @@ export interface Desired {
   readonly layer: PrometheusLayer;
 }
 
+/** Relations whose jobs, or whose rule file, are left out of a candidate. */
+export interface Exclusion {
+  readonly jobs: ReadonlySet<number>;
+  readonly rules: ReadonlySet<number>;
+}
+
+/** How to take a candidate apart by relation when promtool refuses it. */
+export interface Isolation {
+  /** Relations that contribute jobs to the candidate. */
+  readonly jobRelations: readonly number[];
+  /** Rule file path (under {@link RULES_DIR}) to the relation it came from. */
+  readonly ruleFileRelations: ReadonlyMap<string, number>;
+  /** The wanted state without the excluded relations' parts. */
+  candidate(exclude: Exclusion): Desired;
+}
+
+/** A relation's part that promtool refused and that was left out, with promtool's words. */
+export interface IsolatedPart {
+  readonly relationId: number;
+  readonly part: "jobs" | "rules";
+  readonly reason: string;
+}
+
 /** Options of {@link apply}. */
 export interface ApplyOptions {
   /** A previous reload did not complete: reload even if the files are unchanged. */
   readonly reloadPending?: boolean | undefined;
   readonly reloadTimeoutMs?: number | undefined;
   readonly promtoolTimeoutMs?: number | undefined;
+  /** Lets a refused candidate be taken apart by relation (see the module comment). */
+  readonly isolate?: Isolation | undefined;
 }
 
 /** What apply did, for status and for stored state. */
@@ -91,6 +121,8 @@ export interface ApplyResult {
   readonly reloadPending: boolean;
   /** promtool's output for the candidate, when it ran. */
   readonly promtoolOutput?: string | undefined;
+  /** Parts left out because promtool refused them; what was applied is the rest. */
+  readonly isolated?: readonly IsolatedPart[] | undefined;
 }
 
 /** Generous by default: large configs take long to load (upstream issue 700). */
@@ -155,8 +187,24 @@ export async function apply(
     }
 
     if (configChanged || !planIsEmpty(rulesPlan)) {
-      const check = await validateCandidate(desired, w, opts.promtoolTimeoutMs ?? 60_000);
-      if (check.kind !== "ok") return { ...base, outcome: check.outcome, promtoolOutput: check.output };
+      const timeout = opts.promtoolTimeoutMs ?? 60_000;
+      const check = await validateCandidate(desired, w, timeout);
+      if (check.kind !== "ok") {
+        // Taken apart by relation: apply what promtool accepts, leave out (and name) the rest.
+        const isolated =
+          check.outcome.kind === "invalid-config" && opts.isolate
+            ? await isolateRefused(desired, w, opts.isolate, timeout)
+            : undefined;
+        if (isolated === undefined || isolated.length === 0)
+          return { ...base, outcome: check.outcome, promtoolOutput: check.output };
+        const jobs = new Set(isolated.filter((p) => p.part === "jobs").map((p) => p.relationId));
+        const rules = new Set(isolated.filter((p) => p.part === "rules").map((p) => p.relationId));
+        const rest = await apply(opts.isolate!.candidate({ jobs, rules }), w, api, {
+          ...opts,
+          isolate: undefined,
+        });
+        return { ...rest, isolated: [...isolated, ...(rest.isolated ?? [])] };
+      }
       promtoolOutput = check.output;
       try {
         for (const [p, c] of Object.entries(rulesPlan.write)) await w.write(p, c);
@@ -217,6 +265,102 @@ export async function apply(
         outcome: { kind: "reload-failed", detail: r.detail },
       };
   }
+}
+
+/** promtool's message without the file names of the staging area, bounded. */
+function promtoolMessage(out: string): string {
+  const text = out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !/^Checking /.test(l) && !/^(SUCCESS|FAILED)[:!]?$/.test(l))
+    .join("; ")
+    .replaceAll(`${STAGED_RULES_DIR}/`, "")
+    .replaceAll(STAGED_CONFIG, "prometheus.yml");
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
+}
+
+/**
+ * Finds the relations whose parts make promtool refuse `desired`: its rule files checked one by
+ * one (`promtool check rules` reports each file), then its jobs by bisection over relations, each
+ * step a `promtool check config` of the configuration with only some relations' jobs and no rule
+ * files. Returns nothing when the refusal cannot be pinned on relations (e.g. the configuration
+ * is refused without any relation's jobs), so the caller keeps the running configuration.
+ */
+async function isolateRefused(
+  desired: Desired,
+  w: Workload,
+  iso: Isolation,
+  timeoutMs: number,
+): Promise<IsolatedPart[] | undefined> {
+  const found: IsolatedPart[] = [];
+  try {
+    // Rule files: one promtool run checks them all and reports each.
+    const staged = new Map<string, string>();
+    await w.remove(STAGED_RULES_DIR);
+    for (const [p, c] of Object.entries(desired.ruleFiles)) {
+      const s = `${STAGED_RULES_DIR}/${p.slice(RULES_DIR.length + 1)}`;
+      await w.write(s, c);
+      staged.set(s, p);
+    }
+    if (staged.size > 0) {
+      const r = await w.exec([PROMTOOL, "check", "rules", ...staged.keys()], timeoutMs);
+      if (r.exitCode !== 0) {
+        const out = `${r.stdout}\n${r.stderr}`;
+        // "Checking <file>" opens each file's report.
+        const reports = out.split(/^Checking /m).slice(1);
+        for (const report of reports) {
+          const file = report.split("\n")[0]!.trim();
+          const path = staged.get(file);
+          const id = path === undefined ? undefined : iso.ruleFileRelations.get(path);
+          if (id !== undefined && /FAILED/.test(report))
+            found.push({
+              relationId: id,
+              part: "rules",
+              reason: `promtool refused its rules: ${promtoolMessage(report.slice(file.length))}`,
+            });
+        }
+      }
+    }
+    const ruleExcluded = new Set(found.map((p) => p.relationId));
+    const none = new Set<number>();
+    const all = new Set(iso.ruleFileRelations.values());
+    // Jobs: checked without any rule file, so only jobs can be at fault.
+    const jobsOnly = async (keep: readonly number[]): Promise<{ ok: boolean; out: string }> => {
+      const drop = new Set(iso.jobRelations.filter((id) => !keep.includes(id)));
+      const config = iso.candidate({ jobs: drop, rules: all }).config;
+      await w.remove(STAGED_RULES_DIR);
+      await w.write(STAGED_CONFIG, config.split(RULE_FILES_GLOB).join(`${STAGED_RULES_DIR}/juju_*.rules`));
+      const r = await w.exec([PROMTOOL, "check", "config", STAGED_CONFIG], timeoutMs);
+      return { ok: r.exitCode === 0, out: `${r.stdout}\n${r.stderr}` };
+    };
+    const withRulesOut = iso.candidate({ jobs: none, rules: ruleExcluded });
+    const again = await validateCandidate(withRulesOut, w, timeoutMs);
+    if (again.kind === "ok") return found;
+    if (!(await jobsOnly([])).ok) return undefined;
+    const bisect = async (ids: readonly number[]): Promise<void> => {
+      if (ids.length === 0) return;
+      const r = await jobsOnly(ids);
+      if (r.ok) return;
+      if (ids.length === 1) {
+        found.push({
+          relationId: ids[0]!,
+          part: "jobs",
+          reason: `promtool refused its jobs: ${promtoolMessage(r.out)}`,
+        });
+        return;
+      }
+      const half = Math.ceil(ids.length / 2);
+      await bisect(ids.slice(0, half));
+      await bisect(ids.slice(half));
+    };
+    await bisect(iso.jobRelations);
+  } catch {
+    return undefined;
+  } finally {
+    await w.remove(STAGED_CONFIG).catch(() => undefined);
+    await w.remove(STAGED_RULES_DIR).catch(() => undefined);
+  }
+  return found;
 }
 
 type CheckResult =

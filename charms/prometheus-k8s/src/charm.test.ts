@@ -23,7 +23,10 @@ import {
 } from "@charmkit/ops/testing";
 import { lzmaBase64Decompress } from "@charmkit/interfaces/grafana-dashboard";
 import type { ReloadResult } from "./apply.js";
+import { consume } from "@charmkit/interfaces/prometheus-scrape";
 import PrometheusCharm, { PARSE_CACHE_FILE } from "./charm.js";
+import type { Collected } from "./plan.js";
+import { partDigest } from "./refusals.js";
 import { PATHS } from "./flags.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -328,6 +331,66 @@ describe("prometheus-k8s charm", () => {
     assert.equal(pushedConfig(out), before, "the previous prometheus.yml stays");
     assert.equal(out.unitStatus.name, "blocked");
     assert.match(out.unitStatus.message, /promtool rejected the new config, previous config kept/);
+  });
+
+  it("a relation part promtool refused stays out while unchanged, named in the status and fed back", async () => {
+    const c = ctx();
+    useApi(new FakeApi());
+    const good = scrapeRelation(3, "zinc");
+    const bad = scrapeRelation(4, "tin");
+    // What the charm collects for tin (same options as the charm: this model, Prometheus 3).
+    const scrape = consume(
+      [good, bad].map((r) => ({
+        id: r.id,
+        endpoint: "metrics-endpoint",
+        remoteApp: r.remoteAppName,
+        remoteAppData: r.remoteAppData,
+        remoteUnitsData: Object.fromEntries(
+          Object.entries(r.remoteUnitsData).map(([u, d]) => [`${r.remoteAppName}/${u}`, d]),
+        ),
+      })),
+      { model: { name: MODEL.name, uuid: MODEL.uuid }, fallbackScrapeProtocol: true, prometheusMajor: 3 },
+    );
+    const digest = partDigest(
+      { jobs: scrape.jobs, jobRelations: scrape.jobRelations, ruleFiles: {} } as unknown as Collected,
+      4,
+      "jobs",
+    );
+    const refused = (d: string) =>
+      JSON.stringify([
+        { relationId: 4, part: "jobs", reason: "promtool refused its jobs: line 9: nope", digest: d },
+      ]);
+    const remembered = await c.run(
+      c.on.updateStatus(),
+      base({
+        relations: [good, bad],
+        storedStates: {
+          prometheus: { refused: refused(digest), retryPending: false, lastStatus: "", version: "" },
+        },
+      }),
+    );
+    let cfg = pushedConfig(remembered);
+    assert.ok(cfg.includes("juju_unit: zinc/0"));
+    assert.ok(!cfg.includes("juju_unit: tin/0"), "tin's jobs stay out");
+    assert.equal(remembered.unitStatus.name, "blocked");
+    assert.match(remembered.unitStatus.message, /metrics-endpoint:4 \(tin\): promtool refused its jobs/);
+    assert.match(
+      getRelation(remembered, 4)?.localAppData.event ?? "",
+      /"scrape_job_errors": "promtool refused its jobs: line 9: nope"/,
+    );
+    // Once tin's data changed, it is tried again (and here promtool has nothing to say).
+    const lapsed = await c.run(
+      c.on.updateStatus(),
+      base({
+        relations: [good, bad],
+        storedStates: {
+          prometheus: { refused: refused("old"), retryPending: false, lastStatus: "", version: "" },
+        },
+      }),
+    );
+    cfg = pushedConfig(lapsed);
+    assert.ok(cfg.includes("juju_unit: tin/0"));
+    assert.equal(lapsed.unitStatus.name, "active", lapsed.unitStatus.message);
   });
 
   it("without Pebble it waits and publishes nothing it cannot know", async () => {

@@ -43,6 +43,7 @@ import {
   consume,
   loadParseCacheFile,
   MetricsEndpointProvider,
+  pyJsonDumps,
   saveParseCacheFile,
 } from "@charmkit/interfaces/prometheus-scrape";
 import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
@@ -51,10 +52,18 @@ import { type ApplyResult, apply, type ExecResult, type PrometheusApi, type Work
 import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
 import { filesystemCapacity, PATHS } from "./flags.js";
 import type { PrometheusLayer } from "./layer.js";
-import { type Collected, type Plan, planReconcile } from "./plan.js";
+import { type Collected, type Plan, planReconcile, withoutRelations } from "./plan.js";
 import { majorVersion, PrometheusHttp, parseVersion } from "./prometheus_api.js";
 import { WEB_PORT } from "./render.js";
-import type { RulesDoc } from "./rules.js";
+import {
+  currentRefusals,
+  parseRefusals,
+  partDigest,
+  type RememberedRefusal,
+  refusedRelation,
+  toExclusion,
+} from "./refusals.js";
+import { RULES_DIR, type RulesDoc, ruleFileName } from "./rules.js";
 import { type ApplyOutcome, deriveStatus, type Findings, type RejectedRelation } from "./status.js";
 
 const CONTAINER = "prometheus";
@@ -99,6 +108,11 @@ const RELATION_KINDS = [
 interface Stored extends Record<string, string | boolean | number> {
   /** A reload (or the whole apply) must be retried on update-status. */
   retryPending: boolean;
+  /**
+   * JSON list of {@link RememberedRefusal}: relation parts promtool refused, left out until the
+   * relation's data changes (so one refusal costs promtool runs once, not every hook).
+   */
+  refused: string;
   /** Last unit status set, to know whether update-status must reconcile. */
   lastStatus: string;
   /** `prometheus --version` of the running workload. */
@@ -125,6 +139,43 @@ function toStatus(s: { name: string; message: string }): Status {
 function isNotFound(e: unknown): boolean {
   const kind = (e as { kind?: string }).kind;
   return kind === "not-found";
+}
+
+/** What collect found: the plan's input, the scrape library's feedback, each relation's app. */
+interface Collection {
+  readonly collected: Collected;
+  readonly feedback: ReadonlyMap<number, string>;
+  readonly apps: ReadonlyMap<number, string>;
+}
+
+/** {@link Collection} less the parts promtool refused before (see `prepare`). */
+interface Prepared extends Collection {
+  /** Everything collected, refused parts included (their digests are taken from it). */
+  readonly full: Collected;
+  readonly refused: readonly RememberedRefusal[];
+}
+
+/**
+ * Compact rendering (see `compactUnitJobs`) per relation, so every compacted job still knows the
+ * relation it came from.
+ */
+function compactByRelation(
+  jobs: readonly Record<string, unknown>[],
+  relations: readonly number[],
+): { jobs: Record<string, unknown>[]; jobRelations: number[] } {
+  const out: Record<string, unknown>[] = [];
+  const outRelations: number[] = [];
+  let start = 0;
+  while (start < jobs.length) {
+    let end = start;
+    while (end < jobs.length && relations[end] === relations[start]) end++;
+    for (const j of compactUnitJobs(jobs.slice(start, end))) {
+      out.push(j);
+      outRelations.push(relations[start]!);
+    }
+    start = end;
+  }
+  return { jobs: out, jobRelations: outRelations };
 }
 
 /** The apply step's view of the workload, over the SDK's Pebble `Container`. */
@@ -208,6 +259,7 @@ export default class PrometheusCharm extends CharmBase {
     super(framework);
     this.stored = framework.storedState<Stored>("prometheus", {
       retryPending: false,
+      refused: "",
       lastStatus: "",
       version: "",
     });
@@ -256,10 +308,12 @@ export default class PrometheusCharm extends CharmBase {
     return this.model.unit.container(CONTAINER) as Container;
   }
 
-  /** Everything the plan needs, read from config and relations. Never throws on remote data. */
-  private collect(): Collected {
+  /**
+   * Everything the plan needs, read from config and relations, plus what the scrape library would
+   * feed back to each relation. Only reads. Never throws on remote data.
+   */
+  private collect(): Collection {
     const model = this.model;
-    const leader = model.unit.isLeader();
     // Parsing alert expressions is most of the rendering work while V8 is cold, i.e. in every
     // hook; their parses are kept between hooks (they only save work: a lost file changes nothing).
     const parseCache = this.cacheDir === undefined ? undefined : join(this.cacheDir, PARSE_CACHE_FILE);
@@ -284,15 +338,18 @@ export default class PrometheusCharm extends CharmBase {
     const rejected: RejectedRelation[] = scrape.rejected
       .filter((r) => r.kind !== "ignored")
       .map((r) => ({ relation: `metrics-endpoint:${r.relationId}`, remoteApp: r.app, reason: r.reason }));
-    if (leader) {
-      for (const rel of model.relations("metrics-endpoint")) {
-        const fb = scrape.feedback.get(rel.id);
-        if (fb !== undefined) rel.localAppData.update({ event: fb });
-      }
-    }
-    const jobs = scrape.jobs.length > COMPACT_JOBS_THRESHOLD ? compactUnitJobs(scrape.jobs) : scrape.jobs;
+    const { jobs, jobRelations } =
+      scrape.jobs.length > COMPACT_JOBS_THRESHOLD
+        ? compactByRelation(scrape.jobs, scrape.jobRelations)
+        : { jobs: scrape.jobs, jobRelations: scrape.jobRelations };
     const ruleFiles: Record<string, RulesDoc> = {};
-    for (const f of scrape.ruleFiles) ruleFiles[f.key] = { groups: f.groups };
+    const ruleFileRelations: Record<string, number> = {};
+    for (const f of scrape.ruleFiles) {
+      ruleFiles[f.key] = { groups: f.groups };
+      ruleFileRelations[f.key] = f.relationId;
+    }
+    const apps = new Map<number, string>();
+    for (const rel of scrapeRelations) if (rel.app !== undefined) apps.set(rel.id, rel.app);
 
     const am = readAlertmanagers(model);
     for (const r of am.rejected)
@@ -313,7 +370,7 @@ export default class PrometheusCharm extends CharmBase {
       storage = { error: errText(e) };
     }
 
-    return {
+    const collected: Collected = {
       rawConfig: model.config.toObject(),
       identity: {
         modelName: model.name,
@@ -326,11 +383,28 @@ export default class PrometheusCharm extends CharmBase {
       ingressUrl: ingress.url,
       storage,
       jobs,
+      jobRelations,
       ruleFiles,
+      ruleFileRelations,
       rejected,
       alertmanagers: rendered.alertmanagers as unknown as Collected["alertmanagers"],
       prometheusMajor: majorVersion(this.stored.version || undefined),
     };
+    return { collected, feedback: scrape.feedback, apps };
+  }
+
+  /**
+   * What was collected, less the relation parts promtool refused earlier and that have not
+   * changed since (named as rejected), and the remembered refusals still in force.
+   */
+  private prepare(): Prepared {
+    const { collected: full, feedback, apps } = this.collect();
+    const remembered = parseRefusals(this.stored.refused);
+    const current = currentRefusals(full, remembered);
+    const exclusion = toExclusion(current);
+    const collected = withoutRelations(full, exclusion);
+    const rejected = [...collected.rejected, ...current.map((r) => refusedRelation(r, apps))];
+    return { full, collected: { ...collected, rejected }, feedback, apps, refused: current };
   }
 
   /**
@@ -445,8 +519,10 @@ export default class PrometheusCharm extends CharmBase {
   /** The whole reconcile. */
   async reconcile(): Promise<ApplyResult | undefined> {
     let plan: Plan;
+    let prepared: Prepared;
     try {
-      plan = planReconcile(this.collect());
+      prepared = this.prepare();
+      plan = planReconcile(prepared.collected);
     } catch (e) {
       // A bug, not bad remote data (the libraries never throw on that): say so and retry later.
       this.log.error(`reconcile: ${errText(e)}`);
@@ -461,18 +537,43 @@ export default class PrometheusCharm extends CharmBase {
     const container = this.container();
     if (!(await container.canConnect())) {
       this.stored.retryPending = true;
+      this.publishScrapeFeedback(prepared, []);
       this.setStatus(this.findings(plan, { kind: "no-container" }));
       return undefined;
     }
     const base = this.internalApiUrl(plan);
+    const collected = prepared.collected;
+    const ruleFileRelations = new Map<string, number>();
+    for (const [key, id] of Object.entries(collected.ruleFileRelations ?? {}))
+      ruleFileRelations.set(`${RULES_DIR}/${ruleFileName(key)}`, id);
     const result = await apply(
       plan.desired,
       new PebbleWorkload(container),
       PrometheusCharm.prometheusApi(base),
       {
         reloadPending: this.stored.retryPending,
+        isolate: {
+          jobRelations: [...new Set(collected.jobRelations ?? [])],
+          ruleFileRelations,
+          candidate: (ex) => planReconcile(withoutRelations(collected, ex)).desired,
+        },
       },
     );
+    const newlyRefused: RememberedRefusal[] = (result.isolated ?? []).map((p) => ({
+      ...p,
+      digest: partDigest(prepared.full, p.relationId, p.part),
+    }));
+    if (newlyRefused.length > 0) {
+      for (const r of newlyRefused)
+        this.log.warning(`metrics-endpoint:${r.relationId} left out: ${r.reason}`);
+      plan = {
+        ...plan,
+        rejected: [...plan.rejected, ...newlyRefused.map((r) => refusedRelation(r, prepared.apps))],
+      };
+    }
+    const refused = JSON.stringify([...prepared.refused, ...newlyRefused]);
+    if (refused !== (this.stored.refused || "[]")) this.stored.refused = refused;
+    this.publishScrapeFeedback(prepared, newlyRefused);
     this.stored.retryPending = result.reloadPending || result.outcome.kind !== "ok";
     if (result.restarted) this.log.info("prometheus (re)started with a new command line");
     else if (result.reloaded) this.log.info("prometheus reloaded its configuration");
@@ -564,8 +665,32 @@ export default class PrometheusCharm extends CharmBase {
     e.setResults(validateConfigurationResult(r));
   }
 
+  /**
+   * Leader: the `event` key of each metrics-endpoint relation (Python's feedback format): what the
+   * scrape library rejected, plus what promtool refused (remembered or found in this hook).
+   */
+  private publishScrapeFeedback(prepared: Prepared, refusedNow: readonly RememberedRefusal[]): void {
+    if (!this.model.unit.isLeader()) return;
+    const feedback = new Map(prepared.feedback);
+    for (const r of [...prepared.refused, ...refusedNow]) {
+      let event: Record<string, string> = {};
+      try {
+        event = JSON.parse(feedback.get(r.relationId) ?? "{}") as Record<string, string>;
+      } catch {
+        event = {};
+      }
+      const key = r.part === "rules" ? "errors" : "scrape_job_errors";
+      event[key] = event[key] ? `${event[key]}, ${r.reason}` : r.reason;
+      feedback.set(r.relationId, pyJsonDumps(event));
+    }
+    for (const rel of this.model.relations("metrics-endpoint")) {
+      const fb = feedback.get(rel.id);
+      if (fb !== undefined) rel.localAppData.update({ event: fb });
+    }
+  }
+
   private onShowConfig(e: ActionEvent): void {
-    const plan = planReconcile(this.collect());
+    const plan = planReconcile(this.prepare().collected);
     e.setResults(showConfigResult(plan, this.findings(plan, { kind: "ok" })));
   }
 }

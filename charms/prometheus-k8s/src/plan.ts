@@ -38,7 +38,11 @@ export interface Collected {
   readonly storage: { readonly bytes: number } | { readonly error: string };
   /** Output of the prometheus_scrape consumer (and remote-write rules), already validated. */
   readonly jobs: readonly ScrapeJob[];
+  /** The relation each of `jobs` came from (same order); absent when not known. */
+  readonly jobRelations?: readonly number[] | undefined;
   readonly ruleFiles: Readonly<Record<string, RulesDoc>>;
+  /** The relation each rule file (by key) came from. */
+  readonly ruleFileRelations?: Readonly<Record<string, number>> | undefined;
   readonly rejected: readonly RejectedRelation[];
   readonly alertmanagers: readonly AlertmanagerEntry[];
   readonly prometheusMajor: number;
@@ -67,6 +71,28 @@ export interface Plan {
   /** Relations rejected by the libraries plus jobs dropped at render time. */
   readonly rejected: readonly RejectedRelation[];
   readonly renderRejected: readonly RenderRejection[];
+}
+
+/** Relations whose jobs, or whose rule file, are left out of the wanted state. */
+export interface Exclusion {
+  readonly jobs: ReadonlySet<number>;
+  readonly rules: ReadonlySet<number>;
+}
+
+export const NO_EXCLUSION: Exclusion = Object.freeze({ jobs: new Set<number>(), rules: new Set<number>() });
+
+/** `c` without the excluded relations' jobs and rule files (the apply step's isolation uses it). */
+export function withoutRelations(c: Collected, ex: Exclusion): Collected {
+  if (ex.jobs.size === 0 && ex.rules.size === 0) return c;
+  const rel = c.jobRelations;
+  const jobs = rel === undefined ? c.jobs : c.jobs.filter((_, i) => !ex.jobs.has(rel[i] ?? -1));
+  const jobRelations = rel?.filter((id) => !ex.jobs.has(id));
+  const ruleFiles: Record<string, RulesDoc> = {};
+  for (const [key, doc] of Object.entries(c.ruleFiles)) {
+    const id = c.ruleFileRelations?.[key];
+    if (id === undefined || !ex.rules.has(id)) ruleFiles[key] = doc;
+  }
+  return { ...c, jobs, jobRelations, ruleFiles };
 }
 
 /** Computes the wanted state from what was collected. Pure and deterministic. */
