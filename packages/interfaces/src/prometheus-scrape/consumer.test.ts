@@ -453,7 +453,8 @@ describe("unit addresses", () => {
         },
       },
     ]);
-    const labels = (res.jobs[0]?.static_configs as { labels: Record<string, string> }[] | undefined)?.[0]?.labels;
+    const labels = (res.jobs[0]?.static_configs as { labels: Record<string, string> }[] | undefined)?.[0]
+      ?.labels;
     assert.equal(labels?.juju_unit, "app/0");
   });
   test("host:port, URLs and spaces are not addresses", () => {

@@ -504,6 +504,7 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
       if (!isRecord(rule)) return;
       const labels = isRecord(rule.labels) ? rule.labels : null;
       let scope: RuleScope;
+      if (typeof rule.expr === "string") rule.expr = stripTopologyPlaceholder(rule.expr);
       if (ctx.pinned && topology !== null) {
         for (const p of pinnedRuleProblems(rule, topology)) problems.push(`group ${gi} rule ${ri}: ${p}`);
         const key = typeof labels?.juju_unit === "string" ? labels.juju_unit : null;
@@ -534,7 +535,6 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
       if (identifier === undefined && ri === 0 && scope.topo && !ctx.pinned)
         identifier = scope.topo.identifier;
       if (typeof rule.expr !== "string") return;
-      rule.expr = stripTopologyPlaceholder(rule.expr);
       if (scope.inject) {
         pendingRules.push(rule);
         pendingInjectors.push(scope.inject);
@@ -587,6 +587,13 @@ interface OwnedJob {
  * with their verified topology, so two of them only share names for the same application.
  */
 function dedupeAcrossRelations(entries: readonly OwnedJob[]): OwnedJob[] {
+  // Usually every relation is pinned: nothing to guard.
+  if (entries.every((e) => e.pinned))
+    return dedupeEntries(
+      entries,
+      (e) => e.job,
+      (e, job) => ({ ...e, job }),
+    );
   const pinnedNames = new Set<string>();
   for (const e of entries) if (e.pinned) pinnedNames.add(String(e.job.job_name));
   let pinnedHashes: Map<string, Set<string>> | undefined;

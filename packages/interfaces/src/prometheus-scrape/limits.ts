@@ -66,21 +66,34 @@ export function utf8Bytes(s: string): number {
 /**
  * Whether the JSON text `raw` nests arrays and objects deeper than `max`, found by one scan of the
  * text without parsing it (brackets inside strings do not count). Checked before `JSON.parse`, so
- * nothing downstream ever recurses over a deeper value than the bound allows.
+ * nothing downstream ever recurses over a deeper value than the bound allows. String contents,
+ * most of a value's length, are skipped with native `indexOf`; only the text between strings is
+ * looked at character by character.
  */
 export function jsonDepthExceeds(raw: string, max: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d || c === 0x7d) depth--;
+  let i = 0;
+  const n = raw.length;
+  while (i < n) {
+    let quote = raw.indexOf('"', i);
+    if (quote < 0) quote = n;
+    for (let k = i; k < quote; k++) {
+      const c = raw.charCodeAt(k);
+      if (c === 0x5b || c === 0x7b) {
+        if (++depth > max) return true;
+      } else if (c === 0x5d || c === 0x7d) depth--;
+    }
+    if (quote >= n) return false;
+    // The string ends at the next quote not escaped by an odd run of backslashes.
+    let end = quote;
+    for (;;) {
+      end = raw.indexOf('"', end + 1);
+      if (end < 0) return false;
+      let backslashes = 0;
+      while (raw.charCodeAt(end - 1 - backslashes) === 0x5c) backslashes++;
+      if (backslashes % 2 === 0) break;
+    }
+    i = end + 1;
   }
   return false;
 }

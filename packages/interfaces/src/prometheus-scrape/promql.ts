@@ -458,6 +458,7 @@ const DURATION = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d
 const UNIT_NS = [31_536_000n, 604_800n, 86_400n, 3_600n, 60n, 1n].map((s) => s * 1_000_000_000n);
 UNIT_NS.push(1_000_000n);
 const MAX_DURATION_NS = 2n ** 63n - 1n;
+const UNIT_MS = [31_536_000_000, 604_800_000, 86_400_000, 3_600_000, 60_000, 1000, 1];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const RULE_KEYS = new Set(["alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"]);
@@ -477,6 +478,14 @@ export function isPromDuration(value: unknown): boolean {
   if (value === "0") return true;
   const m = DURATION.exec(value);
   if (!m) return false;
+  // Milliseconds in a double are exact far beyond the int64 limit's 9,223,372,036,854 ms; only
+  // values near it need exact arithmetic.
+  let ms = 0;
+  for (let i = 0; i < UNIT_MS.length; i++) {
+    const digits = m[i + 1];
+    if (digits !== undefined) ms += Number(digits) * UNIT_MS[i]!;
+  }
+  if (ms < 9e12) return true;
   let ns = 0n;
   for (let i = 0; i < UNIT_NS.length; i++) {
     const digits = m[i + 1];

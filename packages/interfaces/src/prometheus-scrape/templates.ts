@@ -151,6 +151,8 @@ function tokenize(action: string): Token[] | string {
   return out;
 }
 
+const PLAIN: TemplateCheck = Object.freeze({ problems: [], functions: new Set<string>() });
+
 /**
  * Checks one label or annotation value of an alerting rule the way Prometheus' template parse
  * does, for the given Prometheus major version.
@@ -158,6 +160,8 @@ function tokenize(action: string): Token[] | string {
  * @example checkTemplate("{{ $labels.instance }} is down").problems // []
  */
 export function checkTemplate(text: string, prometheusMajor = 3): TemplateCheck {
+  // Nearly every label and annotation is plain text: nothing to parse.
+  if (!text.includes("{{")) return PLAIN;
   const problems: string[] = [];
   const functions = new Set<string>();
   const known = prometheusMajor >= 3 ? FUNCTIONS_3 : FUNCTIONS_2;

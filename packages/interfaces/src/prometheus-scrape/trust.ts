@@ -16,7 +16,7 @@
  */
 import { isIP } from "node:net";
 import type { Limits } from "./limits.js";
-import { expressionFacts, PromQLError, stripTopologyPlaceholder } from "./promql.js";
+import { expressionFacts, PromQLError } from "./promql.js";
 import { checkTemplate } from "./templates.js";
 import { JujuTopology, TopologyError } from "./topology.js";
 import type { UnitEntry } from "./jobs.js";
@@ -223,8 +223,7 @@ export function staticLabelProblems(staticConfigs: unknown, topology: JujuTopolo
 export function pinnedRuleProblems(rule: Record<string, unknown>, topology: JujuTopology): string[] {
   const problems: string[] = [];
   const app = topology.application;
-  const own: Record<string, string> = topology.alertExpressionDict();
-  if (topology.charmName !== "") own.juju_charm = topology.charmName;
+  const own = ownRuleLabels(topology);
   const labels = rule.labels;
   if (typeof labels === "object" && labels !== null && !Array.isArray(labels)) {
     for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
@@ -243,7 +242,8 @@ export function pinnedRuleProblems(rule: Record<string, unknown>, topology: Juju
     problems.push(`recording rule may not write '${rule.record}', a series Prometheus itself writes`);
   if (typeof rule.expr === "string") {
     try {
-      const facts = expressionFacts(stripTopologyPlaceholder(rule.expr));
+      // The consumer has stripped `%%juju_topology%%` already.
+      const facts = expressionFacts(rule.expr);
       for (const l of facts.mintedLabels)
         if (l.startsWith("juju_"))
           problems.push(`expression sets label '${l}' (juju_* labels are the topology's)`);
@@ -275,12 +275,28 @@ export function pinnedRuleProblems(rule: Record<string, unknown>, topology: Juju
   return problems;
 }
 
+const ownLabelsOf = new WeakMap<JujuTopology, Readonly<Record<string, string>>>();
+
+/** The `juju_*` values a pinned rule may carry: the topology's, its charm's name if it has one. */
+function ownRuleLabels(topology: JujuTopology): Readonly<Record<string, string>> {
+  let own = ownLabelsOf.get(topology);
+  if (own === undefined) {
+    const o: Record<string, string> = topology.alertExpressionDict();
+    if (topology.charmName !== "") o.juju_charm = topology.charmName;
+    own = Object.freeze(o);
+    ownLabelsOf.set(topology, own);
+  }
+  return own;
+}
+
 /** Adds the topology's model, uuid and application labels a pinned rule lacks (in place). */
 export function addTopologyLabels(rule: Record<string, unknown>, topology: JujuTopology): void {
   const labels =
     typeof rule.labels === "object" && rule.labels !== null && !Array.isArray(rule.labels)
       ? (rule.labels as Record<string, unknown>)
       : {};
-  for (const [k, v] of Object.entries(topology.alertExpressionDict())) if (!(k in labels)) labels[k] = v;
+  const own = ownRuleLabels(topology);
+  for (const k of ["juju_model", "juju_model_uuid", "juju_application"])
+    if (!(k in labels) && own[k] !== undefined) labels[k] = own[k];
   rule.labels = labels;
 }
