@@ -52,6 +52,7 @@ const UNIT_PATH = /^(?:\/[^\s?#\u0000-\u001f\u007f]*)?$/;
 /** Series Prometheus itself writes; a pinned relation's recording rule may not forge them. */
 const RESERVED_SERIES = /^(?:up|ALERTS|ALERTS_FOR_STATE|scrape_.*)$/;
 const EXPR_SCOPE_LABELS = new Set(["juju_model", "juju_model_uuid", "juju_application"]);
+const MINTING = /label_replace|label_join|count_values|absent/;
 
 const hint = (app: string) =>
   `if '${app}' forwards other applications' metrics (cos-proxy, prometheus-scrape-config...), name it in the trusted_aggregators option`;
@@ -240,7 +241,9 @@ export function pinnedRuleProblems(rule: Record<string, unknown>, topology: Juju
   }
   if (typeof rule.record === "string" && RESERVED_SERIES.test(rule.record))
     problems.push(`recording rule may not write '${rule.record}', a series Prometheus itself writes`);
-  if (typeof rule.expr === "string") {
+  // Only these functions create labels; most expressions use none of them, and a substring test
+  // is cheaper than looking the expression's parse up.
+  if (typeof rule.expr === "string" && MINTING.test(rule.expr)) {
     try {
       // The consumer has stripped `%%juju_topology%%` already.
       const facts = expressionFacts(rule.expr);
