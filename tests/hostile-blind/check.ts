@@ -44,11 +44,16 @@ export function goodUnchanged(out: Output, ref: Output, equal: (a: Job, b: Job) 
   for (const rj of ref.jobs) {
     const same = out.jobs.filter((j) => jobName(j) === jobName(rj));
     if (same.length === 0) problems.push(`good job ${JSON.stringify(jobName(rj))} is missing`);
-    else if (same.length > 1) problems.push(`good job ${JSON.stringify(jobName(rj))} is shadowed: ${same.length} jobs have its name`);
-    else if (!equal(same[0] as Job, rj)) problems.push(`good job ${JSON.stringify(jobName(rj))} changed: ${JSON.stringify(same[0]).slice(0, 300)}`);
+    else if (same.length > 1)
+      problems.push(`good job ${JSON.stringify(jobName(rj))} is shadowed: ${same.length} jobs have its name`);
+    else if (!equal(same[0] as Job, rj))
+      problems.push(
+        `good job ${JSON.stringify(jobName(rj))} changed: ${JSON.stringify(same[0]).slice(0, 300)}`,
+      );
   }
   const order = out.jobs.map(jobName).filter((n) => refNames.includes(n));
-  if (problems.length === 0 && !isDeepStrictEqual(order, refNames)) problems.push(`good jobs reordered: ${order.join(", ")}`);
+  if (problems.length === 0 && !isDeepStrictEqual(order, refNames))
+    problems.push(`good jobs reordered: ${order.join(", ")}`);
   for (const [name, file] of ref.rules) {
     if (!out.rules.has(name)) problems.push(`good rule file ${name} is missing`);
     else if (out.rules.get(name)?.raw !== file.raw) problems.push(`good rule file ${name} changed`);
@@ -66,15 +71,18 @@ export function hostileParts(out: Output, ref: Output, equal: (a: Job, b: Job) =
 /**
  * Which hostile relation a job belongs to: the only hostile one, else the one whose application
  * the job's labels name (the first, when one application has several relations with the same
- * topology). undefined when no relation can be told.
+ * topology), else the first trusted aggregator (whose jobs may name any application).
+ * undefined when no relation can be told.
  */
 function jobOwner(job: Job, hostile: Truth[]): Truth | undefined {
   if (hostile.length === 1) return hostile[0];
   const apps = new Set(targetGroups(job).map((g) => String(g.labels.juju_application ?? "")));
   const owners = hostile.filter((t) => apps.has(t.app));
   const first = owners[0];
-  if (!first) return undefined;
-  const same = owners.every((t) => t.uuid === first.uuid && t.model === first.model && t.trusted === first.trusted);
+  if (!first) return hostile.find((t) => t.trusted);
+  const same = owners.every(
+    (t) => t.uuid === first.uuid && t.model === first.model && t.trusted === first.trusted,
+  );
   return same ? first : undefined;
 }
 
@@ -89,21 +97,34 @@ export function reportChecks(c: Case, out: Output, where: "render" | "charm"): s
     const re = new RegExp(`metrics-endpoint:${id}(?!\\d)`);
     const hits = out.reports.filter((r) => r.relationId === id || re.test(r.text));
     if (hits.length)
-      problems.push(`relation ${id} (${apps.get(id)}) must be silent but ${where} says: ${JSON.stringify(hits[0]?.text).slice(0, 300)}`);
+      problems.push(
+        `relation ${id} (${apps.get(id)}) must be silent but ${where} says: ${JSON.stringify(hits[0]?.text).slice(0, 300)}`,
+      );
   }
   const rejected = c.expect.rejected ?? [];
   if (where === "render") {
     for (const id of rejected) {
-      const named = out.reports.some((r) => r.text.includes(`metrics-endpoint:${id}`) && r.text.includes(apps.get(id) ?? "\u0000"));
-      if (!named) problems.push(`relation ${id} (${apps.get(id)}) must be rejected with a reason naming metrics-endpoint:${id} and ${apps.get(id)}; rejected: ${JSON.stringify(out.reports.map((r) => r.text)).slice(0, 300)}`);
+      const named = out.reports.some(
+        (r) => r.text.includes(`metrics-endpoint:${id}`) && r.text.includes(apps.get(id) ?? "\u0000"),
+      );
+      if (!named)
+        problems.push(
+          `relation ${id} (${apps.get(id)}) must be rejected with a reason naming metrics-endpoint:${id} and ${apps.get(id)}; rejected: ${JSON.stringify(out.reports.map((r) => r.text)).slice(0, 300)}`,
+        );
     }
   } else if (rejected.length) {
     // One status line cannot list everything: it must name a rejected relation, and the only one if there is one.
     const text = out.reports.map((r) => r.text).join("\n");
     const named = rejected.filter((id) => new RegExp(`metrics-endpoint:${id}(?!\\d)`).test(text));
-    if (named.length === 0) problems.push(`unit status must name metrics-endpoint:${rejected.join("/")}; it is ${JSON.stringify(text).slice(0, 300)}`);
+    if (named.length === 0)
+      problems.push(
+        `unit status must name metrics-endpoint:${rejected.join("/")}; it is ${JSON.stringify(text).slice(0, 300)}`,
+      );
   }
-  if (GOOD_NAMED.test(out.reports.map((r) => r.text).join("\n")) && !problems.some((p) => p.startsWith(`relation ${GOOD_ID} `)))
+  if (
+    GOOD_NAMED.test(out.reports.map((r) => r.text).join("\n")) &&
+    !problems.some((p) => p.startsWith(`relation ${GOOD_ID} `))
+  )
     problems.push(`${where} names the good relation metrics-endpoint:${GOOD_ID}`);
   return problems;
 }
@@ -136,14 +157,19 @@ export function hostileChecks(
   for (const job of parts.jobs) {
     const owner = jobOwner(job, hostile);
     if (!owner) {
-      problems.push(`job ${JSON.stringify(jobName(job)).slice(0, 100)} belongs to no hostile relation: its labels name no relation's application`);
+      problems.push(
+        `job ${JSON.stringify(jobName(job)).slice(0, 100)} belongs to no hostile relation: its labels name no relation's application`,
+      );
       continue;
     }
     jobsOf.set(owner.id, [...(jobsOf.get(owner.id) ?? []), job]);
     if (!owner.trusted) problems.push(...jobTopologyViolations(job, owner));
     for (const g of targetGroups(job))
       for (const t of g.targets)
-        if (unbracketedIpv6(t)) problems.push(`job ${JSON.stringify(jobName(job)).slice(0, 80)}: target ${JSON.stringify(t)} is an IPv6 address without brackets`);
+        if (unbracketedIpv6(t))
+          problems.push(
+            `job ${JSON.stringify(jobName(job)).slice(0, 80)}: target ${JSON.stringify(t)} is an IPv6 address without brackets`,
+          );
   }
   for (const id of c.expect.noLocalFileReads ?? []) {
     for (const job of jobsOf.get(id) ?? []) {
@@ -152,7 +178,10 @@ export function hostileChecks(
       for (const r of refs) {
         const tls = r.path.startsWith("tls_config.");
         const ok = fileWritten ? fileWritten(r.value) : tls;
-        if (!ok) problems.push(`job ${JSON.stringify(jobName(job)).slice(0, 80)} makes Prometheus read local file ${r.value} (${r.path})`);
+        if (!ok)
+          problems.push(
+            `job ${JSON.stringify(jobName(job)).slice(0, 80)} makes Prometheus read local file ${r.value} (${r.path})`,
+          );
       }
     }
   }
@@ -178,10 +207,15 @@ export function hostileChecks(
     if (want === "none" && n) problems.push(`relation ${id} must contribute no rule, it has ${n}`);
     if (want === "some" && !n) problems.push(`relation ${id} must keep its rules, it has none`);
   }
-  const targetsOf = (id: number) => new Set((jobsOf.get(id) ?? []).flatMap((j) => targetGroups(j).flatMap((g) => g.targets)));
+  const targetsOf = (id: number) =>
+    new Set((jobsOf.get(id) ?? []).flatMap((j) => targetGroups(j).flatMap((g) => g.targets)));
   for (const [id, ts] of Object.entries(c.expect.targets ?? {})) {
     const have = targetsOf(Number(id));
-    for (const t of ts) if (!have.has(t)) problems.push(`relation ${id} must scrape ${t}; it scrapes ${[...have].slice(0, 5).join(", ") || "nothing"}`);
+    for (const t of ts)
+      if (!have.has(t))
+        problems.push(
+          `relation ${id} must scrape ${t}; it scrapes ${[...have].slice(0, 5).join(", ") || "nothing"}`,
+        );
   }
   for (const [id, ts] of Object.entries(c.expect.absentTargets ?? {})) {
     const have = targetsOf(Number(id));
@@ -189,8 +223,13 @@ export function hostileChecks(
   }
   for (const [id, ls] of Object.entries(c.expect.labels ?? {})) {
     const groups = (jobsOf.get(Number(id)) ?? []).flatMap((j) => targetGroups(j));
-    const found = groups.some((g) => Object.entries(ls).every(([k, v]) => g.labels[k] !== undefined && g.labels[k] !== null && String(g.labels[k]) === v));
-    if (!found) problems.push(`relation ${id} must have a target group labelled ${JSON.stringify(ls).slice(0, 200)}`);
+    const found = groups.some((g) =>
+      Object.entries(ls).every(
+        ([k, v]) => g.labels[k] !== undefined && g.labels[k] !== null && String(g.labels[k]) === v,
+      ),
+    );
+    if (!found)
+      problems.push(`relation ${id} must have a target group labelled ${JSON.stringify(ls).slice(0, 200)}`);
   }
   return problems;
 }

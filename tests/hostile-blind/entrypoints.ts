@@ -1,18 +1,21 @@
 /**
  * The two black-box entry points a case goes through, each with its own time and memory
  * accounting:
- * 1. `prometheus-scrape render` (the library's command, run from its sources) as a child process
- *    with a 512 MB V8 heap, its wall time and peak RSS measured (GNU time, when installed);
+ * 1. `prometheus-scrape render` as a child process with a 512 MB V8 heap, its wall time and peak
+ *    RSS measured (GNU time, when installed). The command is bundled from the current sources
+ *    once per test run by its own `--build`, into a scratch copy of the package, so that neither a
+ *    stale dist/ nor TypeScript transpiling on every start skews the results;
  * 2. the charm in the state-transition harness, in a worker thread with a 768 MB heap limit, the
  *    hook's time measured inside the worker. A hung or exhausted worker is stopped and replaced.
  */
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { CaseState } from "./corpus.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const RENDER_BIN = `${ROOT}packages/interfaces/bin/prometheus-scrape.cjs`;
+const PACKAGE = `${ROOT}packages/interfaces`;
 const GNU_TIME = "/usr/bin/time";
 
 /** Heap of the render child (MB); running out of it is a crash. */
@@ -22,7 +25,7 @@ export const RENDER_RSS_MB = 1024;
 /** Heap of the harness worker (MB); running out of it is a crash. */
 export const HARNESS_HEAP_MB = 768;
 /** A run with no answer after this long is a hang. */
-export const HANG_MS = 30_000;
+export const HANG_MS = 20_000;
 
 /** One `prometheus-scrape render` run. */
 export interface RenderRun {
@@ -36,19 +39,35 @@ export interface RenderRun {
   hung: boolean;
 }
 
-/** Runs `prometheus-scrape render --prometheus2 --compact --no-cache FILE`. */
-export function runRender(stateFile: string, rssFile: string): Promise<RenderRun> {
-  const node = [process.execPath, `--max-old-space-size=${RENDER_HEAP_MB}`, RENDER_BIN];
+/**
+ * Bundles the command from the current sources into `dir` with the package's own
+ * `bin/prometheus-scrape.cjs --build` (the bin is copied; src and node_modules are linked) and
+ * returns the copied bin.
+ */
+export function buildRender(dir: string): string {
+  mkdirSync(join(dir, "bin"), { recursive: true });
+  const bin = join(dir, "bin", "prometheus-scrape.cjs");
+  copyFileSync(join(PACKAGE, "bin", "prometheus-scrape.cjs"), bin);
+  symlinkSync(join(PACKAGE, "src"), join(dir, "src"));
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  const r = spawnSync(process.execPath, [bin, "--build"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`prometheus-scrape --build failed: ${r.stderr}`);
+  return bin;
+}
+
+/** Runs `prometheus-scrape render --prometheus2 --compact --no-cache FILE` with the bin `bin`. */
+export function runRender(bin: string, stateFile: string, rssFile: string): Promise<RenderRun> {
+  const node = [process.execPath, `--max-old-space-size=${RENDER_HEAP_MB}`, bin];
   const args = ["render", "--prometheus2", "--compact", "--no-cache", stateFile];
   const withTime = existsSync(GNU_TIME);
   const argv = withTime ? [GNU_TIME, "-f", "%M", "-o", rssFile, ...node, ...args] : [...node, ...args];
   rmSync(rssFile, { force: true });
   return new Promise((resolve) => {
     const t0 = performance.now();
-    // Sources, not a bundle that may predate them.
+    const { PROMETHEUS_SCRAPE_FROM_SOURCE: _fromSource, ...env } = process.env;
     const child = spawn(argv[0] as string, argv.slice(1), {
       cwd: ROOT,
-      env: { ...process.env, PROMETHEUS_SCRAPE_FROM_SOURCE: "1" },
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     const out: Buffer[] = [];
@@ -145,12 +164,14 @@ export class Harness {
         resolve(reply);
       };
       const onMessage = (m: HarnessReply) => finish(m, false);
-      const onError = (e: Error) => finish({ ok: false, phase: "worker", error: `worker died: ${e.message}` }, true);
-      const onExit = (code: number) => finish({ ok: false, phase: "worker", error: `worker exited with ${code}` }, true);
+      const onError = (e: Error) =>
+        finish({ ok: false, phase: "worker", error: `worker died: ${e.message}` }, true);
+      const onExit = (code: number) =>
+        finish({ ok: false, phase: "worker", error: `worker exited with ${code}` }, true);
       // Worker start-up (loading the charm through tsx) is not part of the hook's time.
       const timer = setTimeout(
         () => finish({ ok: false, phase: "worker", error: `hang: no answer in ${HANG_MS / 1000} s` }, true),
-        HANG_MS + 15_000,
+        HANG_MS + 5_000,
       );
       w.on("message", onMessage);
       w.on("error", onError);

@@ -6,7 +6,16 @@
  * `metrics-endpoint-relation-changed` runs for the first of them, as when their data arrives.
  */
 import { parentPort } from "node:worker_threads";
-import { Context, container, getContainer, relation, type State, state, storage, withState } from "@charmkit/ops/testing";
+import {
+  Context,
+  container,
+  getContainer,
+  relation,
+  type State,
+  state,
+  storage,
+  withState,
+} from "@charmkit/ops/testing";
 import PrometheusCharm from "../../charms/prometheus-k8s/src/charm.js";
 import type { CaseRelation, CaseState } from "./corpus.js";
 import type { HarnessReply, HarnessRequest } from "./entrypoints.js";
@@ -15,11 +24,25 @@ const CHARM_DIR = new URL("../../charms/prometheus-k8s", import.meta.url).pathna
 /** What `/bin/prometheus --version` prints for the Debian 2.42 the checks run promtool from. */
 const VERSION = "prometheus, version 2.42.0+ds (branch: debian/sid, revision: 2.42.0+ds-5+deb12u1)\n";
 const ctx = new Context(PrometheusCharm, { charmDir: CHARM_DIR });
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (url.port !== "9090") return realFetch(input, init);
+  if (url.pathname.endsWith("/-/reload")) return new Response("", { status: 200 });
+  if (url.pathname.endsWith("/metrics")) {
+    const now = Date.now() / 1000;
+    const body = `# TYPE prometheus_config_last_reload_successful gauge\nprometheus_config_last_reload_successful 1\n# TYPE prometheus_config_last_reload_success_timestamp_seconds gauge\nprometheus_config_last_reload_success_timestamp_seconds ${now}\n`;
+    return new Response(body, { status: 200, headers: { "content-type": "text/plain; version=0.0.4" } });
+  }
+  return new Response("not found", { status: 404 });
+}) as typeof fetch;
 const baselines = new Map<string, State>();
 
 function toRelation(r: CaseRelation) {
   const remoteUnitsData: Record<string, Record<string, string>> = {};
-  for (const [name, bag] of Object.entries(r.units)) remoteUnitsData[name.slice(name.lastIndexOf("/") + 1)] = bag;
+  for (const [name, bag] of Object.entries(r.units))
+    remoteUnitsData[name.slice(name.lastIndexOf("/") + 1)] = bag;
   return relation({
     id: r.id,
     endpoint: "metrics-endpoint",
@@ -68,16 +91,21 @@ async function handle(req: HarnessRequest): Promise<HarnessReply> {
     const hostile = req.state.relations.slice(1).map(toRelation);
     const input = withState(base, { relations: [...base.relations, ...hostile] });
     const first = input.relations.find((r) => r.id === hostile[0]?.id);
-    if (!first || first.kind !== "regular") throw new Error("case has no hostile relation");
-    let best = Number.POSITIVE_INFINITY;
-    let out: State | undefined;
-    // A second try when the first is slow, so that a busy machine is not mistaken for a slow hook.
-    for (let attempt = 0; attempt < 2 && best > req.timeBudgetMs; attempt++) {
+    if (first?.kind !== "regular") throw new Error("case has no hostile relation");
+    const timed = async () => {
       const t0 = performance.now();
-      out = await ctx.run(ctx.on.relationChanged(first), input);
-      best = Math.min(best, performance.now() - t0);
+      const o = await ctx.run(ctx.on.relationChanged(first), input);
+      return { o, ms: performance.now() - t0 };
+    };
+    let { o: out, ms: best } = await timed();
+    // A second try when the first is a little slow, so that a busy machine is not mistaken for a
+    // slow hook (a hook several times over budget is slow whatever the machine does).
+    if (best > req.timeBudgetMs && best < 3 * req.timeBudgetMs) {
+      const again = await timed();
+      out = again.o;
+      best = Math.min(best, again.ms);
     }
-    const result = out as State;
+    const result = out;
     return {
       ok: true,
       ms: best,

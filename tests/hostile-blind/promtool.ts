@@ -3,12 +3,14 @@
  * the library write: `check config`, `check rules`, and `test rules` used differentially to prove
  * that a relation's rules read and emit only its own application's series.
  *
- * The differential test evaluates every rule expression twice with the same rule file loaded:
- * once with input series of every application in the case (A), once with only the rule's own
- * application's series (B). A rule that reads only its own series gives the same samples in both;
- * every sample of A, with the rule's own labels laid over it (as Prometheus does), must carry only
- * the relation's true topology values. promtool prints the samples it got when they differ from
- * the expected (none), which is how the results are read back (cmd/promtool/unittest.go).
+ * The differential test evaluates every rule expression (as written in the rule file) twice: once
+ * with input series of every application in the case (A), once with only the rule's own
+ * application's series (B). A rule that reads only its own series gives the same samples (or the
+ * same evaluation error) in both; every sample of A, with the rule's own labels laid over it (as
+ * Prometheus does), must carry only the relation's true topology values. promtool prints the
+ * samples it got when they differ from the expected (none), which is how the results are read
+ * back (cmd/promtool/unittest.go). The rule file itself is not loaded there (`check rules` covers
+ * it), so that one rule failing at evaluation does not hide the others.
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -66,7 +68,18 @@ export function promqlString(lit: string): string {
       continue;
     }
     const n = body[++i] ?? "";
-    const simple: Record<string, string> = { a: "\x07", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\", '"': '"', "'": "'" };
+    const simple: Record<string, string> = {
+      a: "\x07",
+      b: "\b",
+      f: "\f",
+      n: "\n",
+      r: "\r",
+      t: "\t",
+      v: "\v",
+      "\\": "\\",
+      '"': '"',
+      "'": "'",
+    };
     if (n in simple) out += simple[n];
     else if (n === "x") {
       out += String.fromCharCode(Number.parseInt(body.slice(i + 1, i + 3), 16));
@@ -114,7 +127,8 @@ export function selectors(expr: string): Selector[] {
       if (expr.slice(op.from, op.to) !== "=") continue;
       const value = promqlString(expr.slice(lit.from, lit.to));
       if (label === "__name__") sel.name = value;
-      else if (!(TOPOLOGY_LABELS as readonly string[]).includes(label) && LABEL_NAME.test(label)) sel.equals[label] = value;
+      else if (!(TOPOLOGY_LABELS as readonly string[]).includes(label) && LABEL_NAME.test(label))
+        sel.equals[label] = value;
     }
     out.push(sel);
   } while (cursor.next());
@@ -143,7 +157,12 @@ function seriesText(name: string, labels: Record<string, string>): string {
 }
 
 /** Input series of one application: every name in `names`, for every unit, plus selector variants. */
-function appSeries(t: Truth, names: string[], variants: Selector[], value: string): { series: string; values: string }[] {
+function appSeries(
+  t: Truth,
+  names: string[],
+  variants: Selector[],
+  value: string,
+): { series: string; values: string }[] {
   const out: { series: string; values: string }[] = [];
   const units = [...t.units].slice(0, 3);
   for (const [i, unit] of units.entries()) {
@@ -162,7 +181,10 @@ function appSeries(t: Truth, names: string[], variants: Selector[], value: strin
       out.push({ series: seriesText(v.name, { ...topo, ...v.equals }), values: value });
     }
     // The ALERTS series a firing rule of this application would have.
-    out.push({ series: seriesText("ALERTS", { ...topo, alertname: "GoodAppDown", alertstate: "firing" }), values: "1x200" });
+    out.push({
+      series: seriesText("ALERTS", { ...topo, alertname: "GoodAppDown", alertstate: "firing" }),
+      values: "1x200",
+    });
   }
   return out;
 }
@@ -209,11 +231,13 @@ export function parseSamples(text: string): Sample[] {
   return out;
 }
 
-/** Eval time → samples, from promtool test rules output. */
-function gotByTime(output: string): Map<string, Sample[]> {
-  const out = new Map<string, Sample[]>();
+/** Eval time → samples (or "error" when the expression failed), from promtool test rules output. */
+function gotByTime(output: string): Map<string, Sample[] | "error"> {
+  const out = new Map<string, Sample[] | "error">();
   const lines = output.split("\n");
   for (let k = 0; k < lines.length; k++) {
+    const e = /^\s*expr: .*, time: (\S+), err: /.exec(lines[k] as string);
+    if (e) out.set(e[1] as string, "error");
     const m = /^\s*expr: .*, time: (\S+),\s*$/.exec(lines[k] as string);
     if (!m) continue;
     const got = lines.slice(k + 1, k + 4).find((l) => l.trim().startsWith("got:"));
@@ -239,14 +263,15 @@ const EVAL_BASES = [10 * 60, 70 * 60, 130 * 60];
  */
 export async function differentialRuleTest(opts: {
   dir: string;
-  ruleFile: string;
   rules: Record<string, unknown>[];
   owner: Truth;
   all: Truth[];
 }): Promise<string[]> {
   const { dir, owner } = opts;
   const step = Math.max(1, Math.ceil(opts.rules.length / MAX_RULES));
-  const rules = opts.rules.filter((_r, i) => i % step === 0).filter((r) => typeof r.expr === "string" || typeof r.expr === "number");
+  const rules = opts.rules
+    .filter((_r, i) => i % step === 0)
+    .filter((r) => typeof r.expr === "string" || typeof r.expr === "number");
   if (rules.length === 0) return [];
   const exprs = rules.map((r) => String(r.expr));
   const sels = exprs.flatMap((e) => {
@@ -256,17 +281,26 @@ export async function differentialRuleTest(opts: {
       return [];
     }
   });
-  const names = [...new Set([...ALWAYS, ...sels.map((s) => s.name).filter((n): n is string => !!n && METRIC_NAME.test(n))])].slice(0, 60);
+  const names = [
+    ...new Set([
+      ...ALWAYS,
+      ...sels.map((s) => s.name).filter((n): n is string => !!n && METRIC_NAME.test(n)),
+    ]),
+  ].slice(0, 60);
   const variants = sels.filter((s) => Object.keys(s.equals).length > 0).slice(0, 40);
   const tests = (apps: Truth[]) => ({
     interval: "1m",
-    input_series: apps.flatMap((t, i) => appSeries(t, names, variants, i === 0 ? "1+1x200" : `${100 * (i + 1)}+${10 * (i + 1)}x200`)),
-    promql_expr_test: exprs.flatMap((expr, i) => EVAL_BASES.map((b) => ({ expr, eval_time: promDuration(b + i), exp_samples: [] }))),
+    input_series: apps.flatMap((t, i) =>
+      appSeries(t, names, variants, i === 0 ? "1+1x200" : `${100 * (i + 1)}+${10 * (i + 1)}x200`),
+    ),
+    promql_expr_test: exprs.flatMap((expr, i) =>
+      EVAL_BASES.map((b) => ({ expr, eval_time: promDuration(b + i), exp_samples: [] })),
+    ),
   });
   const others = opts.all.filter((t) => t.id !== owner.id && t.app !== owner.app);
   const write = (name: string, apps: Truth[]) => {
     const f = join(dir, name);
-    writeFileSync(f, yamlSafeJson({ rule_files: [opts.ruleFile], evaluation_interval: "1m", tests: [tests(apps)] }));
+    writeFileSync(f, yamlSafeJson({ rule_files: [], evaluation_interval: "1m", tests: [tests(apps)] }));
     return f;
   };
   mkdirSync(dir, { recursive: true });
@@ -275,26 +309,43 @@ export async function differentialRuleTest(opts: {
     promtool(["test", "rules", write("test-own.yml", [owner])], dir),
   ]);
   const out: string[] = [];
-  for (const [name, r] of [["all", a], ["own", b]] as const) {
+  for (const [name, r] of [
+    ["all", a],
+    ["own", b],
+  ] as const) {
     // Exit 1 with FAILED blocks is the normal way results come back; anything else is an error.
     if (r.code !== 0 && !/FAILED:\s*\n\s*expr:/.test(r.stdout + r.stderr))
-      out.push(`promtool test rules (${name} applications) could not evaluate relation ${owner.id}'s rules: ${complaint(r)}`);
+      out.push(
+        `promtool test rules (${name} applications) could not evaluate relation ${owner.id}'s rules: ${complaint(r)}`,
+      );
   }
   if (out.length) return out;
   const gotA = gotByTime(a.stdout + a.stderr);
   const gotB = gotByTime(b.stdout + b.stderr);
   for (const [i, rule] of rules.entries()) {
     const ruleName = JSON.stringify(String(rule.alert ?? rule.record)).slice(0, 60);
-    const labels = typeof rule.labels === "object" && rule.labels !== null ? (rule.labels as Record<string, unknown>) : {};
+    const labels =
+      typeof rule.labels === "object" && rule.labels !== null ? (rule.labels as Record<string, unknown>) : {};
     for (const base of EVAL_BASES) {
       const t = promDuration(base + i);
       const sa = gotA.get(t) ?? [];
       const sb = gotB.get(t) ?? [];
-      const key = (s: Sample[]) => s.map((x) => `${JSON.stringify(Object.entries(x.labels).sort())} ${x.value}`).sort().join("\n");
+      const key = (s: Sample[] | "error") =>
+        s === "error"
+          ? s
+          : s
+              .map((x) => `${JSON.stringify(Object.entries(x.labels).sort())} ${x.value}`)
+              .sort()
+              .join("\n");
+      const count = (s: Sample[] | "error") =>
+        s === "error" ? "an evaluation error" : `${s.length} samples`;
       if (key(sa) !== key(sb)) {
-        out.push(`rule ${ruleName} of relation ${owner.id} reads other applications' series: at ${t} it gives ${sa.length} samples with every application's series and ${sb.length} with only its own`);
+        out.push(
+          `rule ${ruleName} of relation ${owner.id} reads other applications' series: at ${t} it gives ${count(sa)} with every application's series and ${count(sb)} with only its own`,
+        );
         break;
       }
+      if (sa === "error") continue;
       const bad = new Set<string>();
       for (const s of sa) {
         for (const l of TOPOLOGY_LABELS) {

@@ -47,6 +47,9 @@ export function regexMatches(regex: string, name: string): "yes" | "no" | "maybe
   }
 }
 
+/** Replacements that copy the whole match of `(.*)`: `$1` and its braced form. */
+const COPY_GROUP_1 = new Set(["$1", `$${"{"}1}`]);
+
 function alwaysMatches(regex: unknown): boolean {
   return regex === undefined || regex === null || regex === "(.*)" || regex === ".*";
 }
@@ -66,7 +69,8 @@ function relabel(state: LabelState, cfg: unknown): void {
   const action = (str(c.action) ?? "replace").toLowerCase();
   const target = str(c.target_label);
   const regex = c.regex === undefined || c.regex === null ? "(.*)" : (str(c.regex) ?? "\u0000");
-  const replacement = c.replacement === undefined || c.replacement === null ? "$1" : (str(c.replacement) ?? "");
+  const replacement =
+    c.replacement === undefined || c.replacement === null ? "$1" : (str(c.replacement) ?? "");
   const sources = Array.isArray(c.source_labels) ? c.source_labels.map((x) => String(x)) : [];
   switch (action) {
     case "keep":
@@ -85,7 +89,7 @@ function relabel(state: LabelState, cfg: unknown): void {
       if (!replacement.includes("$")) next = new Set([replacement === "" ? ABSENT : replacement]);
       else if (
         (regex === "(.*)" || c.regex === undefined) &&
-        (replacement === "$1" || replacement === "${1}") &&
+        COPY_GROUP_1.has(replacement) &&
         sources.length === 1 &&
         isTopo(sources[0] as string)
       )
@@ -130,13 +134,16 @@ export function honorsLabels(job: Record<string, unknown>): boolean {
 }
 
 /** The target groups of a job: [targets, labels] pairs (anything malformed is skipped). */
-export function targetGroups(job: Record<string, unknown>): { targets: string[]; labels: Record<string, unknown> }[] {
+export function targetGroups(
+  job: Record<string, unknown>,
+): { targets: string[]; labels: Record<string, unknown> }[] {
   const scs = Array.isArray(job.static_configs) ? job.static_configs : [];
   return scs.flatMap((sc) => {
     if (typeof sc !== "object" || sc === null) return [];
     const s = sc as Record<string, unknown>;
     const targets = Array.isArray(s.targets) ? s.targets.map((x) => String(x)) : [];
-    const labels = typeof s.labels === "object" && s.labels !== null ? (s.labels as Record<string, unknown>) : {};
+    const labels =
+      typeof s.labels === "object" && s.labels !== null ? (s.labels as Record<string, unknown>) : {};
     return [{ targets, labels }];
   });
 }
@@ -148,7 +155,11 @@ export function unbracketedIpv6(target: string): boolean {
 }
 
 function describe(v: Val): string {
-  return v === ABSENT ? "absent" : v === UNKNOWN ? "a value the target or a relabel step chooses" : JSON.stringify(v);
+  return v === ABSENT
+    ? "absent"
+    : v === UNKNOWN
+      ? "a value the target or a relabel step chooses"
+      : JSON.stringify(v);
 }
 
 /**
@@ -160,7 +171,8 @@ export function jobTopologyViolations(job: Record<string, unknown>, t: Truth): s
   const name = JSON.stringify(String(job.job_name)).slice(0, 120);
   if (honorsLabels(job)) out.push(`job ${name}: honor_labels is true for untrusted relation ${t.id}`);
   for (const k of Object.keys(job))
-    if (k.endsWith("_sd_configs")) out.push(`job ${name}: ${k} (targets and labels the relation does not state)`);
+    if (k.endsWith("_sd_configs"))
+      out.push(`job ${name}: ${k} (targets and labels the relation does not state)`);
   const relabels = Array.isArray(job.relabel_configs) ? job.relabel_configs : [];
   const metricRelabels = Array.isArray(job.metric_relabel_configs) ? job.metric_relabel_configs : [];
   const seen = new Set<string>();
@@ -206,19 +218,23 @@ export function templateQueries(text: string): boolean {
 export function ruleStaticViolations(rule: Record<string, unknown>, t: Truth): string[] {
   const out: string[] = [];
   const name = JSON.stringify(String(rule.alert ?? rule.record)).slice(0, 80);
-  const labels = typeof rule.labels === "object" && rule.labels !== null ? (rule.labels as Record<string, unknown>) : {};
+  const labels =
+    typeof rule.labels === "object" && rule.labels !== null ? (rule.labels as Record<string, unknown>) : {};
   for (const l of TOPOLOGY_LABELS) {
     const v = labels[l];
     if (v === undefined || v === null) continue;
     const s = String(v);
-    if (s.includes("{{")) out.push(`rule ${name}: label ${l} is a template (${JSON.stringify(s).slice(0, 80)})`);
-    else if (s !== "" && !allowedValue(t, l, s)) out.push(`rule ${name}: label ${l}=${JSON.stringify(s)} is not relation ${t.id}'s`);
+    if (s.includes("{{"))
+      out.push(`rule ${name}: label ${l} is a template (${JSON.stringify(s).slice(0, 80)})`);
+    else if (s !== "" && !allowedValue(t, l, s))
+      out.push(`rule ${name}: label ${l}=${JSON.stringify(s)} is not relation ${t.id}'s`);
   }
   for (const field of ["labels", "annotations"] as const) {
     const m = rule[field];
     if (typeof m !== "object" || m === null) continue;
     for (const [k, v] of Object.entries(m as Record<string, unknown>))
-      if (typeof v === "string" && templateQueries(v)) out.push(`rule ${name}: ${field}.${k} runs a query template`);
+      if (typeof v === "string" && templateQueries(v))
+        out.push(`rule ${name}: ${field}.${k} runs a query template`);
   }
   return out;
 }
@@ -231,6 +247,8 @@ export function rulesOf(file: unknown): Record<string, unknown>[] {
   return groups.flatMap((g) => {
     if (typeof g !== "object" || g === null) return [];
     const rules = (g as Record<string, unknown>).rules;
-    return Array.isArray(rules) ? rules.filter((r): r is Record<string, unknown> => typeof r === "object" && r !== null) : [];
+    return Array.isArray(rules)
+      ? rules.filter((r): r is Record<string, unknown> => typeof r === "object" && r !== null)
+      : [];
   });
 }

@@ -8,52 +8,34 @@
  */
 import { isScalar, parseDocument, visit } from "yaml";
 
-function escapeCodePoint(cp: number): string {
-  if (cp > 0xffff) return `\\U${cp.toString(16).padStart(8, "0")}`;
-  return `\\u${cp.toString(16).padStart(4, "0")}`;
-}
+// In JSON.stringify's output: an escaped backslash (kept as it is, so that the text after it is
+// not read as an escape), a \u escape of a lone surrogate, or a character to escape.
+const TO_ESCAPE = /\\\\|\\u(d[89a-f][0-9a-f]{2})|[\u007f-\u{10ffff}]/gu;
 
 /**
  * `value` as JSON text that yaml.v2 reads as the same value. Lone surrogates, which UTF-8 cannot
  * carry, become U+FFFD.
  */
 export function yamlSafeJson(value: unknown): string {
-  const text = JSON.stringify(value);
-  let out = "";
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c) {
-      // An escape JSON.stringify wrote: \uXXXX only for controls and lone surrogates.
-      const n = text[i + 1];
-      if (n === "u") {
-        const hex = text.slice(i + 2, i + 6);
-        const v = Number.parseInt(hex, 16);
-        out += v >= 0xd800 && v <= 0xdfff ? "\\ufffd" : `\\u${hex}`;
-        i += 6;
-      } else {
-        out += `\\${n}`;
-        i += 2;
-      }
-      continue;
-    }
-    if (c < 0x7f) {
-      out += text[i];
-      i++;
-      continue;
-    }
-    const cp = text.codePointAt(i) as number;
-    out += escapeCodePoint(cp);
-    i += cp > 0xffff ? 2 : 1;
-  }
-  return out;
+  return JSON.stringify(value).replace(TO_ESCAPE, (m: string, surrogate: string | undefined) => {
+    if (m === "\\\\") return m;
+    if (surrogate !== undefined) return "\\ufffd";
+    const cp = m.codePointAt(0) as number;
+    return cp > 0xffff ? `\\U${cp.toString(16).padStart(8, "0")}` : `\\u${cp.toString(16).padStart(4, "0")}`;
+  });
 }
 
 const PLAIN_NULL = /^(~|null|Null|NULL|)$/;
 
 /** Parses YAML text the way yaml.v2 fills string fields; throws on a YAML error. */
 export function readYamlLikeV2(text: string): unknown {
-  const doc = parseDocument(text, { schema: "failsafe", merge: true, prettyErrors: false });
+  // Duplicate keys are left to promtool (the yaml library's own check is quadratic in map size).
+  const doc = parseDocument(text, {
+    schema: "failsafe",
+    merge: true,
+    uniqueKeys: false,
+    prettyErrors: false,
+  });
   if (doc.errors.length) throw new Error(`YAML error: ${doc.errors[0]?.message}`);
   visit(doc, {
     Scalar(_key, node) {

@@ -21,9 +21,26 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { after, test } from "node:test";
-import { type Output, goodUnchanged, hostileChecks, hostileParts, type Job, ownerFromName, reportChecks, type RuleFile } from "./check.js";
+import {
+  type Output,
+  goodUnchanged,
+  hostileChecks,
+  hostileParts,
+  type Job,
+  ownerFromName,
+  reportChecks,
+  type RuleFile,
+} from "./check.js";
 import { type Case, type CaseState, GOOD_ID, goodOnly, listCases, loadCase, truths } from "./corpus.js";
-import { Harness, type HarnessReply, RENDER_RSS_MB, type RenderRun, runRender } from "./entrypoints.js";
+import {
+  buildRender,
+  HANG_MS,
+  Harness,
+  type HarnessReply,
+  RENDER_RSS_MB,
+  type RenderRun,
+  runRender as runRenderWith,
+} from "./entrypoints.js";
 import { complaint, differentialRuleTest, promtool } from "./promtool.js";
 import { rulesOf } from "./topology.js";
 import { readYamlLikeV2, yamlSafeJson } from "./yaml-io.js";
@@ -37,6 +54,8 @@ const work = mkdtempSync(join(tmpdir(), "hostile-blind-"));
 const storageDir = join(work, "database");
 mkdirSync(storageDir);
 const harness = new Harness();
+const renderBin = buildRender(join(work, "prometheus-scrape"));
+const runRender = (stateFile: string, rssFile: string) => runRenderWith(renderBin, stateFile, rssFile);
 const results: { id: string; class: string; failures: string[] }[] = [];
 
 after(async () => {
@@ -49,10 +68,15 @@ after(async () => {
     else e.pass++;
     byClass.set(r.class, e);
   }
-  const lines = [...byClass].sort().map(([k, v]) => `  ${k.padEnd(22)} ${String(v.pass).padStart(4)} pass ${String(v.fail).padStart(4)} fail`);
+  const lines = [...byClass]
+    .sort()
+    .map(
+      ([k, v]) => `  ${k.padEnd(22)} ${String(v.pass).padStart(4)} pass ${String(v.fail).padStart(4)} fail`,
+    );
   const pass = results.filter((r) => !r.failures.length).length;
   process.stderr.write(`\nblind corpus: ${pass}/${results.length} cases pass\n${lines.join("\n")}\n`);
-  if (process.env.BLIND_CORPUS_REPORT) writeFileSync(process.env.BLIND_CORPUS_REPORT, JSON.stringify(results, null, 1));
+  if (process.env.BLIND_CORPUS_REPORT)
+    writeFileSync(process.env.BLIND_CORPUS_REPORT, JSON.stringify(results, null, 1));
 });
 
 // --- the render entry point --------------------------------------------------------------------
@@ -64,8 +88,9 @@ interface Rendered {
 }
 
 function parseRendered(run: RenderRun): Rendered | string {
-  if (run.hung) return "hung: killed after 30 s";
-  if (run.code !== 0) return `exit ${run.code ?? run.signal}: ${run.stderr.trim().split("\n").slice(-3).join(" | ").slice(0, 400)}`;
+  if (run.hung) return `hung: killed after ${HANG_MS / 1000} s`;
+  if (run.code !== 0)
+    return `exit ${run.code ?? run.signal}: ${run.stderr.trim().split("\n").slice(-3).join(" | ").slice(0, 400)}`;
   try {
     const j = JSON.parse(run.stdout) as Rendered;
     if (!Array.isArray(j.scrape_configs) || typeof j.alert_rules !== "object" || !Array.isArray(j.rejected))
@@ -79,8 +104,13 @@ function parseRendered(run: RenderRun): Rendered | string {
 function renderOutput(r: Rendered): Output {
   return {
     jobs: r.scrape_configs,
-    rules: new Map(Object.entries(r.alert_rules ?? {}).map(([k, v]) => [k, { raw: JSON.stringify(v), parsed: v }])),
-    reports: r.rejected.map((x) => ({ text: String(x.reason ?? JSON.stringify(x)), relationId: x.relationId })),
+    rules: new Map(
+      Object.entries(r.alert_rules ?? {}).map(([k, v]) => [k, { raw: JSON.stringify(v), parsed: v }]),
+    ),
+    reports: r.rejected.map((x) => ({
+      text: String(x.reason ?? JSON.stringify(x)),
+      relationId: x.relationId,
+    })),
   };
 }
 
@@ -95,14 +125,20 @@ async function renderReference(c: Case, dir: string): Promise<{ ms: number; out:
   writeFileSync(file, JSON.stringify(goodOnly(c.state)));
   const runs = [await runRender(file, join(dir, "rss")), await runRender(file, join(dir, "rss"))];
   const parsed = parseRendered(runs[0] as RenderRun);
-  const ref = typeof parsed === "string" ? `reference run (good relation alone) failed: ${parsed}` : { ms: Math.min(...runs.map((r) => r.ms)), out: renderOutput(parsed) };
+  const ref =
+    typeof parsed === "string"
+      ? `reference run (good relation alone) failed: ${parsed}`
+      : { ms: Math.min(...runs.map((r) => r.ms)), out: renderOutput(parsed) };
   renderRefs.set(key, ref);
   return ref;
 }
 
 const jsonEqual = (a: Job, b: Job) => JSON.stringify(a) === JSON.stringify(b);
 
-async function renderPath(c: Case, dir: string): Promise<{ failures: string[]; promtool: () => Promise<string[]> }> {
+async function renderPath(
+  c: Case,
+  dir: string,
+): Promise<{ failures: string[]; promtool: () => Promise<string[]> }> {
   const none = async () => [];
   const ref = await renderReference(c, dir);
   if (typeof ref === "string") return { failures: [ref], promtool: none };
@@ -110,12 +146,18 @@ async function renderPath(c: Case, dir: string): Promise<{ failures: string[]; p
   writeFileSync(file, JSON.stringify(c.state));
   let run = await runRender(file, join(dir, "rss"));
   const failures: string[] = [];
-  if (!run.hung && run.code === 0 && run.ms - ref.ms > TIME_BUDGET_MS) run = await runRender(file, join(dir, "rss"));
+  // A second try when the first is a little slow, so that a busy machine is not mistaken for a slow run.
+  const over = run.ms - ref.ms;
+  if (!run.hung && run.code === 0 && over > TIME_BUDGET_MS && over < 3 * TIME_BUDGET_MS)
+    run = await runRender(file, join(dir, "rss"));
   const parsed = parseRendered(run);
   if (typeof parsed === "string") return { failures: [`crashed: ${parsed}`], promtool: none };
   if (run.ms - ref.ms > TIME_BUDGET_MS)
-    failures.push(`took ${Math.round(run.ms)} ms, ${Math.round(run.ms - ref.ms)} ms more than the good relation alone (budget ${TIME_BUDGET_MS} ms)`);
-  if (run.rssMb !== undefined && run.rssMb > RENDER_RSS_MB) failures.push(`peak RSS ${Math.round(run.rssMb)} MB (bound ${RENDER_RSS_MB} MB)`);
+    failures.push(
+      `took ${Math.round(run.ms)} ms, ${Math.round(run.ms - ref.ms)} ms more than the good relation alone (budget ${TIME_BUDGET_MS} ms)`,
+    );
+  if (run.rssMb !== undefined && run.rssMb > RENDER_RSS_MB)
+    failures.push(`peak RSS ${Math.round(run.rssMb)} MB (bound ${RENDER_RSS_MB} MB)`);
   const out = renderOutput(parsed);
   failures.push(...goodUnchanged(out, ref.out, jsonEqual), ...reportChecks(c, out, "render"));
   const parts = hostileParts(out, ref.out, jsonEqual);
@@ -124,7 +166,12 @@ async function renderPath(c: Case, dir: string): Promise<{ failures: string[]; p
 }
 
 /** promtool on render's output, written as YAML by the runner (JSON with every non-ASCII escaped). */
-async function renderPromtool(c: Case, dir: string, r: Rendered, hostileRules: Map<string, RuleFile>): Promise<string[]> {
+async function renderPromtool(
+  c: Case,
+  dir: string,
+  r: Rendered,
+  hostileRules: Map<string, RuleFile>,
+): Promise<string[]> {
   const root = join(dir, "render");
   mkdirSync(join(root, "rules"), { recursive: true });
   const files = new Map<string, string>();
@@ -150,7 +197,10 @@ async function renderPromtool(c: Case, dir: string, r: Rendered, hostileRules: M
 
 // --- the charm entry point ---------------------------------------------------------------------
 
-function charmOutput(files: Record<string, string>, status: { name: string; message: string }): Output | string {
+function charmOutput(
+  files: Record<string, string>,
+  status: { name: string; message: string },
+): Output | string {
   const text = files["/etc/prometheus/prometheus.yml"];
   if (text === undefined) return "wrote no /etc/prometheus/prometheus.yml";
   let config: Record<string, unknown>;
@@ -192,9 +242,14 @@ function fileNameChecks(base: Record<string, string>, files: Record<string, stri
   for (const path of Object.keys(files)) {
     if (path in base) continue;
     const name = basename(path);
-    if (!path.startsWith("/etc/prometheus/")) problems.push(`writes ${JSON.stringify(path).slice(0, 200)}, outside /etc/prometheus`);
-    if (/\/\.\.?(\/|$)|\/\//.test(path)) problems.push(`writes a path with . or .. segments: ${JSON.stringify(path).slice(0, 200)}`);
-    if (Buffer.byteLength(name) > 255) problems.push(`file name of ${Buffer.byteLength(name)} bytes (limit 255): ${JSON.stringify(name).slice(0, 80)}…`);
+    if (!path.startsWith("/etc/prometheus/"))
+      problems.push(`writes ${JSON.stringify(path).slice(0, 200)}, outside /etc/prometheus`);
+    if (/\/\.\.?(\/|$)|\/\//.test(path))
+      problems.push(`writes a path with . or .. segments: ${JSON.stringify(path).slice(0, 200)}`);
+    if (Buffer.byteLength(name) > 255)
+      problems.push(
+        `file name of ${Buffer.byteLength(name)} bytes (limit 255): ${JSON.stringify(name).slice(0, 80)}…`,
+      );
     if (name.includes("\u0000")) problems.push(`file name with NUL: ${JSON.stringify(name).slice(0, 80)}`);
     if (path.startsWith("/etc/prometheus/rules/") && dirname(path) !== "/etc/prometheus/rules")
       problems.push(`rule file outside the rules directory: ${JSON.stringify(path).slice(0, 200)}`);
@@ -202,32 +257,49 @@ function fileNameChecks(base: Record<string, string>, files: Record<string, stri
   return problems;
 }
 
-async function charmPath(c: Case, dir: string): Promise<{ failures: string[]; promtool: () => Promise<string[]> }> {
+async function charmPath(
+  c: Case,
+  dir: string,
+): Promise<{ failures: string[]; promtool: () => Promise<string[]> }> {
   const none = async () => [];
   const reply: HarnessReply = await harness.run({ state: c.state, storageDir, timeBudgetMs: TIME_BUDGET_MS });
   if (!reply.ok)
-    return { failures: [`${reply.phase === "baseline" ? "reference run (good relation alone) failed" : "crashed"}: ${reply.error}`], promtool: none };
+    return {
+      failures: [
+        `${reply.phase === "baseline" ? "reference run (good relation alone) failed" : "crashed"}: ${reply.error}`,
+      ],
+      promtool: none,
+    };
   const failures: string[] = [];
-  if (reply.ms > TIME_BUDGET_MS) failures.push(`hook took ${Math.round(reply.ms)} ms (budget ${TIME_BUDGET_MS} ms)`);
+  if (reply.ms > TIME_BUDGET_MS)
+    failures.push(`hook took ${Math.round(reply.ms)} ms (budget ${TIME_BUDGET_MS} ms)`);
   const ref = charmOutput(reply.baseline.files, reply.baseline.status);
-  if (typeof ref === "string") return { failures: [`reference run (good relation alone): ${ref}`], promtool: none };
+  if (typeof ref === "string")
+    return { failures: [`reference run (good relation alone): ${ref}`], promtool: none };
   const files = reply.result.files;
   failures.push(...fileNameChecks(reply.baseline.files, files));
   const out = charmOutput(files, reply.result.status);
-  if (typeof out === "string") return { failures: [...failures, out], promtool: () => charmPromtool(c, dir, files, new Map()) };
+  if (typeof out === "string")
+    return { failures: [...failures, out], promtool: () => charmPromtool(c, dir, files, new Map()) };
   if (!isDeepStrictEqual(configWithoutJobs(files), configWithoutJobs(reply.baseline.files)))
     failures.push("prometheus.yml outside scrape_configs differs from the good relation alone");
   failures.push(...goodUnchanged(out, ref, isDeepStrictEqual), ...reportChecks(c, out, "charm"));
   const parts = hostileParts(out, ref, isDeepStrictEqual);
   const written = new Set(Object.keys(files).filter((p) => !(p in reply.baseline.files)));
   const stem = (p: string) => ownerFromName(basename(p).replace(/\.rules$/, ""));
-  for (const [p, f] of parts.rules) if (f.parsed === undefined) failures.push(`rule file ${p.slice(0, 120)} is not YAML`);
+  for (const [p, f] of parts.rules)
+    if (f.parsed === undefined) failures.push(`rule file ${p.slice(0, 120)} is not YAML`);
   failures.push(...hostileChecks(c, parts, stem, (p) => written.has(p)));
   return { failures, promtool: () => charmPromtool(c, dir, files, parts.rules) };
 }
 
 /** promtool on exactly what the charm wrote, placed under a scratch root (paths rewritten). */
-async function charmPromtool(c: Case, dir: string, files: Record<string, string>, hostileRules: Map<string, RuleFile>): Promise<string[]> {
+async function charmPromtool(
+  c: Case,
+  dir: string,
+  files: Record<string, string>,
+  hostileRules: Map<string, RuleFile>,
+): Promise<string[]> {
   const root = join(dir, "charm");
   const problems: string[] = [];
   const ruleFiles = new Map<string, string>();
@@ -235,11 +307,16 @@ async function charmPromtool(c: Case, dir: string, files: Record<string, string>
     const dest = join(root, path);
     try {
       mkdirSync(dirname(dest), { recursive: true });
-      const text = path === "/etc/prometheus/prometheus.yml" ? content.replaceAll("/etc/prometheus/", `${root}/etc/prometheus/`) : content;
+      const text =
+        path === "/etc/prometheus/prometheus.yml"
+          ? content.replaceAll("/etc/prometheus/", `${root}/etc/prometheus/`)
+          : content;
       writeFileSync(dest, text);
       if (path.startsWith("/etc/prometheus/rules/")) ruleFiles.set(path, dest);
     } catch (e) {
-      problems.push(`cannot put ${JSON.stringify(path).slice(0, 120)} on a real filesystem: ${(e as Error).message.slice(0, 120)}`);
+      problems.push(
+        `cannot put ${JSON.stringify(path).slice(0, 120)} on a real filesystem: ${(e as Error).message.slice(0, 120)}`,
+      );
     }
   }
   const config = join(root, "etc/prometheus/prometheus.yml");
@@ -258,7 +335,9 @@ async function promtoolChecks(
   const problems: string[] = [];
   const [cfg, rules] = await Promise.all([
     promtool(["check", "config", ...configFlags, config]),
-    ruleFiles.size ? promtool(["check", "rules", ...ruleFiles.values()]) : Promise.resolve({ code: 0, stdout: "", stderr: "" }),
+    ruleFiles.size
+      ? promtool(["check", "rules", ...ruleFiles.values()])
+      : Promise.resolve({ code: 0, stdout: "", stderr: "" }),
   ]);
   if (cfg.code !== 0) problems.push(`promtool check config refuses it: ${complaint(cfg)}`);
   const refused = new Set<string>();
@@ -275,11 +354,18 @@ async function promtoolChecks(
   for (const [name, file] of hostileRules) {
     const path = ruleFiles.get(name);
     if (!path || refused.has(name)) continue;
-    const id = ownerFromName(basename(name).replace(/\.rules$/, "")) ?? (all.length === 2 ? all.find((t) => t.id !== GOOD_ID)?.id : undefined);
+    const id =
+      ownerFromName(basename(name).replace(/\.rules$/, "")) ??
+      (all.length === 2 ? all.find((t) => t.id !== GOOD_ID)?.id : undefined);
     const owner = all.find((t) => t.id === id);
     if (!owner || owner.trusted || owner.id === GOOD_ID) continue;
     problems.push(
-      ...(await differentialRuleTest({ dir: join(root, `difftest-${owner.id}`), ruleFile: path, rules: rulesOf(file.parsed), owner, all })),
+      ...(await differentialRuleTest({
+        dir: join(root, `difftest-${owner.id}`),
+        rules: rulesOf(file.parsed),
+        owner,
+        all,
+      })),
     );
   }
   return problems;
@@ -298,7 +384,9 @@ for (const file of listCases(CORPUS)) {
     const render = await renderPath(c, dir);
     const charm = await charmPath(c, dir);
     const [rp, cp] = await Promise.all([render.promtool(), charm.promtool()]);
-    const failures = [...render.failures, ...rp].map((f) => `render: ${f}`).concat([...charm.failures, ...cp].map((f) => `charm: ${f}`));
+    const failures = [...render.failures, ...rp]
+      .map((f) => `render: ${f}`)
+      .concat([...charm.failures, ...cp].map((f) => `charm: ${f}`));
     results.push({ id, class: c.class, failures });
     rmSync(dir, { recursive: true, force: true });
     assert.ok(failures.length === 0, `${c.expect.behaviour.join("; ")}\n  ${failures.join("\n  ")}`);
