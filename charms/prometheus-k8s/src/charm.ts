@@ -41,6 +41,7 @@ import { publishPrometheusApi } from "@charmkit/interfaces/prometheus-api";
 import {
   compactUnitJobs,
   consume,
+  DEFAULT_LIMITS,
   loadParseCacheFile,
   MetricsEndpointProvider,
   pyJsonDumps,
@@ -326,7 +327,21 @@ export default class PrometheusCharm extends CharmBase {
     const remoteModels = this.remoteModelUuids(scrapeRelations);
     const { config } = parseConfig(model.config.toObject());
     const scrape = consume(
-      scrapeRelations.map((r) => ({ ...r.snapshot(), remoteModelUuid: remoteModels.get(r.id) })),
+      scrapeRelations.map((r) => {
+        const remoteModelUuid = remoteModels.get(r.id);
+        // A relation over the unit bound is refused whole: reading its thousands of unit bags (a
+        // hook tool call each) would cost more than the rest of the hook.
+        if (r.units.length <= DEFAULT_LIMITS.maxUnits) return { ...r.snapshot(), remoteModelUuid };
+        const remoteUnitsData = Object.fromEntries(r.units.map((u) => [u, {}]));
+        return {
+          id: r.id,
+          endpoint: r.endpoint,
+          remoteApp: r.app,
+          remoteAppData: {},
+          remoteUnitsData,
+          remoteModelUuid,
+        };
+      }),
       {
         model: { name: model.name, uuid: model.uuid },
         trustedAggregators: config.trustedAggregators,

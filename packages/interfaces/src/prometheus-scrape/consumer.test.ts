@@ -360,22 +360,40 @@ describe("bounds (checked before anything is copied)", () => {
     const units: Record<string, Record<string, string>> = {};
     for (let u = 0; u < 100_000; u++)
       units[`app/${u}`] = { prometheus_scrape_unit_address: `10.${u >> 16}.${(u >> 8) & 255}.${u & 255}` };
-    const res = run([{ ...rel(1, jobs(okJob)), remoteUnitsData: units }]);
+    const res = run([{ ...rel(1, jobs(okJob)), remoteUnitsData: units }], { limits: { maxUnits: 200_000 } });
     assert.equal(res.jobs.length, 0);
     assert.match(
       res.rejected[0]?.reason ?? "",
       /100000 targets once '\*' is expanded for 100000 units, over the limit maxTargetsPerJob=5000/,
     );
+    // With the default bound the relation is refused before any unit bag is read.
+    const bounded = run([{ ...rel(1, jobs(okJob)), remoteUnitsData: units }]);
+    assert.deepEqual(
+      bounded.rejected.map((r) => [r.kind, r.reason]),
+      [["relation", "relation metrics-endpoint:1 (app): 100000 units, over the limit maxUnits=5000"]],
+    );
   });
-  test("a job whose copies per unit would exceed maxExpandedJobBytes is refused", () => {
-    const fat = { ...okJob, static_configs: [{ targets: ["*:1"], labels: { big: "x".repeat(1_000_000) } }] };
+  test("static labels per target group are bounded (each scraped series carries them all)", () => {
+    const labels = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`l${i}`, "v"]));
+    const res = run([rel(1, jobs({ ...okJob, static_configs: [{ targets: ["*:1"], labels }] }))]);
+    assert.equal(res.jobs.length, 0);
+    assert.match(res.rejected[0]?.reason ?? "", /101 labels, over the limit maxLabelsPerStaticConfig=100/);
+  });
+  test("a job over maxJobBytes, or whose copies per unit exceed maxExpandedJobBytes, is refused", () => {
+    const fat = (n: number) => ({
+      ...okJob,
+      static_configs: [{ targets: ["*:1"], labels: { big: "x".repeat(n) } }],
+    });
     const units: Record<string, Record<string, string>> = {};
-    for (let u = 0; u < 20; u++) units[`app/${u}`] = { prometheus_scrape_unit_address: `10.0.0.${u + 1}` };
-    const res = run([{ ...rel(1, jobs(fat)), remoteUnitsData: units }]);
+    for (let u = 0; u < 100; u++) units[`app/${u}`] = { prometheus_scrape_unit_address: `10.0.0.${u + 1}` };
+    let res = run([{ ...rel(1, jobs(fat(300_000))), remoteUnitsData: units }]);
+    assert.equal(res.jobs.length, 0);
+    assert.match(res.rejected[0]?.reason ?? "", /job is 3\d{5} bytes, over the limit maxJobBytes=262144/);
+    res = run([{ ...rel(1, jobs(fat(200_000))), remoteUnitsData: units }]);
     assert.equal(res.jobs.length, 0);
     assert.match(
       res.rejected[0]?.reason ?? "",
-      /once copied for 20 units, over the limit maxExpandedJobBytes=16777216/,
+      /once copied for 100 units, over the limit maxExpandedJobBytes=16777216/,
     );
   });
   test("value bytes", () => {

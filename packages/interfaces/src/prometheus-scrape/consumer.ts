@@ -339,18 +339,19 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
     // Prometheus refuses unknown fields and one such job would break the whole config.
     const clean = topology === null ? withoutKeys(job, dropped) : sanitizeScrapeConfig(job);
     const problems = validateScrapeJob(clean, ctx.limits, topology === null);
+    const one = problems.length === 0 ? utf8Bytes(JSON.stringify(clean)) : 0;
+    if (one > ctx.limits.maxJobBytes)
+      problems.push(`job is ${one} bytes, over the limit maxJobBytes=${ctx.limits.maxJobBytes}`);
     if (problems.length === 0 && topology !== null) {
       const { targets, copies } = expansionSize(clean, hosts, known);
       if (targets > ctx.limits.maxTargetsPerJob) {
         problems.push(
           `job has ${targets} targets once '*' is expanded for ${hosts.size} units, over the limit maxTargetsPerJob=${ctx.limits.maxTargetsPerJob}`,
         );
-      } else {
-        const bytes = utf8Bytes(JSON.stringify(clean)) * copies;
-        if (bytes > ctx.limits.maxExpandedJobBytes)
-          problems.push(
-            `job would take ${bytes} bytes once copied for ${copies - 1} units, over the limit maxExpandedJobBytes=${ctx.limits.maxExpandedJobBytes}`,
-          );
+      } else if (one * copies > ctx.limits.maxExpandedJobBytes) {
+        problems.push(
+          `job would take ${one * copies} bytes once copied for ${copies - 1} units, over the limit maxExpandedJobBytes=${ctx.limits.maxExpandedJobBytes}`,
+        );
       }
     }
     if (problems.length === 0 && ctx.pinned && topology !== null)
@@ -574,6 +575,34 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
   return { name: `juju_${key}`, key, relationId: ctx.rel.id, groups: groups as Record<string, unknown>[] };
 }
 
+/**
+ * A pinned job whose targets do not all carry every topology label (explicit targets matched to
+ * no unit have no `juju_unit`; a relation without a charm name has no `juju_charm`) gets metric
+ * relabel steps that move such a label, when a scraped series carries it, to `exported_<label>`,
+ * as Prometheus does for labels the target sets: with `honor_labels: false` only labels the
+ * target also has are protected, so an absent one could otherwise be set by the target.
+ */
+function guardTopologyLabels(job: ScrapeJob): void {
+  const scs = (job.static_configs ?? []) as { labels?: Record<string, unknown> }[];
+  const missing = [...TOPOLOGY_LABELS]
+    .filter((l) => !scs.every((sc) => typeof sc.labels?.[l] === "string"))
+    .sort();
+  if (missing.length === 0) return;
+  const steps: Record<string, unknown>[] = [];
+  for (const l of missing) {
+    steps.push({
+      source_labels: [l],
+      regex: "(.+)",
+      target_label: `exported_${l}`,
+      replacement: "$1",
+      action: "replace",
+    });
+  }
+  steps.push({ regex: missing.join("|"), action: "labeldrop" });
+  const own = Array.isArray(job.metric_relabel_configs) ? job.metric_relabel_configs : [];
+  job.metric_relabel_configs = [...own, ...steps];
+}
+
 interface OwnedJob {
   readonly job: ScrapeJob;
   readonly relationId: number;
@@ -650,6 +679,7 @@ export function consume(relations: readonly ScrapeRelation[], opts: ConsumerOpti
     if (rel.remoteApp === undefined || isEmpty(rel.remoteUnitsData)) continue;
     const pinned = !trusted.has(rel.remoteApp);
     trust.set(rel.id, pinned ? "pinned" : "aggregator");
+    const unitCount = Object.keys(rel.remoteUnitsData).length;
     const ctx: RelationCtx = {
       rel,
       app: rel.remoteApp,
@@ -661,8 +691,12 @@ export function consume(relations: readonly ScrapeRelation[], opts: ConsumerOpti
       jobErrors: [],
       ruleErrors: [],
     };
-    const topology = readTopology(ctx, opts.model);
     let hasRules = false;
+    let topology: JujuTopology | null | undefined;
+    // Checked before any bag is read: every unit costs a job or a target.
+    if (unitCount > limits.maxUnits)
+      add(ctx, "relation", `${unitCount} units, over the limit maxUnits=${limits.maxUnits}`);
+    else topology = readTopology(ctx, opts.model);
     if (topology !== undefined) {
       for (const job of relationJobs(ctx, topology, opts).jobs) all.push({ job, relationId: rel.id, pinned });
       const file = relationRules(ctx, topology);
@@ -684,6 +718,7 @@ export function consume(relations: readonly ScrapeRelation[], opts: ConsumerOpti
   // this call (expanded, renamed or copied from the parsed bag), so it is set in place.
   const jobs = owned.map((e) => {
     e.job.honor_labels = !e.pinned;
+    if (e.pinned) guardTopologyLabels(e.job);
     return e.job;
   });
   return { jobs, jobRelations: owned.map((e) => e.relationId), ruleFiles, rejected, feedback, trust };

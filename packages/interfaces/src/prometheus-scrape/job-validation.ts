@@ -403,7 +403,11 @@ function checkStaticConfigs(scs: unknown, limits: Limits, problems: string[]): v
     }
     if (sc.labels !== undefined) {
       if (!isRecord(sc.labels)) problems.push(`${at}.labels must be a map`);
-      else {
+      else if (Object.keys(sc.labels).length > limits.maxLabelsPerStaticConfig) {
+        problems.push(
+          `${at}.labels has ${Object.keys(sc.labels).length} labels, over the limit maxLabelsPerStaticConfig=${limits.maxLabelsPerStaticConfig}`,
+        );
+      } else {
         for (const [k, v] of Object.entries(sc.labels)) {
           if (!LABEL_NAME.test(k)) problems.push(`${at}.labels: '${k}' is not a valid label name`);
           if (typeof v !== "string") problems.push(`${at}.labels.${k} must be a string`);

@@ -27,10 +27,6 @@ test("JSON nesting is measured on the text, brackets in strings and escapes incl
   assert.equal(jsonDepthExceeds('{"a":[{"b":[1,2]}]}', 4), false);
   assert.equal(jsonDepthExceeds('{"a":[{"b":[1,2]}]}', 3), true);
   assert.equal(jsonDepthExceeds('["[[[[[[", "]]]{{{"]', 1), false, "brackets inside strings do not count");
-  assert.equal(
-    jsonDepthExceeds('["a\\"[[[[", 1]', 1),
-    false,
-    "an escaped quote does not end the string",
-  );
+  assert.equal(jsonDepthExceeds('["a\\"[[[[", 1]', 1), false, "an escaped quote does not end the string");
   assert.equal(jsonDepthExceeds('["x\\\\", [[]]]', 2), true, "an escaped backslash before a quote does");
 });

@@ -23,6 +23,12 @@ export interface Limits {
   readonly maxRules: number;
   /** Bytes of one value in a remote unit's bag (address, name, path, FQDN are all short). */
   readonly maxUnitValueBytes: number;
+  /** Units of the remote application (every series of a target carries its static labels). */
+  readonly maxUnits: number;
+  /** Bytes of one declared job as JSON (targets, labels, params...), before it is copied per unit. */
+  readonly maxJobBytes: number;
+  /** Static labels on one target group: every series scraped from its targets carries them all. */
+  readonly maxLabelsPerStaticConfig: number;
   /** Nesting of arrays and objects in one JSON databag value. */
   readonly maxJsonDepth: number;
   /**
@@ -44,6 +50,9 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxGroups: 500,
   maxRules: 5000,
   maxUnitValueBytes: 4096,
+  maxUnits: 5000,
+  maxJobBytes: 256 * 1024,
+  maxLabelsPerStaticConfig: 100,
   maxJsonDepth: 64,
   maxExpandedJobBytes: 16 * 1024 * 1024,
 });
