@@ -475,6 +475,16 @@ describe("unit addresses", () => {
       ?.labels;
     assert.equal(labels?.juju_unit, "app/0");
   });
+  test("an explicit target that is a bare IPv6 address is bracketed (Prometheus then adds its port)", () => {
+    const res = run([
+      rel(1, jobs({ job_name: "e", static_configs: [{ targets: ["fd00::3", "[fd00::4]:9", "host:1"] }] })),
+    ]);
+    assert.deepEqual((res.jobs[0]?.static_configs as { targets: string[] }[])[0]?.targets, [
+      "[fd00::3]",
+      "[fd00::4]:9",
+      "host:1",
+    ]);
+  });
   test("host:port, URLs and spaces are not addresses", () => {
     for (const bad of ["cafe:8080", "10.0.0.1:80", "http://x", "a b", "[10.0.0.1]"]) {
       const res = run([withAddress(bad)]);

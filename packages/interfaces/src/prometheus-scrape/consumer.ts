@@ -27,6 +27,7 @@
  * - rule files with invalid rules or repeated group names are rejected (promtool would refuse them);
  * - per-relation bounds (limits.ts), checked before anything is copied.
  */
+import { isIP } from "node:net";
 import type { RelationSnapshot } from "@charmkit/ops";
 import { validateScrapeJob } from "./job-validation.js";
 import {
@@ -360,6 +361,7 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
       add(ctx, "jobs", `${label} rejected: ${problems.slice(0, 10).join("; ")}`);
       return;
     }
+    bracketIpv6Targets(clean);
     if (topology !== null && !ctx.pinned) reportTopologyLabelOverrides(ctx, clean, label);
     accepted.push(clean);
   });
@@ -369,6 +371,20 @@ function relationJobs(ctx: RelationCtx, topology: JujuTopology | null, opts: Con
   if (opts.fallbackScrapeProtocol) for (const j of jobs) j.fallback_scrape_protocol = FALLBACK_PROTOCOL;
   jobs = dedupeJobNames(jobs);
   return { jobs: opts.compact ? compactUnitJobs(jobs) : jobs };
+}
+
+/**
+ * Writes explicit targets that are bare IPv6 addresses in brackets: Prometheus adds its default
+ * port only to `[fd00::3]`, and takes `fd00::3` for a host name it cannot reach. The job's
+ * target lists were parsed from the bag in this call, so they are changed in place.
+ */
+function bracketIpv6Targets(job: ScrapeJob): void {
+  const scs = job.static_configs;
+  if (!Array.isArray(scs)) return;
+  for (const sc of scs as { targets?: unknown }[]) {
+    if (!Array.isArray(sc.targets)) continue;
+    sc.targets = sc.targets.map((t) => (typeof t === "string" && isIP(t) === 6 ? `[${t}]` : t));
+  }
 }
 
 /** The hosts of the remote units whose bags are usable; the others are reported and left out. */
