@@ -23,11 +23,18 @@ const ctx = new Context(PrometheusCharm, { charmDir: join(root, "charms/promethe
 function cases() {
   const out = [];
   for (const dir of corpora) {
-    for (const f of readdirSync(dir).filter((x) => x.endsWith(".json")).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((x) => x.endsWith(".json"))
+      .sort()) {
       const c = JSON.parse(readFileSync(join(dir, f), "utf8"));
       const s = c.state ?? c;
       if (!s.model || !Array.isArray(s.relations)) continue;
-      out.push({ name: `${dir.split("/").at(-1)}/${f}`, model: s.model, relations: s.relations, config: s.config ?? {} });
+      out.push({
+        name: `${dir.split("/").at(-1)}/${f}`,
+        model: s.model,
+        relations: s.relations,
+        config: s.config ?? {},
+      });
     }
   }
   return out;
@@ -42,7 +49,10 @@ async function runCase(c) {
     remoteAppData: r.app_data ?? {},
     remoteUnitsData: r.units ?? {},
   }));
-  const trusted = String(c.config.trusted_aggregators ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const trusted = String(c.config.trusted_aggregators ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const t0 = performance.now();
   consume(snaps, { model: c.model, trustedAggregators: trusted, prometheusMajor: 2 });
   const t1 = performance.now();
@@ -53,7 +63,9 @@ async function runCase(c) {
       remoteAppName: r.remote_app,
       remoteAppData: r.app_data ?? {},
       ...(r.remote_model_uuid ? { remoteModelUuid: r.remote_model_uuid } : {}),
-      remoteUnitsData: Object.fromEntries(Object.entries(r.units ?? {}).map(([u, d]) => [u.split("/").at(-1), d])),
+      remoteUnitsData: Object.fromEntries(
+        Object.entries(r.units ?? {}).map(([u, d]) => [u.split("/").at(-1), d]),
+      ),
     }),
   );
   await ctx.run(
@@ -87,13 +99,17 @@ for (const c of all) {
 results.sort((a, b) => b.ms - a.ms);
 const ms = results.map((r) => r.ms).sort((a, b) => a - b);
 const pct = (p) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))];
-console.log(`${all.length} cases (${corpora.map((d) => d.split("/").at(-1)).join(", ")}), node ${process.version}`);
+console.log(
+  `${all.length} cases (${corpora.map((d) => d.split("/").at(-1)).join(", ")}), node ${process.version}`,
+);
 console.log(
   `per case (consume + the charm's hook): median ${pct(50).toFixed(1)} ms, p95 ${pct(95).toFixed(1)} ms, max ${ms.at(-1).toFixed(1)} ms; total ${ms.reduce((a, b) => a + b, 0).toFixed(0)} ms`,
 );
 console.log("slowest:");
 for (const r of results.slice(0, 5))
-  console.log(`  ${r.name}: ${r.ms.toFixed(1)} ms (consume ${r.consumeMs.toFixed(1)} ms, hook ${r.hookMs.toFixed(1)} ms)`);
+  console.log(
+    `  ${r.name}: ${r.ms.toFixed(1)} ms (consume ${r.consumeMs.toFixed(1)} ms, hook ${r.hookMs.toFixed(1)} ms)`,
+  );
 console.log(
   `peak RSS of the process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; largest heap growth over one case ${maxGrowth.mib.toFixed(1)} MiB (${maxGrowth.name})`,
 );

@@ -479,7 +479,7 @@ describe("unit addresses", () => {
     const res = run([
       rel(1, jobs({ job_name: "e", static_configs: [{ targets: ["fd00::3", "[fd00::4]:9", "host:1"] }] })),
     ]);
-    assert.deepEqual((res.jobs[0]?.static_configs as { targets: string[] }[])[0]?.targets, [
+    assert.deepEqual((res.jobs[0]?.static_configs as { targets: string[] }[] | undefined)?.[0]?.targets, [
       "[fd00::3]",
       "[fd00::4]:9",
       "host:1",
