@@ -1011,12 +1011,20 @@ add(
   }),
 );
 add(
+  "units_over_bound",
+  "bounds",
+  "5,001 units: refused before any unit bag is read",
+  {},
+  { ...relationRejected("maxUnits"), badRules: false },
+  manyUnits(5001),
+);
+add(
   "units_over_targets",
   "bounds",
-  "5,001 units: a '*' job would have 5,001 targets",
-  {},
+  "2,501 units and two '*' targets: a job would have 5,002 targets",
+  { scrape_jobs: jobs({ static_configs: [{ targets: ["*:8000", "*:8001"] }] }) },
   { rejected: [R("jobs", "maxTargetsPerJob")], badJobs: 0, badRules: true },
-  manyUnits(5001),
+  manyUnits(2501),
 );
 add(
   "expanded_job_bytes",
