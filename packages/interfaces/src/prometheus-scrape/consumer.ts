@@ -58,6 +58,7 @@ import {
   pinTopology,
   type RelationTrust,
   readUnit,
+  ruleFileHints,
   staticLabelProblems,
 } from "./trust.js";
 
@@ -491,6 +492,7 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
     add(ctx, "rules", "'alert_rules' is not an object with a 'groups' list");
     return undefined;
   }
+  const hints = ruleFileHints(ctx.rel.remoteAppData.alert_rules ?? "");
   // `doc` was parsed from the bag just above and is owned here: mutate it in place, no copy.
   const groups = doc.groups as unknown[];
   let ruleCount = 0;
@@ -523,7 +525,8 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
       let scope: RuleScope;
       if (typeof rule.expr === "string") rule.expr = stripTopologyPlaceholder(rule.expr);
       if (ctx.pinned && topology !== null) {
-        for (const p of pinnedRuleProblems(rule, topology)) problems.push(`group ${gi} rule ${ri}: ${p}`);
+        for (const p of pinnedRuleProblems(rule, topology, hints))
+          problems.push(`group ${gi} rule ${ri}: ${p}`);
         const key = typeof labels?.juju_unit === "string" ? labels.juju_unit : null;
         let found = scopes.get(key);
         if (found === undefined) {
@@ -591,6 +594,8 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
   return { name: `juju_${key}`, key, relationId: ctx.rel.id, groups: groups as Record<string, unknown>[] };
 }
 
+const SORTED_TOPOLOGY_LABELS = [...TOPOLOGY_LABELS].sort();
+
 /**
  * A pinned job whose targets do not all carry every topology label (explicit targets matched to
  * no unit have no `juju_unit`; a relation without a charm name has no `juju_charm`) gets metric
@@ -600,10 +605,15 @@ function relationRules(ctx: RelationCtx, topology: JujuTopology | null): RuleFil
  */
 function guardTopologyLabels(job: ScrapeJob): void {
   const scs = (job.static_configs ?? []) as { labels?: Record<string, unknown> }[];
-  const missing = [...TOPOLOGY_LABELS]
-    .filter((l) => !scs.every((sc) => typeof sc.labels?.[l] === "string"))
-    .sort();
-  if (missing.length === 0) return;
+  let missing: string[] | undefined;
+  for (const l of SORTED_TOPOLOGY_LABELS) {
+    for (const sc of scs) {
+      if (typeof sc.labels?.[l] === "string") continue;
+      (missing ??= []).push(l);
+      break;
+    }
+  }
+  if (missing === undefined) return;
   const steps: Record<string, unknown>[] = [];
   for (const l of missing) {
     steps.push({

@@ -476,6 +476,18 @@ export function isPromDuration(value: unknown): boolean {
   if (typeof value === "number") return Number.isInteger(value) && value === 0;
   if (typeof value !== "string" || value === "") return false;
   if (value === "0") return true;
+  // Rules and jobs repeat a handful of durations ("5m", "1m", "30s") thousands of times.
+  const known = durationVerdicts.get(value);
+  if (known !== undefined) return known;
+  const verdict = checkDuration(value);
+  if (durationVerdicts.size >= 1024) durationVerdicts.clear();
+  durationVerdicts.set(value, verdict);
+  return verdict;
+}
+
+const durationVerdicts = new Map<string, boolean>();
+
+function checkDuration(value: string): boolean {
   const m = DURATION.exec(value);
   if (!m) return false;
   // Milliseconds in a double are exact far beyond the int64 limit's 9,223,372,036,854 ms; only

@@ -221,14 +221,19 @@ export function staticLabelProblems(staticConfigs: unknown, topology: JujuTopolo
  * queries. Missing model, uuid and application labels are added, so every alert and recorded
  * series carries the topology the expression was scoped to.
  */
-export function pinnedRuleProblems(rule: Record<string, unknown>, topology: JujuTopology): string[] {
+export function pinnedRuleProblems(
+  rule: Record<string, unknown>,
+  topology: JujuTopology,
+  hints: RuleFileHints = ALL_CHECKS,
+): string[] {
   const problems: string[] = [];
   const app = topology.application;
   const own = ownRuleLabels(topology);
   const labels = rule.labels;
   if (typeof labels === "object" && labels !== null && !Array.isArray(labels)) {
-    for (const [k, v] of Object.entries(labels as Record<string, unknown>)) {
+    for (const k in labels) {
       if (!k.startsWith("juju_")) continue;
+      const v = (labels as Record<string, unknown>)[k];
       if (k === "juju_unit") {
         if (typeof v !== "string" || !isUnitOf(v, app))
           problems.push(`label juju_unit=${JSON.stringify(v)} is not a unit of '${app}'`);
@@ -243,7 +248,7 @@ export function pinnedRuleProblems(rule: Record<string, unknown>, topology: Juju
     problems.push(`recording rule may not write '${rule.record}', a series Prometheus itself writes`);
   // Only these functions create labels; most expressions use none of them, and a substring test
   // is cheaper than looking the expression's parse up.
-  if (typeof rule.expr === "string" && MINTING.test(rule.expr)) {
+  if (hints.minting && typeof rule.expr === "string" && MINTING.test(rule.expr)) {
     try {
       // The consumer has stripped `%%juju_topology%%` already.
       const facts = expressionFacts(rule.expr);
@@ -263,11 +268,12 @@ export function pinnedRuleProblems(rule: Record<string, unknown>, topology: Juju
       if (!(e instanceof PromQLError)) throw e;
     }
   }
-  if (rule.alert !== undefined) {
+  if (hints.templates && rule.alert !== undefined) {
     for (const what of ["labels", "annotations"] as const) {
       const m = rule[what];
       if (typeof m !== "object" || m === null || Array.isArray(m)) continue;
-      for (const [k, v] of Object.entries(m as Record<string, unknown>)) {
+      for (const k in m) {
+        const v = (m as Record<string, unknown>)[k];
         if (typeof v === "string" && v.includes("{{") && checkTemplate(v).functions.has("query"))
           problems.push(
             `${what === "labels" ? "label" : "annotation"} '${k}' runs a query; templates may not query outside the rule's topology`,
@@ -290,6 +296,21 @@ function ownRuleLabels(topology: JujuTopology): Readonly<Record<string, string>>
     ownLabelsOf.set(topology, own);
   }
   return own;
+}
+
+/** What a rule file's JSON text shows can be skipped for all its rules. */
+export interface RuleFileHints {
+  /** The text holds a function that creates labels. */
+  readonly minting: boolean;
+  /** The text holds a template action. */
+  readonly templates: boolean;
+}
+
+const ALL_CHECKS: RuleFileHints = Object.freeze({ minting: true, templates: true });
+
+/** The {@link RuleFileHints} of a rule file from its JSON text (one scan instead of one per rule). */
+export function ruleFileHints(json: string): RuleFileHints {
+  return { minting: MINTING.test(json), templates: json.includes("{{") };
 }
 
 /** Adds the topology's model, uuid and application labels a pinned rule lacks (in place). */
