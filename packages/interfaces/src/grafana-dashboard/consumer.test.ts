@@ -64,9 +64,11 @@ test("topology matchers go into every selector of every PromQL panel, ranges and
     ),
     `sum by (juju_unit) (rate(x_total{${m}}[$__rate_interval]))`,
   );
+  // A range vector divided by an instant vector would not type-check: Prometheus' parser (and so
+  // cos-tool, which the library calls) refuses it, and the expression would come back unchanged.
   assert.equal(
-    injectTopologyVariables("a[5m] offset $__range / b offset -1h", keys),
-    `a{${m}}[5m] offset $__range / b{${m}} offset -1h`,
+    injectTopologyVariables("rate(a[5m] offset $__range) / b offset -1h", keys),
+    `rate(a{${m}}[5m] offset $__range) / b{${m}} offset -1h`,
   );
   assert.equal(
     injectTopologyVariables('up{job=~"a[0-9]"}', ["model"]),

@@ -68,11 +68,26 @@ const REFUSED = [
   "info(up)",
   '{"up"}',
   'up{"a"="b"}',
+  // A modifier or range after an operation belongs to its rightmost operand (lezer-promql hangs
+  // it on the whole operation).
+  "up / up offset 1m offset 1m",
+  "up / (up) offset 1m",
+  "rate(up / up[5m:1m])",
+  "rate(-up[5m:1m])",
+  "up / up[5m] offset 1m",
 ];
 
 /** Expressions Prometheus loads, some of them close to a refused one above. */
 const ACCEPTED = [
   "up",
+  "up / up offset 1h",
+  "rate(up[5m]) / up offset 1h",
+  "up + up * up offset 1h",
+  "up / -up offset 1h",
+  "-up offset 1h",
+  "up > bool up @ 100",
+  "up / on(job) up offset 5m @ 100",
+  "rate(up[5m] offset 1h) / up offset 1h",
   "rate(up[5m])",
   "1 > bool 2",
   "up == bool 1",

@@ -304,8 +304,19 @@ class Checker {
         return M;
       }
       case "SubqueryExpr": {
-        const t = this.check(exprChildren(n)[0] ?? null);
-        if (t !== V) this.fail(n, `subquery is only allowed on instant vector, got ${t} instead`);
+        const inner = exprChildren(n)[0] ?? null;
+        const t = this.check(inner);
+        // As with offsets (see modifier), lezer-promql applies `[r:s]` to a whole binary or unary
+        // expression, where Prometheus applies it to the rightmost operand: a range vector inside
+        // an operation, which Prometheus refuses.
+        if (inner?.name === "BinaryExpr")
+          this.fail(n, "binary expression must contain only scalar and instant vector types");
+        else if (inner?.name === "UnaryExpr")
+          this.fail(
+            n,
+            'unary expression only allowed on expressions of type scalar or instant vector, got "range vector"',
+          );
+        else if (t !== V) this.fail(n, `subquery is only allowed on instant vector, got ${t} instead`);
         const durations = n.getChildren("DurationExpr");
         this.range(durations[0] ?? null);
         if (durations[1]) this.range(durations[1]);
@@ -387,6 +398,16 @@ class Checker {
     }
     if (!base) return "none";
     const t = this.check(base);
+    // lezer-promql hangs a trailing `offset`/`@` on the whole binary or unary expression before it
+    // (`a / b offset 1h` parses as `(a / b) offset 1h`), where Prometheus' grammar binds it tighter
+    // than any operator (generated_parser.y: `%nonassoc OFFSET` below the operators): the modifier
+    // belongs to the rightmost operand, and the operation's type is unchanged by it.
+    let target: SyntaxNode | null = base;
+    while (target && (target.name === "BinaryExpr" || target.name === "UnaryExpr")) {
+      const operands = exprChildren(target);
+      target = operands[operands.length - 1] ?? null;
+    }
+    if (target) base = target;
     if (base.name !== "VectorSelector" && base.name !== "MatrixSelector" && base.name !== "SubqueryExpr") {
       this.fail(
         n,
