@@ -9,9 +9,9 @@ import { readdirSync, readFileSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { consume } from "../packages/interfaces/src/prometheus-scrape/index.ts";
-import { Context, container, relation, state, storage } from "../packages/ops/src/testing/index.ts";
-import PrometheusCharm from "../charms/prometheus-k8s/src/charm.ts";
+import { consume } from "@charmkit/interfaces/prometheus-scrape";
+import { Context, container, relation, state, storage } from "@charmkit/ops/testing";
+import PrometheusCharm from "@charmkit/prometheus-k8s/charm";
 
 const root = join(import.meta.dirname, "..");
 const corpora = ["testdata/hostile", "testdata/hostile-blind"].map((d) => join(root, d)).filter(existsSync);

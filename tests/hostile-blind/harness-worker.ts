@@ -16,7 +16,7 @@ import {
   storage,
   withState,
 } from "@charmkit/ops/testing";
-import PrometheusCharm from "../../charms/prometheus-k8s/src/charm.js";
+import PrometheusCharm from "@charmkit/prometheus-k8s/charm";
 import type { CaseRelation, CaseState } from "./corpus.js";
 import type { HarnessReply, HarnessRequest } from "./entrypoints.js";
 
