@@ -2,7 +2,8 @@
  * Runs the blind hostile-input corpus (testdata/hostile-blind, see its README.md) through both
  * black-box entry points, `prometheus-scrape render` and the charm in the state-transition
  * harness, and fails a case when any of its checks fails:
- * - no crash or hang, each run well inside 2 s beyond the reference run and inside its memory bound;
+ * - no crash or hang (no answer in 20 s), each run inside its memory bound (the 2 s per case is
+ *   bench/hostile-corpus.mjs' to measure: timings are not asserted in functional tests);
  * - the good relation's jobs and rule files identical to a run with the good relation alone, and
  *   the good relation never named as rejected;
  * - every label a hostile relation's scraped series or rules can end up with consistent with its
@@ -46,8 +47,10 @@ import { rulesOf } from "./topology.js";
 import { readYamlLikeV2, yamlSafeJson } from "./yaml-io.js";
 
 const CORPUS = new URL("../../testdata/hostile-blind/", import.meta.url).pathname;
-/** How much longer than the good relation alone a run may take. */
-const TIME_BUDGET_MS = 2000;
+// No time budget here: a functional test on a shared machine cannot tell a slow case from a busy
+// machine, and the project keeps timings in bench/ (bench/hostile-corpus.mjs times every case of
+// this corpus through the scrape library and the charm's hook, with the 2 s per case of issue 11).
+// A run with no answer at all is still a hang (entrypoints.ts, harness-worker.ts).
 const ONLY = process.env.BLIND_CORPUS_ONLY;
 
 const work = mkdtempSync(join(tmpdir(), "hostile-blind-"));
@@ -144,18 +147,10 @@ async function renderPath(
   if (typeof ref === "string") return { failures: [ref], promtool: none };
   const file = join(dir, "state.json");
   writeFileSync(file, JSON.stringify(c.state));
-  let run = await runRender(file, join(dir, "rss"));
+  const run = await runRender(file, join(dir, "rss"));
   const failures: string[] = [];
-  // A second try when the first is a little slow, so that a busy machine is not mistaken for a slow run.
-  const over = run.ms - ref.ms;
-  if (!run.hung && run.code === 0 && over > TIME_BUDGET_MS && over < 3 * TIME_BUDGET_MS)
-    run = await runRender(file, join(dir, "rss"));
   const parsed = parseRendered(run);
   if (typeof parsed === "string") return { failures: [`crashed: ${parsed}`], promtool: none };
-  if (run.ms - ref.ms > TIME_BUDGET_MS)
-    failures.push(
-      `took ${Math.round(run.ms)} ms, ${Math.round(run.ms - ref.ms)} ms more than the good relation alone (budget ${TIME_BUDGET_MS} ms)`,
-    );
   if (run.rssMb !== undefined && run.rssMb > RENDER_RSS_MB)
     failures.push(`peak RSS ${Math.round(run.rssMb)} MB (bound ${RENDER_RSS_MB} MB)`);
   const out = renderOutput(parsed);
@@ -262,7 +257,12 @@ async function charmPath(
   dir: string,
 ): Promise<{ failures: string[]; promtool: () => Promise<string[]> }> {
   const none = async () => [];
-  const reply: HarnessReply = await harness.run({ state: c.state, storageDir, timeBudgetMs: TIME_BUDGET_MS });
+  // No budget, so the worker never runs the hook a second time.
+  const reply: HarnessReply = await harness.run({
+    state: c.state,
+    storageDir,
+    timeBudgetMs: Number.POSITIVE_INFINITY,
+  });
   if (!reply.ok)
     return {
       failures: [
@@ -271,8 +271,6 @@ async function charmPath(
       promtool: none,
     };
   const failures: string[] = [];
-  if (reply.ms > TIME_BUDGET_MS)
-    failures.push(`hook took ${Math.round(reply.ms)} ms (budget ${TIME_BUDGET_MS} ms)`);
   const ref = charmOutput(reply.baseline.files, reply.baseline.status);
   if (typeof ref === "string")
     return { failures: [`reference run (good relation alone): ${ref}`], promtool: none };
