@@ -116,6 +116,18 @@ export class StateBackend implements HookTools {
     return out;
   }
 
+  /**
+   * One remote unit's bag, found by its number: a charm reading every unit of a large relation
+   * would otherwise rebuild the whole unit map per read (quadratic in the unit count).
+   */
+  private remoteUnitBag(r: Draft<AnyRelation>, unit: string): Record<string, string> | undefined {
+    const slash = unit.lastIndexOf("/");
+    if (slash < 0 || unit.slice(0, slash) !== this.remoteApp(r)) return undefined;
+    const bags: Record<string, Record<string, string>> = r.kind === "peer" ? r.peersData : r.remoteUnitsData;
+    const n = unit.slice(slash + 1);
+    return Object.hasOwn(bags, n) ? bags[n] : undefined;
+  }
+
   relationIds(endpoint: string): number[] {
     if (!this.meta.relations[endpoint])
       throw fail("relation-ids", [endpoint], `no endpoint named "${endpoint}"`, 2);
@@ -158,7 +170,7 @@ export class StateBackend implements HookTools {
       );
     }
     if (unitOrApp === this.who.unitName) return { ...r.localUnitData };
-    const bag = this.remoteUnits(r)[unitOrApp];
+    const bag = this.remoteUnitBag(r, unitOrApp);
     if (!bag)
       throw fail(
         "relation-get",
