@@ -17,7 +17,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { isBuiltin } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MetadataError, parseCharmMeta } from "@charmkit/ops";
+import { MetadataError } from "@charmkit/ops";
+import { parseCharmMeta } from "@charmkit/ops/internal";
 import { bundleWebAssets } from "./web.js";
 import type { Plugin } from "esbuild";
 
