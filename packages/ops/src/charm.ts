@@ -4,7 +4,7 @@
  * (`runDispatch`, injectable; `main`, the production entry a bundled charm calls).
  */
 
-import type { HookTools, LogLevel, Pebble } from "./backend.js";
+import type { HookTools, LogLevel } from "./backend.js";
 import type { JujuContext } from "./context.js";
 import { CharmDefinitionError, ModelError } from "./errors.js";
 import { actionKeyProblem } from "./hookcmds/action.js";
@@ -30,22 +30,11 @@ import {
   type StorageKind,
 } from "./events.js";
 import type { CharmMeta } from "./metadata.js";
-import { Container } from "./pebble/container.js";
-import {
-  type ContainerFactory,
-  Model,
-  type ModelOptions,
-  type Relation,
-  type Secret,
-  type Status,
-  Storage,
-} from "./model.js";
+import type { Container } from "./pebble/container.js";
+import { Model, type ModelOptions, type Relation, type Secret, type Status, Storage } from "./model.js";
 import { type RelationView, RelationViews } from "./relation-view.js";
 import type { DeferredNotice, JsonValue, StateStore, UnitState } from "./state.js";
 import { CharmTracing } from "./tracing/index.js";
-
-/** What `unit.container(name)` returns by default: the Pebble `Container` wrapper. */
-export type BasicContainer = Container;
 
 /** Status priority for collect-status: the highest wins. */
 const STATUS_PRIORITY: Record<string, number> = {
@@ -68,7 +57,7 @@ export class EventBase<D extends EventData = EventData> {
     /** The serializable event record. */
     readonly data: D,
     /** @internal */
-    protected readonly framework: Framework<unknown>,
+    protected readonly framework: Framework,
   ) {}
 
   /** The event kind. */
@@ -257,8 +246,8 @@ function makeLogger(backend: HookTools, toStderr: boolean): Logger {
 }
 
 /** The framework of one dispatch: observers, stored state and the model. */
-export class Framework<C = BasicContainer> {
-  readonly model: Model<C>;
+export class Framework {
+  readonly model: Model;
   readonly meta: CharmMeta;
   readonly logger: Logger;
   /** @internal */
@@ -284,7 +273,7 @@ export class Framework<C = BasicContainer> {
   readonly tracing: CharmTracing;
 
   constructor(
-    model: Model<C>,
+    model: Model,
     stored: Record<string, Record<string, JsonValue>>,
     cacheDir?: string | undefined,
     tracing?: CharmTracing | undefined,
@@ -430,13 +419,13 @@ export class Framework<C = BasicContainer> {
 }
 
 /** Base class of a charm. The constructor registers observers; it runs on every dispatch. */
-export class CharmBase<C = BasicContainer> {
-  readonly framework: Framework<C>;
-  constructor(framework: Framework<C>) {
+export class CharmBase {
+  readonly framework: Framework;
+  constructor(framework: Framework) {
     this.framework = framework;
   }
   /** The model of this dispatch. */
-  get model(): Model<C> {
+  get model(): Model {
     return this.framework.model;
   }
   /** The charm's directory (`JUJU_CHARM_DIR`): where its bundled files are, as ops' `charm_dir`. */
@@ -458,18 +447,15 @@ export class CharmBase<C = BasicContainer> {
 }
 
 /** A charm class: constructed with the framework of each dispatch. */
-export type CharmClass<C = BasicContainer> = new (framework: Framework<C>) => CharmBase<C>;
+export type CharmClass = new (framework: Framework) => CharmBase;
 
 /** Inputs of `runDispatch`. */
-export interface DispatchOptions<C = BasicContainer> {
-  // biome-ignore lint/suspicious/noExplicitAny: charm classes differ in their container type
-  readonly charmClass: CharmClass<C> | CharmClass<any>;
+export interface DispatchOptions {
+  readonly charmClass: CharmClass;
   readonly context: JujuContext;
   readonly metadata: CharmMeta;
   readonly backend: HookTools;
   readonly store: StateStore;
-  /** Builds `unit.container(name)`; defaults to the Pebble `Container` wrapper. */
-  readonly containerFactory?: ContainerFactory<C> | undefined;
   /** Clock for the leadership cache. */
   readonly now?: (() => number) | undefined;
   /** See {@link Framework.cacheDir}; `main` passes the charm directory. */
@@ -505,26 +491,22 @@ function pickStatus(statuses: readonly Status[]): Status | undefined {
  * collect status, and commit stored state and the deferred queue. Throws whatever a handler
  * throws; nothing is committed then.
  */
-export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>): Promise<DispatchResult> {
-  const containerFactory =
-    opts.containerFactory ??
-    (((name: string, pebble: Pebble) => new Container(name, pebble)) as unknown as ContainerFactory<C>);
-  const model = new Model<C>({
+export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult> {
+  const model = new Model({
     context: opts.context,
     metadata: opts.metadata,
     backend: opts.backend,
-    containerFactory,
     now: opts.now,
     fqdn: opts.fqdn,
   });
   const loaded = opts.store.load();
   const stored = structuredClone(loaded.stored) as Record<string, Record<string, JsonValue>>;
-  const framework = new Framework<C>(model, stored, opts.cacheDir, opts.tracing);
+  const framework = new Framework(model, stored, opts.cacheDir, opts.tracing);
   const className = (opts.charmClass as { name?: string }).name ?? "Charm";
   // ops names a handler's span `<event kind>: <charm class>` (framework.py `_reemit`).
   const traced = (ev: EventBase, handler: Handler<EventBase>, deferred: boolean) =>
     framework.tracing.span(`${ev.kind}: ${className}`, { event_name: ev.kind, deferred }, () => handler(ev));
-  new (opts.charmClass as CharmClass<C>)(framework);
+  new opts.charmClass(framework);
 
   const event = parseEvent(opts.context, opts.metadata);
   const restricted = RESTRICTED_HOOKS.has(opts.context.hookName);
@@ -567,7 +549,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
       targets.unshift("collect-app-status");
     }
     for (const kind of targets) {
-      const ev = new CollectStatusEvent({ kind }, framework as Framework<unknown>);
+      const ev = new CollectStatusEvent({ kind }, framework);
       let any = false;
       for (const obs of framework.observers) {
         if (obs.kind !== kind) continue;
@@ -597,7 +579,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
 }
 
 /** A deferred relation event whose relation has gone is dropped, as ops cannot restore it. */
-function stillValid(model: Model<unknown>, e: EventData): boolean {
+function stillValid(model: Model, e: EventData): boolean {
   if (!("relationId" in e)) return true;
   if (e.kind === "relation-broken") return true;
   try {

@@ -30,7 +30,6 @@ export type {
 } from "./backend.js";
 export {
   ActionEvent,
-  type BasicContainer,
   CharmBase,
   type CharmClass,
   CollectStatusEvent,

@@ -16,7 +16,7 @@ export {
 export { DEFAULT_PEBBLE_SOCKET_DIR, JujuContext } from "./context.js";
 export { eventKey, eventSubject, NON_DEFERRABLE, parseEvent } from "./events.js";
 export { type CharmMetaSources, loadCharmMeta, parseCharmMeta } from "./metadata.js";
-export { canonicalSecretId, type ContainerFactory, LEADER_CACHE_MS, type ModelOptions } from "./model.js";
+export { canonicalSecretId, LEADER_CACHE_MS, type ModelOptions } from "./model.js";
 export {
   boundaryOf,
   decodeMultipart,

@@ -10,7 +10,6 @@ import type {
   ConfigValue,
   HookTools,
   NetworkInfo,
-  Pebble,
   Port,
   SecretFields,
   SecretInfo,
@@ -19,6 +18,7 @@ import type {
   StatusName,
 } from "./backend.js";
 import type { JujuContext } from "./context.js";
+import { Container } from "./pebble/container.js";
 import {
   ModelError,
   RelationDataAccessError,
@@ -69,15 +69,11 @@ export function canonicalSecretId(id: string, modelUuid: string): string {
 /** How long Juju's leadership lease lets us trust an is-leader answer. */
 export const LEADER_CACHE_MS = 30_000;
 
-/** Builds the object `unit.container(name)` returns; wired to the Pebble `Container` class. */
-export type ContainerFactory<C> = (name: string, pebble: Pebble) => C;
-
 /** Options of `Model`. */
-export interface ModelOptions<C = unknown> {
+export interface ModelOptions {
   readonly context: JujuContext;
   readonly metadata: CharmMeta;
   readonly backend: HookTools;
-  readonly containerFactory?: ContainerFactory<C> | undefined;
   /** Clock for the leadership cache; defaults to `Date.now`. */
   readonly now?: (() => number) | undefined;
   /**
@@ -88,11 +84,11 @@ export interface ModelOptions<C = unknown> {
 }
 
 /** The model of one dispatch. */
-export class Model<C = unknown> {
+export class Model {
   readonly name: string;
   readonly uuid: string;
   readonly app: Application;
-  readonly unit: Unit<C>;
+  readonly unit: Unit;
   readonly config: Config;
   /** @internal */
   readonly backend: HookTools;
@@ -108,7 +104,7 @@ export class Model<C = unknown> {
   private readonly relationCache = new Map<string, Relation[]>();
   private readonly networkCache = new Map<string, Network>();
 
-  constructor(opts: ModelOptions<C>) {
+  constructor(opts: ModelOptions) {
     this.backend = opts.backend;
     this.context = opts.context;
     this.metadata = opts.metadata;
@@ -118,7 +114,6 @@ export class Model<C = unknown> {
     this.unit = new Unit(
       this,
       opts.context.unitName,
-      opts.containerFactory,
       opts.now ?? Date.now,
       opts.fqdn ?? (() => opts.context.unitFqdn ?? localFqdn()),
     );
@@ -221,7 +216,7 @@ export class Model<C = unknown> {
 /** The local application. */
 export class Application {
   constructor(
-    private readonly model: Model<unknown>,
+    private readonly model: Model,
     readonly name: string,
   ) {}
 
@@ -252,13 +247,12 @@ export class Application {
 }
 
 /** The local unit. */
-export class Unit<C = unknown> {
+export class Unit {
   private leader: { value: boolean; at: number } | undefined;
 
   constructor(
-    private readonly model: Model<C>,
+    private readonly model: Model,
     readonly name: string,
-    private readonly containerFactory: ContainerFactory<C> | undefined,
     private readonly now: () => number,
     private readonly fqdnOf: () => string,
   ) {}
@@ -348,12 +342,11 @@ export class Unit<C = unknown> {
   }
 
   /** A workload container declared in metadata. */
-  container(name: string): C {
+  container(name: string): Container {
     if (!this.model.metadata.containers[name]) {
       throw new ModelError(`container "${name}" is not declared in the charm's containers`);
     }
-    if (!this.containerFactory) throw new ModelError("no Pebble container support configured");
-    return this.containerFactory(name, this.model.backend.pebble(name));
+    return new Container(name, this.model.backend.pebble(name));
   }
 
   /** Create a unit-owned secret; returns it with its new id. */
@@ -429,7 +422,7 @@ export class Relation {
   private remoteApp: RelationDataBag | undefined;
 
   constructor(
-    private readonly model: Model<unknown>,
+    private readonly model: Model,
     readonly endpoint: string,
     readonly id: number,
     /** Whether this is a peer relation (the remote app is our own app). */
@@ -562,7 +555,7 @@ export class RelationDataBag {
   private data: Record<string, string> | undefined;
 
   constructor(
-    private readonly model: Model<unknown>,
+    private readonly model: Model,
     private readonly relation: Relation,
     /** Unit or app name this bag belongs to. */
     readonly owner: string,

@@ -205,14 +205,14 @@ export interface MetricsEndpointProviderOptions {
 export class MetricsEndpointProvider {
   readonly relationName: string;
   private jobs: readonly ScrapeJob[];
-  private readonly charm: CharmBase<unknown>;
+  private readonly charm: CharmBase;
   private readonly opts: MetricsEndpointProviderOptions;
   /** Rule files skipped at the last publish (path and reason). */
   problems: RulesProblem[] = [];
   /** Feedback read from Prometheus on the last relation-changed, by relation id (leader only). */
   readonly feedback = new Map<number, FeedbackParse>();
 
-  constructor(charm: CharmBase<unknown>, opts: MetricsEndpointProviderOptions = {}) {
+  constructor(charm: CharmBase, opts: MetricsEndpointProviderOptions = {}) {
     this.charm = charm;
     this.opts = opts;
     this.relationName = opts.relationName ?? "metrics-endpoint";
