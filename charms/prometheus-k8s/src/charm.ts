@@ -53,6 +53,7 @@ import { type Collected, type Plan, planReconcile } from "./plan.js";
 import { majorVersion, PrometheusHttp, parseVersion } from "./prometheus_api.js";
 import { WEB_PORT } from "./render.js";
 import type { RulesDoc } from "./rules.js";
+import type { CharmcraftNames } from "./charmcraft.gen.js";
 import { type ApplyOutcome, deriveStatus, type Findings, type RejectedRelation } from "./status.js";
 
 const CONTAINER = "prometheus";
@@ -193,7 +194,7 @@ class PebbleWorkload implements Workload {
 }
 
 /** The charm. */
-export default class PrometheusCharm extends CharmBase {
+export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   /** How the charm talks to Prometheus' HTTP API; tests replace it with a fake. */
   static prometheusApi: (baseUrl: string) => PrometheusApi = (baseUrl) => new PrometheusHttp(baseUrl);
 

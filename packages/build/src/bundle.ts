@@ -19,6 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MetadataError } from "@charmkit/ops";
 import { parseCharmMeta } from "@charmkit/ops/internal";
+import { CHARM_TYPES_FILE, writeCharmTypes } from "./charm-types.js";
 import { bundleWebAssets } from "./web.js";
 import type { Plugin } from "esbuild";
 
@@ -193,6 +194,9 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   if (!existsSync(ccPath)) throw new MetadataError(ccPath, "not found; a charm needs a charmcraft.yaml");
   const cc = parse(readFileSync(ccPath, "utf8")) as Record<string, unknown>;
   const meta = parseCharmMeta({ metadata: cc, file: "charmcraft.yaml" });
+  // A charm that types its names from charmcraft.yaml (it keeps src/charmcraft.gen.ts) gets them
+  // regenerated here, so a renamed endpoint or option fails the charm's type-check.
+  if (existsSync(join(charmDir, CHARM_TYPES_FILE))) writeCharmTypes(charmDir);
   const entryPath = join(charmDir, "src", "charm.ts");
   if (!existsSync(entryPath))
     throw new MetadataError(entryPath, "not found; the charm's code goes in src/charm.ts");

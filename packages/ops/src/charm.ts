@@ -6,7 +6,7 @@
 
 import type { HookTools, LogLevel } from "./backend.js";
 import type { JujuContext } from "./context.js";
-import { CharmDefinitionError, ModelError } from "./errors.js";
+import { CharmDefinitionError, InvalidParamsError, ModelError } from "./errors.js";
 import { actionKeyProblem } from "./hookcmds/action.js";
 import {
   type ActionEventData,
@@ -160,6 +160,39 @@ export class ActionEvent extends EventBase<ActionEventData> {
   setResults(results: Readonly<Record<string, unknown>>): void {
     this.framework.model.backend.actionSet(flattenActionResults(results));
   }
+  /**
+   * The parameters checked against the action's schema in charmcraft.yaml (as ops'
+   * `load_params`): every declared parameter's JSON type, the required ones present, no undeclared
+   * one unless the action allows them. `P` is the charm's generated parameter type.
+   *
+   * @throws InvalidParamsError naming the parameter; pass its message to {@link fail}.
+   */
+  loadParams<P extends object = Record<string, unknown>>(): P {
+    const meta = this.framework.meta.actions[this.data.action];
+    const params = this.params;
+    if (!meta) return params as P;
+    for (const name of meta.required) {
+      if (params[name] === undefined) throw new InvalidParamsError(name, "is required");
+    }
+    for (const [name, value] of Object.entries(params)) {
+      const schema = meta.params[name];
+      if (!schema) {
+        if (!meta.additionalProperties) throw new InvalidParamsError(name, "is not declared for this action");
+        continue;
+      }
+      const want = schema.type;
+      if (typeof want === "string" && !jsonTypeMatches(want, value)) {
+        throw new InvalidParamsError(name, `must be of type ${want}, got ${JSON.stringify(value)}`);
+      }
+      if (Array.isArray(schema.enum) && !schema.enum.includes(value)) {
+        throw new InvalidParamsError(
+          name,
+          `must be one of ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}`,
+        );
+      }
+    }
+    return params as P;
+  }
   /** Send a progress message to the user. */
   log(message: string): void {
     this.framework.model.backend.actionLog(message);
@@ -201,6 +234,28 @@ export type EventFor<K extends EventKind> = K extends RelationKind
                   ? EventBase<LifecycleEventData>
                   : EventBase;
 
+/** Whether `value` is of JSON-schema type `type` (integer: a whole number). */
+function jsonTypeMatches(type: string, value: unknown): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "integer":
+      return typeof value === "number" && Number.isInteger(value);
+    case "number":
+      return typeof value === "number";
+    case "boolean":
+      return typeof value === "boolean";
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
+    case "null":
+      return value === null;
+    default:
+      return true;
+  }
+}
+
 /** A handler; may be async (awaited before the next one runs). */
 export type Handler<E> = (event: E) => void | Promise<void>;
 
@@ -213,6 +268,30 @@ export type NamedKind =
   | "pebble-check-failed"
   | "pebble-check-recovered"
   | "action";
+
+/**
+ * The names a charm declares in charmcraft.yaml, as types. `@charmkit/build` generates them into
+ * the charm's `src/charmcraft.gen.ts` (`CharmcraftNames`); a charm declared as
+ * `class MyCharm extends CharmBase<CharmcraftNames>` gets a compile error for a misspelt endpoint,
+ * container, storage or action name in `observe()` and `relationView()`, as hono types its
+ * routes. The default accepts any string (the names are still checked at wiring time).
+ */
+export interface CharmNames {
+  readonly endpoint: string;
+  readonly container: string;
+  readonly storage: string;
+  readonly action: string;
+  readonly option: string;
+}
+
+/** The name `observe(kind, name, handler)` takes for kind `K`. */
+export type NameFor<K extends NamedKind, N extends CharmNames> = K extends RelationKind
+  ? N["endpoint"]
+  : K extends StorageKind
+    ? N["storage"]
+    : K extends "action"
+      ? N["action"]
+      : N["container"];
 
 /** Kinds observed without a name. */
 export type UnnamedKind = LifecycleKind | SecretKind | CollectStatusKind;
@@ -245,8 +324,11 @@ function makeLogger(backend: HookTools, toStderr: boolean): Logger {
   };
 }
 
-/** The framework of one dispatch: observers, stored state and the model. */
-export class Framework {
+/**
+ * The framework of one dispatch: observers, stored state and the model. `N` types the names
+ * `observe()` and `relationView()` accept (see {@link CharmNames}).
+ */
+export class Framework<N extends CharmNames = CharmNames> {
   readonly model: Model;
   readonly meta: CharmMeta;
   readonly logger: Logger;
@@ -320,7 +402,7 @@ export class Framework {
    *
    * @throws CharmDefinitionError when metadata does not declare the endpoint.
    */
-  relationView(endpoint: string): RelationView {
+  relationView(endpoint: N["endpoint"]): RelationView {
     if (!(endpoint in this.meta.relations)) {
       const known = Object.keys(this.meta.relations).sort().join(", ") || "none";
       throw new CharmDefinitionError(
@@ -331,7 +413,7 @@ export class Framework {
   }
 
   /** Observe a named event: relation events by endpoint, storage, Pebble events by container, actions. */
-  observe<K extends NamedKind>(kind: K, name: string, handler: Handler<EventFor<K>>): void;
+  observe<K extends NamedKind>(kind: K, name: NameFor<K, N>, handler: Handler<EventFor<K>>): void;
   /** Observe an event without a name (lifecycle, secrets, collect-status). */
   observe<K extends UnnamedKind>(kind: K, handler: Handler<EventFor<K>>): void;
   observe(kind: EventKind, a: string | Handler<never>, b?: Handler<never>): void {
@@ -418,10 +500,13 @@ export class Framework {
   }
 }
 
-/** Base class of a charm. The constructor registers observers; it runs on every dispatch. */
-export class CharmBase {
-  readonly framework: Framework;
-  constructor(framework: Framework) {
+/**
+ * Base class of a charm. The constructor registers observers; it runs on every dispatch. `N` is the
+ * charm's generated `CharmcraftNames`, which makes its declared names compile-time checked.
+ */
+export class CharmBase<N extends CharmNames = CharmNames> {
+  readonly framework: Framework<N>;
+  constructor(framework: Framework<N>) {
     this.framework = framework;
   }
   /** The model of this dispatch. */

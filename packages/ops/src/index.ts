@@ -38,6 +38,8 @@ export {
   Framework,
   type Handler,
   type Logger,
+  type NameFor,
+  type CharmNames,
   PebbleEvent,
   RelationEvent,
   SecretEvent,

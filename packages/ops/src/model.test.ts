@@ -7,6 +7,7 @@ import {
   RelationDataAccessError,
   RelationDataTypeError,
   TooManyRelatedAppsError,
+  InvalidConfigError,
   UnknownConfigKeyError,
 } from "./errors.js";
 import { ctx, FakeTools } from "./fake-tools.test-support.js";
@@ -160,6 +161,21 @@ describe("config, leadership, status, ports", () => {
     assert.throws(() => m.config.get("nope"), UnknownConfigKeyError);
     assert.deepEqual(m.config.toObject(), { name: "n", port: 80 });
     assert.equal(fake.calls.filter((c) => c === "config-get").length, 1);
+  });
+
+  test("config.load: every option checked against its declared type, naming the one at fault", () => {
+    fake.config = { name: "n" };
+    assert.deepEqual(model().config.load<{ port: number; name?: string }>(), { name: "n", port: 80 });
+    fake.config = { port: "80" };
+    assert.throws(
+      () => model().config.load(),
+      (e: unknown) =>
+        e instanceof InvalidConfigError &&
+        e.option === "port" &&
+        e.message === 'config option port="80" is invalid: set a whole number',
+    );
+    fake.config = { port: 1.5 };
+    assert.throws(() => model().config.load(), /port=1.5 is invalid: set a whole number/);
   });
 
   test("is-leader cached for 30 s from before the call", () => {

@@ -20,6 +20,7 @@ import type {
 import type { JujuContext } from "./context.js";
 import { Container } from "./pebble/container.js";
 import {
+  InvalidConfigError,
   ModelError,
   RelationDataAccessError,
   RelationDataTypeError,
@@ -28,7 +29,7 @@ import {
   UnknownConfigKeyError,
 } from "./errors.js";
 import { localFqdn } from "./fqdn.js";
-import type { CharmMeta } from "./metadata.js";
+import type { CharmMeta, ConfigOptionMeta } from "./metadata.js";
 import { compareUnits, type RelationViews } from "./relation-view.js";
 import type { Databag, RelationSnapshot } from "./snapshot.js";
 
@@ -361,11 +362,11 @@ export class Config {
   private values: Record<string, ConfigValue> | undefined;
   constructor(
     private readonly meta: CharmMeta,
-    private readonly load: () => Record<string, ConfigValue>,
+    private readonly read: () => Record<string, ConfigValue>,
   ) {}
 
   private all(): Record<string, ConfigValue> {
-    if (!this.values) this.values = this.load();
+    if (!this.values) this.values = this.read();
     return this.values;
   }
 
@@ -401,6 +402,34 @@ export class Config {
     return v as never;
   }
 
+  /**
+   * Every declared option checked against its declared type (as ops' `load_config`): string and
+   * secret options are strings, int options whole numbers, float options numbers, boolean options
+   * booleans. Options without a value or default are absent. `T` is the charm's generated
+   * `CharmcraftOptions` (src/charmcraft.gen.ts), whose fields match these checks.
+   *
+   * @throws InvalidConfigError naming the first option whose value has the wrong type; its
+   *   message suits a Blocked status.
+   */
+  load<T extends object = Record<string, ConfigValue>>(): T {
+    const out: Record<string, ConfigValue> = {};
+    for (const [key, opt] of Object.entries(this.meta.config).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const v = this.get(key);
+      if (v === undefined) continue;
+      const ok =
+        opt.type === "int"
+          ? typeof v === "number" && Number.isInteger(v)
+          : opt.type === "float"
+            ? typeof v === "number"
+            : opt.type === "boolean"
+              ? typeof v === "boolean"
+              : typeof v === "string";
+      if (!ok) throw new InvalidConfigError(key, v, CONFIG_TYPE_TEXT[opt.type]);
+      out[key] = v;
+    }
+    return out as T;
+  }
+
   /** Every declared option with its value or default, sorted by key. */
   toObject(): Record<string, ConfigValue> {
     const out: Record<string, ConfigValue> = {};
@@ -411,6 +440,15 @@ export class Config {
     return out;
   }
 }
+
+/** What {@link Config.load} asks for, per declared type. */
+const CONFIG_TYPE_TEXT: Readonly<Record<ConfigOptionMeta["type"], string>> = {
+  string: "a string",
+  secret: "a secret URI (a string)",
+  int: "a whole number",
+  float: "a number",
+  boolean: "true or false",
+};
 
 /** One relation as seen from this unit. */
 export class Relation {
