@@ -107,7 +107,7 @@ function lazyPackages(found: Map<string, string>, statics: Set<string>, keep: Re
 export const PACKED_NODE = "node/bin/node";
 
 /**
- * The `dispatch` script (spec §7.4): cd to the charm dir, keep the environment, name the event
+ * The `dispatch` script Juju runs for every event: cd to the charm dir, keep the environment, name the event
  * from `$0` when Juju did not, and exec Node on the loader. The Node packed inside the charm
  * (`node/bin/node`, an official self-contained build) wins; a charm directory from
  * `npm run build` has none and uses the `node` on PATH.

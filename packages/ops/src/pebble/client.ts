@@ -1,5 +1,5 @@
 /**
- * `PebbleClient`: the `Pebble` interface over Pebble's HTTP API on a unix socket (spec §5), with
+ * `PebbleClient`: the `Pebble` interface over Pebble's HTTP API on a unix socket (its `/v1/*` endpoints), with
  * node:http for requests, `ws` for exec's websockets, change waiting, multipart file transfer and
  * typed errors. One instance per container socket; it holds no connection between calls.
  */

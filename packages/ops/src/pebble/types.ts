@@ -1,5 +1,5 @@
 /**
- * The `Pebble` interface and the wire shapes of Pebble's API results (spec §5.3). The HTTP client,
+ * The `Pebble` interface and the wire shapes of Pebble's API results (the `result` of its `/v1/*` endpoints). The HTTP client,
  * the testing harness's in-memory Pebble and the local runtime all implement `Pebble`, so charm
  * code runs unchanged against any of them.
  */
@@ -198,7 +198,10 @@ export interface Pebble {
   ): Promise<string>;
 }
 
-/** Pebble's custom notice key rule (spec §5.3). */
+/**
+ * Pebble's custom notice key rule: a domain name, then a path, as `example.com/path` (Pebble's
+ * docs/reference/notices.md: keys are well-namespaced this way).
+ */
 export const NOTICE_KEY = /^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+(\/[a-z0-9]+(-[a-z0-9]+)*)+$/;
 
 /** Converts permissions given as a number or string into Pebble's 3-digit octal string. */
