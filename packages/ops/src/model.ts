@@ -194,7 +194,7 @@ export class Model {
   }
 
   /** A secret by id and/or label. Content is fetched on demand. */
-  getSecret(lookup: { id?: string; label?: string }): Secret {
+  getSecret(lookup: { id?: string | undefined; label?: string | undefined }): Secret {
     if (lookup.id === undefined && lookup.label === undefined) {
       throw new ModelError("getSecret needs an id or a label");
     }
