@@ -1,5 +1,5 @@
 /**
- * Alert rule files on disk (spec §2.11): one `juju_<key>.rules` per relation plus the charm's own
+ * Alert rule files on disk (as the Python consumer's `alerts` writes them): one `juju_<key>.rules` per relation plus the charm's own
  * self-monitoring rules, and the plan that turns what is on disk into that set (write the changed
  * ones, remove the stale ones) so unchanged rules cause no reload.
  */

@@ -1,6 +1,6 @@
 /**
  * The provider (scrape target) side of prometheus_scrape, as pure functions: the exact databag
- * strings a target writes (spec §1.1, §2.12) and the parsing of the feedback Prometheus writes back.
+ * strings a target writes (the Python `MetricsEndpointProvider`'s app and unit bags) and the parsing of the feedback Prometheus writes back.
  *
  * App-bag values are encoded like Python's `json.dumps` with default separators so a TypeScript
  * target writes the same bytes as a Python one, and swapping one for the other causes no
@@ -81,7 +81,7 @@ export interface ProviderUnitInput {
 }
 
 /**
- * The unit bag every provider unit writes (spec §1.1):
+ * The unit bag every provider unit writes (as the Python `MetricsEndpointProvider` does):
  * - with `externalUrl`: its hostname as the address, its path as the path, no fqdn;
  * - else with a bind address that is an IP: that IP, and the fqdn;
  * - else: the fqdn as both the address and the fqdn.
