@@ -157,6 +157,42 @@ describe("prometheus-k8s charm", () => {
     assert.equal(statSync(file).mtimeMs, before);
   });
 
+  // Prometheus 2.x refuses `fallback_scrape_protocol` (added in 3.0), so a unit whose scrape
+  // relations exist when its workload (re)starts must learn the version before writing the file:
+  // Prometheus would refuse the file and never become healthy. The version comes from
+  // `prometheus --version` through Pebble exec, as the Python charm reads it.
+  it("pebble-ready with scrape relations: reads the version first, no fallback_scrape_protocol for 2.x", async () => {
+    useApi(new FakeApi());
+    const a = scrapeRelation(3, "zinc");
+    const version = (v: string) =>
+      workload({
+        execs: [
+          execMock({
+            command: [PATHS.binary, "--version"],
+            stdout: `prometheus, version ${v} (branch: x)\n`,
+          }),
+        ],
+      });
+    const c2 = ctx();
+    const wl2 = version("2.42.0+ds");
+    const out2 = await c2.run(c2.on.pebbleReady(wl2), base({ containers: [wl2], relations: [a] }));
+    const cfg2 = pushedConfig(out2);
+    assert.ok(cfg2.includes("juju_unit: zinc/0"), cfg2);
+    assert.doesNotMatch(cfg2, /fallback_scrape_protocol/);
+    assert.equal(out2.workloadVersion, "2.42.0");
+
+    const c3 = ctx();
+    const wl3 = version("3.5.0");
+    const out3 = await c3.run(c3.on.pebbleReady(wl3), base({ containers: [wl3], relations: [a] }));
+    assert.match(pushedConfig(out3), /fallback_scrape_protocol: PrometheusText0\.0\.4/);
+    assert.equal(out3.workloadVersion, "3.5.0");
+
+    // A new image after a restart: the version is read again, not kept from the old workload.
+    const again = await c2.run(c2.on.pebbleReady(wl3), state({ ...out2, containers: [wl3] }));
+    assert.match(pushedConfig(again), /fallback_scrape_protocol/);
+    assert.equal(again.workloadVersion, "3.5.0");
+  });
+
   it("metrics-endpoint: jobs of every related app and one rule file per relation, hot reload", async () => {
     const c = ctx();
     const api = new FakeApi();

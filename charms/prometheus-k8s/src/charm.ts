@@ -224,12 +224,17 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     framework.observe("install", run);
     framework.observe("start", run);
     framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
+    framework.observe("upgrade-charm", async () => {
+      this.stored.version = "";
+      await this.reconcile();
+    });
     framework.observe("leader-elected", run);
     framework.observe("storage-attached", "database", run);
+    // A (re)started workload container or a refreshed charm may run another Prometheus image: the
+    // version is read again before the next configuration is written.
     framework.observe("pebble-ready", CONTAINER, async () => {
+      this.stored.version = "";
       await this.reconcile();
-      await this.refreshVersion();
     });
     framework.observe("pebble-check-failed", CONTAINER, run);
     framework.observe("pebble-check-recovered", CONTAINER, run);
@@ -382,6 +387,11 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
 
   /** The whole reconcile. */
   async reconcile(): Promise<ApplyResult | undefined> {
+    // The version decides what the configuration may contain (Prometheus 2 refuses
+    // fallback_scrape_protocol), so it is read before rendering. `prometheus --version` needs only
+    // Pebble, not a running or healthy Prometheus: one that cannot start because of its
+    // configuration would otherwise never let the charm learn the version that fixes it.
+    if (this.stored.version === "") await this.refreshVersion();
     let plan: Plan;
     try {
       plan = planReconcile(this.collect());
@@ -468,10 +478,10 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
         healthy = false;
       }
     }
-    if (this.stored.retryPending || !healthy || !this.stored.lastStatus.startsWith("active:")) {
+    const stale = this.stored.retryPending || this.stored.version === "";
+    if (stale || !healthy || !this.stored.lastStatus.startsWith("active:")) {
       await this.reconcile();
     }
-    if (healthy && this.stored.version === "") await this.refreshVersion();
   }
 
   private async refreshVersion(): Promise<void> {
