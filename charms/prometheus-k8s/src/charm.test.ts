@@ -216,6 +216,42 @@ describe("prometheus-k8s charm", () => {
     assert.equal(getRelation(out, 3)?.localAppData.event, "{}");
   });
 
+  // Juju runs relation-changed for every remote bag that changed, with that unit named, and its
+  // agent answers relation-get of other units from its own cache (juju/juju
+  // worker/uniter/relation/resolver.go nextHookForRelation; runner/context/cache.go), so a hook
+  // need read only the unit its event names. Here both units changed but only unit 0's hook ran:
+  // unit 1 must still be what the last hook read, which shows its bag was not read again.
+  it("metrics-endpoint through the cached view: a hook reads only the unit its event names", async () => {
+    useApi(new FakeApi());
+    const dir = mkdtempSync(join(tmpdir(), "prom-view-"));
+    const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
+    const a = scrapeRelation(3, "zinc");
+    const first = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
+    assert.ok(pushedConfig(first).includes("10.1.3.2:8000"), "full read on the first hook");
+    const moved = relation({
+      ...a,
+      remoteUnitsData: {
+        0: { ...a.remoteUnitsData[0], prometheus_scrape_unit_address: "10.9.9.1" },
+        1: { ...a.remoteUnitsData[1], prometheus_scrape_unit_address: "10.9.9.2" },
+      },
+    });
+    const s2 = state({ ...first, relations: [moved] });
+    const out = await c.run(c.on.relationChanged(moved, { remoteUnit: 0 }), s2);
+    const cfg = pushedConfig(out);
+    assert.ok(cfg.includes("10.9.9.1:8000"), "the event's unit is read");
+    assert.ok(cfg.includes("10.1.3.2:8000") && !cfg.includes("10.9.9.2"), "the other unit is not");
+    // Unit 1's own event brings its change in.
+    const after = await c.run(
+      c.on.relationChanged(moved, { remoteUnit: 1 }),
+      state({ ...out, relations: [moved] }),
+    );
+    assert.ok(pushedConfig(after).includes("10.9.9.2:8000"));
+    // Without a cache directory every hook reads everything.
+    const plain = ctx();
+    const full = await plain.run(plain.on.relationChanged(moved, { remoteUnit: 0 }), s2);
+    assert.ok(pushedConfig(full).includes("10.9.9.2:8000"));
+  });
+
   it("above COMPACT_JOBS_THRESHOLD jobs the config is compact, with the per-unit job labels", async () => {
     const c = ctx();
     useApi(new FakeApi());

@@ -208,6 +208,11 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       lastStatus: "",
       version: "",
     });
+    // One relation-get per remote unit of every relation in every hook was the cost of a hook at
+    // scale (issue 13); through the view, the Model and the scrape library read only what the
+    // event names (Juju's guarantees that make this exact are written in the SDK's relation-view).
+    // Declaring the view is all it takes: every read of the endpoint then goes through it.
+    framework.relationView("metrics-endpoint");
     this.selfMetrics = new MetricsEndpointProvider(this, {
       relationName: "self-metrics-endpoint",
       jobs: [{ scheme: "http", static_configs: [{ targets: [`*:${WEB_PORT}`] }] }],
