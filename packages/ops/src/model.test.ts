@@ -115,13 +115,18 @@ describe("relations", () => {
     });
   });
 
-  test("a snapshot reads this unit's own bag only when it is looked at (one hook-tool call saved)", () => {
+  test("a snapshot reads this unit's own bags only when they are looked at (one hook-tool call each saved)", () => {
     const snap = model().relation("db")?.snapshot();
     const ownReads = () => fake.calls.filter((c) => c === "relation-get db:1 app/0").length;
+    const appReads = () => fake.calls.filter((c) => c === "relation-get db:1 --app app").length;
     assert.equal(ownReads(), 0);
+    assert.equal(appReads(), 0);
     assert.deepEqual(snap?.localUnitData, {});
     assert.deepEqual(snap?.localUnitData, {});
     assert.equal(ownReads(), 1, "read once, then cached");
+    assert.deepEqual(snap?.localAppData, { mine: "x" });
+    assert.deepEqual(snap?.localAppData, { mine: "x" });
+    assert.equal(appReads(), 1, "read once, then cached");
   });
 
   test("-broken hides the relation from relations() but relation(ep, id) returns it inactive", () => {

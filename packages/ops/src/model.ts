@@ -568,16 +568,20 @@ export class Relation {
   snapshot(): RelationSnapshot {
     const remoteUnitsData: Record<string, Databag> = {};
     for (const u of this.units) remoteUnitsData[u] = this.remoteUnitData(u).toObject();
-    const leader = this.model.unit.isLeader();
+    const localApp = this.localAppData;
     const localUnit = this.localUnitData;
+    const isLeader = () => this.model.unit.isLeader();
     return {
       id: this.id,
       endpoint: this.endpoint,
       remoteApp: this.app,
       remoteAppData: this.app === undefined ? {} : this.remoteAppData.toObject(),
       remoteUnitsData,
-      localAppData: leader ? this.localAppData.toObject() : undefined,
-      // Read when a library looks at it: most never do, and each read is a hook-tool call.
+      // This unit's own bags are read when a library looks at them: most never do, and each read
+      // is a hook-tool call (one per relation, which is what a hook at scale pays for).
+      get localAppData() {
+        return isLeader() ? localApp.toObject() : undefined;
+      },
       get localUnitData() {
         return localUnit.toObject();
       },
