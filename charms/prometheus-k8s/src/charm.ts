@@ -50,6 +50,7 @@ import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./ac
 import { filesystemCapacity, PATHS } from "./flags.js";
 import type { PrometheusLayer } from "./layer.js";
 import { type Collected, type Plan, planReconcile } from "./plan.js";
+import { loadYamlMemo, saveYamlMemo, YAML_MEMO_FILE } from "./yaml-memo.js";
 import { majorVersion, PrometheusHttp, parseVersion } from "./prometheus_api.js";
 import { WEB_PORT } from "./render.js";
 import type { RulesDoc } from "./rules.js";
@@ -272,6 +273,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     const parseCache = this.cacheDir === undefined ? undefined : join(this.cacheDir, PARSE_CACHE_FILE);
     if (parseCache !== undefined && !parseCacheLoaded) {
       loadParseCacheFile(parseCache);
+      // The YAML of the scrape jobs and rule files a previous hook rendered (see yaml-memo).
+      loadYamlMemo(join(this.cacheDir!, YAML_MEMO_FILE));
       parseCacheLoaded = true;
     }
     const scrape = consume(
@@ -426,6 +429,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
         reloadPending: this.stored.retryPending,
       },
     );
+    if (this.cacheDir !== undefined) saveYamlMemo(join(this.cacheDir, YAML_MEMO_FILE));
     this.stored.retryPending = result.reloadPending || result.outcome.kind !== "ok";
     if (result.restarted) this.log.info("prometheus (re)started with a new command line");
     else if (result.reloaded) this.log.info("prometheus reloaded its configuration");

@@ -4,6 +4,7 @@
  * ones, remove the stale ones) so unchanged rules cause no reload.
  */
 import { dumpYaml } from "./render.js";
+import { memoDump } from "./yaml-memo.js";
 
 export const RULES_DIR = "/etc/prometheus/rules";
 
@@ -25,7 +26,8 @@ export function renderRuleFiles(entries: Readonly<Record<string, RulesDoc>>): Re
   for (const key of Object.keys(entries).sort()) {
     const doc = entries[key]!;
     if (!Array.isArray(doc.groups) || doc.groups.length === 0) continue;
-    out[`${RULES_DIR}/${ruleFileName(key)}`] = dumpYaml({ groups: doc.groups });
+    // Remembered between hooks: only the files of relations whose rules changed are serialised.
+    out[`${RULES_DIR}/${ruleFileName(key)}`] = memoDump({ groups: doc.groups }, dumpYaml);
   }
   return out;
 }
