@@ -252,6 +252,44 @@ describe("prometheus-k8s charm", () => {
     assert.ok(pushedConfig(full).includes("10.9.9.2:8000"));
   });
 
+  // Only this application's leader writes its bag, and Juju commits stored state (state-set) with
+  // the hook's relation writes in one transaction (juju/juju worker/uniter/runner/context/context.go
+  // Flush, api/agent/uniter/unit.go CommitHookChanges), so what the leader
+  // recorded having written is what the bag holds until leadership changes. A hook therefore
+  // neither reads nor rewrites the feedback of a relation whose feedback did not change. The bag
+  // is altered behind the charm's back here only to show that it was not read.
+  it("scrape feedback: written once per value, not read again while the leader's record holds", async () => {
+    useApi(new FakeApi());
+    const c = ctx();
+    const a = scrapeRelation(3, "zinc", { rules: GOOD_RULES });
+    const first = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
+    assert.equal(getRelation(first, 3)?.localAppData.event, "{}");
+    const tampered = relation({ ...getRelation(first, 3)!, localAppData: { event: "elsewhere" } });
+    const second = await c.run(
+      c.on.relationChanged(tampered, { remoteUnit: 1 }),
+      state({ ...first, relations: [tampered] }),
+    );
+    assert.equal(getRelation(second, 3)?.localAppData.event, "elsewhere", "neither read nor written");
+    // New feedback is written whatever the record says.
+    const broken = relation({
+      ...tampered,
+      remoteAppData: { ...tampered.remoteAppData, alert_rules: "{oops" },
+    });
+    const third = await c.run(
+      c.on.relationChanged(broken, { remoteUnit: 0 }),
+      state({ ...second, relations: [broken] }),
+    );
+    assert.match(getRelation(third, 3)?.localAppData.event ?? "", /errors/);
+    // A new leader has no record it can trust: it reads and corrects the bag.
+    const retampered = relation({
+      ...getRelation(third, 3)!,
+      remoteAppData: tampered.remoteAppData,
+      localAppData: { event: "elsewhere" },
+    });
+    const elected = await c.run(c.on.leaderElected(), state({ ...third, relations: [retampered] }));
+    assert.equal(getRelation(elected, 3)?.localAppData.event, "{}");
+  });
+
   it("above COMPACT_JOBS_THRESHOLD jobs the config is compact, with the per-unit job labels", async () => {
     const c = ctx();
     useApi(new FakeApi());

@@ -16,6 +16,8 @@ import {
   CharmBase,
   type Framework,
   MaintenanceStatus,
+  type Relation,
+  type RelationSnapshot,
   type Status,
   WaitingStatus,
 } from "@charmkit/ops";
@@ -101,6 +103,47 @@ interface Stored extends Record<string, string | boolean | number> {
   lastStatus: string;
   /** `prometheus --version` of the running workload. */
   version: string;
+  /**
+   * JSON object: metrics-endpoint relation id to the `event` value this unit (as leader) last
+   * wrote to, or found in, this application's bag of that relation (`null`: no `event` key).
+   * Juju commits stored state with the hook's relation writes in one transaction (juju/juju
+   * api/agent/uniter/unit.go CommitHookChanges), so the record cannot claim a write that Juju
+   * discarded. Cleared on leader-elected (another leader may have written since)
+   * and upgrade-charm.
+   */
+  published: string;
+}
+
+/** {@link Stored.published} as a map; anything malformed counts as no record (a read each). */
+function parsePublished(text: string): Map<number, string | null> {
+  const out = new Map<number, string | null>();
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text || "{}");
+  } catch {
+    return out;
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return out;
+  for (const [id, v] of Object.entries(doc)) {
+    if (/^\d+$/.test(id) && (typeof v === "string" || v === null)) out.set(Number(id), v);
+  }
+  return out;
+}
+
+/**
+ * A relation's snapshot whose own application bag, for the scrape library (which looks only at
+ * its `event` key, to tell a stale value), is the recorded one instead of a hook-tool read.
+ */
+function withPublished(s: RelationSnapshot, event: string | null | undefined): RelationSnapshot {
+  if (event === undefined) return s;
+  return {
+    id: s.id,
+    endpoint: s.endpoint,
+    remoteApp: s.remoteApp,
+    remoteAppData: s.remoteAppData,
+    remoteUnitsData: s.remoteUnitsData,
+    localAppData: event === null ? {} : { event },
+  };
 }
 
 function errText(e: unknown): string {
@@ -208,6 +251,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       retryPending: false,
       lastStatus: "",
       version: "",
+      published: "",
     });
     // One relation-get per remote unit of every relation in every hook was the cost of a hook at
     // scale (issue 13); through the view, the Model and the scrape library read only what the
@@ -232,9 +276,13 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     framework.observe("config-changed", run);
     framework.observe("upgrade-charm", async () => {
       this.stored.version = "";
+      this.stored.published = "";
       await this.reconcile();
     });
-    framework.observe("leader-elected", run);
+    framework.observe("leader-elected", async () => {
+      this.stored.published = "";
+      await this.reconcile();
+    });
     framework.observe("storage-attached", "database", run);
     // A (re)started workload container or a refreshed charm may run another Prometheus image: the
     // version is read again before the next configuration is written.
@@ -277,20 +325,17 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       loadYamlMemo(join(this.cacheDir!, YAML_MEMO_FILE));
       parseCacheLoaded = true;
     }
+    const scrapeRelations = model.relations("metrics-endpoint");
+    const published = leader ? parsePublished(this.stored.published) : new Map<number, string | null>();
     const scrape = consume(
-      model.relations("metrics-endpoint").map((r) => r.snapshot()),
+      scrapeRelations.map((r) => withPublished(r.snapshot(), published.get(r.id))),
       { fallbackScrapeProtocol: majorVersion(this.stored.version || undefined) >= 3 },
     );
     if (parseCache !== undefined) saveParseCacheFile(parseCache);
     const rejected: RejectedRelation[] = scrape.rejected
       .filter((r) => r.kind !== "ignored")
       .map((r) => ({ relation: `metrics-endpoint:${r.relationId}`, remoteApp: r.app, reason: r.reason }));
-    if (leader) {
-      for (const rel of model.relations("metrics-endpoint")) {
-        const fb = scrape.feedback.get(rel.id);
-        if (fb !== undefined) rel.localAppData.update({ event: fb });
-      }
-    }
+    if (leader) this.publishScrapeFeedback(scrapeRelations, scrape.feedback, published);
     const jobs = scrape.jobs.length > COMPACT_JOBS_THRESHOLD ? compactUnitJobs(scrape.jobs) : scrape.jobs;
     const ruleFiles: Record<string, RulesDoc> = {};
     for (const f of scrape.ruleFiles) ruleFiles[f.key] = { groups: f.groups };
@@ -332,6 +377,28 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       alertmanagers: rendered.alertmanagers as unknown as Collected["alertmanagers"],
       prometheusMajor: majorVersion(this.stored.version || undefined),
     };
+  }
+
+  /**
+   * Leader: the `event` key of each metrics-endpoint relation (what the scrape library rejected).
+   * What was written is remembered in stored state ({@link Stored.published}), so a hook reads
+   * this application's bag of a relation (a hook-tool call each) only for a relation it has no
+   * record of, and writes only a value that differs from the record.
+   */
+  private publishScrapeFeedback(
+    relations: readonly Relation[],
+    feedback: ReadonlyMap<number, string>,
+    published: ReadonlyMap<number, string | null>,
+  ): void {
+    const next: Record<string, string | null> = {};
+    for (const rel of relations) {
+      const known = published.has(rel.id) ? published.get(rel.id)! : (rel.localAppData.get("event") ?? null);
+      const fb = feedback.get(rel.id);
+      if (fb !== undefined && fb !== known) rel.localAppData.update({ event: fb });
+      next[String(rel.id)] = fb ?? known;
+    }
+    const text = JSON.stringify(next);
+    if (text !== this.stored.published) this.stored.published = text;
   }
 
   /** Writes what other applications read from us. Leader-only parts are skipped on other units. */
