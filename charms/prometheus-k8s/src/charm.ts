@@ -181,6 +181,16 @@ class PebbleWorkload implements Workload {
     }
   }
 
+  async readMany(paths: readonly string[]): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    for (const [p, v] of await this.c.pullMany(paths)) {
+      if (typeof v === "string") out.set(p, v);
+      else if (isNotFound(v)) out.set(p, undefined);
+      else throw v;
+    }
+    return out;
+  }
+
   write(path: string, content: string): Promise<void> {
     return this.c.push(path, content, { makeDirs: true });
   }

@@ -3,6 +3,7 @@
  * the testing harness's in-memory Pebble and the local runtime all implement `Pebble`, so charm
  * code runs unchanged against any of them.
  */
+import type { PathError } from "./errors.js";
 import type { Layer, Plan } from "./layer.js";
 
 /** `GET /v1/system-info`. */
@@ -179,6 +180,8 @@ export interface Pebble {
   push(path: string, data: string | Uint8Array, opts?: PushOptions): Promise<void>;
   /** Reads a regular file; a per-path failure throws `PathError`. */
   pull(path: string): Promise<Buffer>;
+  /** Reads several regular files: each path to its content or to its `PathError`. */
+  pullMany(paths: readonly string[]): Promise<Map<string, Buffer | PathError>>;
   listFiles(path: string, opts?: { pattern?: string; itself?: boolean }): Promise<FileInfo[]>;
   makeDir(path: string, opts?: MakeDirOptions): Promise<void>;
   removePath(path: string, opts?: { recursive?: boolean }): Promise<void>;
