@@ -1,21 +1,34 @@
 #!/usr/bin/env node
-// Whole-process hook latency of the bundled prometheus-k8s charm. The charm is bundled once
-// (bundleCharm), then its `dispatch` runs as Juju would run it, with:
-// - stubbed hook tools on PATH (sh scripts answering from canned responses, see
-//   packages/ops/tests/fake-tools.mjs) describing a model with N related scrape applications of
-//   10 units and 20 alert rules each;
-// - a real Pebble-compatible server (packages/local) whose service is the real Debian
-//   prometheus, so apply really pushes files and reloads Prometheus.
-// Measured: update-status (steady state), metrics-endpoint relation-changed with N apps (first
-// run: render + push + reload; then steady: render + compare, nothing to push), and peak RSS of
-// the hook process. Usage: node --import tsx bench/charm-hooks.mjs [--apps 50,500] [--runs 10]
+// Whole-process hook times of the bundled prometheus-k8s charm at scale: N related scrape
+// applications of 10 units and 20 alert rules each (issue 13's figures). The charm is bundled
+// once (bundleCharm), then its `dispatch` runs as Juju runs it, with:
+// - stub hook tools on PATH (bench/stub-tools.mjs: one sh script per tool answering from a file
+//   per argv, so a call costs the same whatever the size of the model), each call logged;
+// - a real Pebble-compatible server (packages/local) supervising the real Debian prometheus, so
+//   the charm really pushes files, runs promtool and reloads Prometheus.
+//
+// Measured, per size: update-status (steady); the first metrics-endpoint relation-changed (every
+// relation read, rendered, pushed, checked, Prometheus reloaded); then the steady case issue 13
+// is about: one unit's bag changes (its address) and relation-changed runs for that unit, run after
+// run; and a relation-changed whose unit did not change. For each: wall time, CPU time (user +
+// system of the hook and every process it waited for, hook tools included; Prometheus and Pebble's
+// own work excluded), hook-tool calls, and the time Prometheus spent loading the configuration
+// (its own `Completed loading of configuration file ... totalDuration=`), reported apart: the
+// charm's own work is the wall time less that.
+//
+// Usage: node --import tsx bench/charm-hooks.mjs [--apps 500,2000] [--runs 5] [--units 10] [--rules 20]
+//   Run it in a network namespace of its own as root (Prometheus listens on 127.0.250.1:9090),
+//   under the shared lock:  flock /tmp/charmkit-e2e.lock unshare -n sh -c 'ip link set lo up && node ...'
+//   BENCH_DEBUG=1 prints the tool calls of each kind of hook; BENCH_PROFILE=DIR writes a V8 CPU
+//   profile of one steady relation-changed.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bundleCharm } from "@charmkit/build/bundle";
-import { TOOLS } from "@charmkit/ops/testing/fake-tools";
 import { PebbleServer } from "@charmkit/local/pebble";
+import { TOOLS } from "@charmkit/ops/testing/fake-tools";
+import { makeStubTools } from "./stub-tools.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -24,9 +37,9 @@ const opt = (n, d) => {
   return i >= 0 ? args[i + 1] : d;
 };
 const SIZES = opt("--apps", "50").split(",").map(Number);
-const RUNS = Number(opt("--runs", "10"));
-const UNITS = 10;
-const RULES = 20;
+const RUNS = Number(opt("--runs", "5"));
+const UNITS = Number(opt("--units", "10"));
+const RULES = Number(opt("--rules", "20"));
 const ADDRESS = "127.0.250.1";
 const UUID = "00000000-0000-4000-8000-000000000000";
 
@@ -35,60 +48,6 @@ const charmDir = join(work, "charm");
 const b = await bundleCharm({ charmDir: join(root, "charms/prometheus-k8s"), outDir: charmDir });
 spawnSync("cp", ["-r", join(root, "charms/prometheus-k8s/alert_rules"), charmDir]);
 
-const dbDir = join(work, "storage");
-mkdirSync(dbDir, { recursive: true });
-const pebbleDir = join(work, "pebble");
-const server = new PebbleServer({
-  socketPath: join(pebbleDir, "prometheus", "pebble.socket"),
-  rootDir: join(work, "root"),
-  mounts: [{ containerPath: "/var/lib/prometheus", hostPath: dbDir }],
-  log: () => {},
-});
-await server.start?.();
-await server.ready;
-
-// Stub hook tools with one answer file per exact argv (resp/<tool>/<argv with / and spaces
-// replaced>, `_default` otherwise): a lookup costs one `tr` and one `cat`, so large models do not
-// pay for scanning a big answer table on every call. Each call appends its tool name to `log`.
-const STUB = `#!/bin/sh
-t=\${0##*/}
-printf '%s\\n' "$t" >> "$FAKE_DIR/log"
-case " $* " in *" --file - "*) cat > /dev/null;; esac
-k=$(printf '%s' "$*" | tr ' /' '_~')
-f="$FAKE_DIR/resp/$t/$k"
-[ -f "$f" ] || f="$FAKE_DIR/resp/$t/_default"
-[ -f "$f" ] && cat "$f"
-exit 0
-`;
-
-function makeStubTools() {
-  const dir = mkdtempSync(join(tmpdir(), "charm-hooks-tools-"));
-  const bin = join(dir, "bin");
-  mkdirSync(bin);
-  for (const t of TOOLS) {
-    writeFileSync(join(bin, t), STUB);
-    chmodSync(join(bin, t), 0o755);
-    mkdirSync(join(dir, "resp", t), { recursive: true });
-  }
-  writeFileSync(join(dir, "log"), "");
-  return {
-    dir,
-    bin,
-    respond(tool, argv, stdout) {
-      const key = argv === "*" ? "_default" : argv.replaceAll(" ", "_").replaceAll("/", "~");
-      writeFileSync(join(dir, "resp", tool, key), `${stdout}\n`);
-    },
-    reset() {
-      writeFileSync(join(dir, "log"), "");
-    },
-    calls() {
-      return readFileSync(join(dir, "log"), "utf8")
-        .split("\n")
-        .filter((l) => l !== "");
-    },
-  };
-}
-
 const EXPRS = [
   'rate(http_requests_total{code=~"5..",%%juju_topology%%}[5m]) > 1',
   "up{%%juju_topology%%} < 1",
@@ -96,17 +55,21 @@ const EXPRS = [
   "histogram_quantile(0.99, sum(rate(req_bucket[5m])) by (le)) > 3",
 ];
 
-function model(fake, apps) {
-  fake.respond("is-leader", "--format=json", "true");
-  fake.respond("config-get", "--format=json", "{}");
-  fake.respond("storage-list", "--format=json database", '["database/0"]');
-  fake.respond(
-    "storage-get",
-    "--format=json -s database/0",
-    JSON.stringify({ kind: "filesystem", location: dbDir }),
-  );
+const unitBag = (a, u, generation = 0) =>
+  JSON.stringify({
+    prometheus_scrape_unit_address: `10.${(a >> 8) & 255}.${a & 255}.${u + 1 + generation * 100}`,
+    prometheus_scrape_unit_name: `app-${a}/${u}`,
+  });
+
+/** Canned answers for a model of `apps` scrape applications (and nothing on other endpoints). */
+function model(fake, apps, dbDir) {
+  fake.respond("is-leader", "*", "true");
+  fake.respond("config-get", "*", "{}");
+  fake.respond("storage-list", "*", '["database/0"]');
+  fake.respond("storage-get", "*", JSON.stringify({ kind: "filesystem", location: dbDir }));
   fake.respond("state-get", "*", "{}");
   fake.respond("opened-ports", "*", '["9090/tcp"]');
+  fake.respond("status-get", "*", JSON.stringify({ message: "", status: "active", "status-data": {} }));
   fake.respond("relation-ids", "*", "[]");
   fake.respond("relation-get", "*", "{}");
   fake.respond("relation-list", "*", "[]");
@@ -119,16 +82,8 @@ function model(fake, apps) {
     ids.push(`metrics-endpoint:${id}`);
     const units = [];
     for (let u = 0; u < UNITS; u++) {
-      const unit = `${app}/${u}`;
-      units.push(unit);
-      fake.respond(
-        "relation-get",
-        `--format=json -r metrics-endpoint:${id} - ${unit}`,
-        JSON.stringify({
-          prometheus_scrape_unit_address: `10.${(a >> 8) & 255}.${a & 255}.${u + 1}`,
-          prometheus_scrape_unit_name: unit,
-        }),
-      );
+      units.push(`${app}/${u}`);
+      fake.respond("relation-get", `--format=json -r metrics-endpoint:${id} - ${app}/${u}`, unitBag(a, u));
     }
     fake.respond("relation-list", `--format=json -r metrics-endpoint:${id}`, JSON.stringify(units));
     fake.respond("relation-list", `--format=json --app -r metrics-endpoint:${id}`, JSON.stringify(app));
@@ -154,9 +109,9 @@ function model(fake, apps) {
   fake.respond("relation-ids", "metrics-endpoint --format=json", JSON.stringify(ids));
 }
 
-function env(fake, hook, extra = {}) {
+function env(fake, pebbleDir, hook, extra = {}) {
   return {
-    PATH: `${fake.bin}:${process.env.PATH}`,
+    PATH: `${fake.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     FAKE_DIR: fake.dir,
     JUJU_DISPATCH_PATH: `hooks/${hook}`,
     JUJU_HOOK_NAME: hook,
@@ -165,79 +120,167 @@ function env(fake, hook, extra = {}) {
     JUJU_MODEL_UUID: UUID,
     JUJU_VERSION: "3.6.14",
     JUJU_CHARM_DIR: charmDir,
+    JUJU_CONTEXT_ID: `prometheus/0-${hook}-1`,
+    LANG: "C.UTF-8",
     CHARMKIT_PEBBLE_SOCKET_DIR: pebbleDir,
     CHARMKIT_UNIT_FQDN: ADDRESS,
     ...extra,
   };
 }
 
+const relationChanged = (fake, pebbleDir, unit) =>
+  env(fake, pebbleDir, "metrics-endpoint-relation-changed", {
+    JUJU_RELATION: "metrics-endpoint",
+    JUJU_RELATION_ID: `metrics-endpoint:${100 + Number(unit.split("/")[0].slice(4))}`,
+    JUJU_REMOTE_APP: unit.split("/")[0],
+    JUJU_REMOTE_UNIT: unit,
+  });
+
 /**
- * Runs dispatch under /usr/bin/time to get the peak RSS; resolves [ms, maxRssKiB]. Asynchronous:
- * the Pebble server answering the charm lives in this process.
+ * Runs dispatch as a whole process under /usr/bin/time; resolves wall and CPU time (ms) and the
+ * peak RSS (MiB). Asynchronous: the Pebble server answering the charm lives in this process.
  */
 function dispatch(e) {
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn("/usr/bin/time", ["-f", "%M", join(charmDir, "dispatch")], { env: e });
+    const p = spawn("/usr/bin/time", ["-f", "%U %S %M", join(charmDir, "dispatch")], {
+      env: e,
+      cwd: charmDir,
+    });
     let err = "";
     p.stderr.on("data", (d) => {
       err += d;
     });
     p.stdout.resume();
     p.on("close", (code) => {
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      const wall = Number(process.hrtime.bigint() - t0) / 1e6;
       if (code !== 0) return rej(new Error(`dispatch ${e.JUJU_HOOK_NAME} failed (${code}): ${err}`));
-      res([ms, Number(err.trim().split("\n").at(-1))]);
+      const [user, sys, rss] = err.trim().split("\n").at(-1).split(" ").map(Number);
+      res({ wall, cpu: (user + sys) * 1000, rssMiB: rss / 1024 });
     });
   });
 }
 
+/** Prometheus' own configuration loads logged since `offset`: their totalDuration in ms. */
+function reloadsSince(logFile, offset) {
+  if (!existsSync(logFile)) return { ms: [], offset };
+  const text = readFileSync(logFile, "utf8");
+  const ms = [];
+  for (const line of text.slice(offset).split("\n")) {
+    if (!line.includes("Completed loading of configuration file")) continue;
+    const m = /totalDuration=([0-9.]+)(µs|us|ms|s|m)/.exec(line);
+    if (!m) continue;
+    const v = Number(m[1]);
+    ms.push(m[2] === "s" ? v * 1000 : m[2] === "m" ? v * 60_000 : m[2] === "ms" ? v : v / 1000);
+  }
+  return { ms, offset: text.length };
+}
+
+async function prometheusReady() {
+  const deadline = Date.now() + 300_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`http://${ADDRESS}:9090/-/ready`)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("Prometheus did not become ready within 300 s");
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (runs) =>
-  `median ${median(runs.map((r) => r[0])).toFixed(0)} ms, max ${Math.max(...runs.map((r) => r[0])).toFixed(0)} ms, peak RSS ${(Math.max(...runs.map((r) => r[1])) / 1024).toFixed(0)} MiB`;
+const fmtMs = (x) => (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${x.toFixed(0)} ms`);
 
 console.log(
-  `prometheus-k8s hook latency, bundle ${(b.bytes / 1024).toFixed(0)} KiB, node ${process.version}`,
+  `prometheus-k8s hooks, bundle ${(b.bytes / 1024).toFixed(0)} KiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
 );
-try {
-  for (const apps of SIZES) {
-    const fake = makeStubTools();
-    model(fake, apps);
-    // First start: layer, config, real Prometheus.
-    await dispatch(env(fake, "prometheus-pebble-ready", { JUJU_WORKLOAD_NAME: "prometheus" }));
-    if (process.env.BENCH_PROFILE)
-      await dispatch({
-        ...env(fake, "update-status"),
-        NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}`,
-      });
-    const us = [];
-    for (let i = 0; i < RUNS; i++) us.push(await dispatch(env(fake, "update-status")));
-    const relEnv = env(fake, "metrics-endpoint-relation-changed", {
-      JUJU_RELATION: "metrics-endpoint",
-      JUJU_RELATION_ID: "metrics-endpoint:100",
-      JUJU_REMOTE_APP: "app-0",
-      JUJU_REMOTE_UNIT: "app-0/0",
-    });
-    fake.reset();
-    const first = await dispatch(relEnv);
-    const calls = fake.calls().length;
-    if (process.env.BENCH_DEBUG)
-      console.log(
-        fake
-          .calls()
-          .map((c) => `${c.tool} ${c.args.join(" ")}`)
-          .join("\n"),
+for (const apps of SIZES) {
+  const dir = join(work, `apps-${apps}`);
+  const dbDir = join(dir, "storage");
+  mkdirSync(dbDir, { recursive: true });
+  const pebbleDir = join(dir, "pebble");
+  const server = new PebbleServer({
+    socketPath: join(pebbleDir, "prometheus", "pebble.socket"),
+    rootDir: join(dir, "root"),
+    mounts: [{ containerPath: "/var/lib/prometheus", hostPath: dbDir }],
+    log: () => {},
+  });
+  await server.start();
+  const promLog = join(server.logDir, "prometheus.log");
+  // The charm keeps its caches in its directory: each size starts without them.
+  spawnSync("sh", [
+    "-c",
+    `rm -f ${charmDir}/.relation-cache* ${charmDir}/.unit-state.json ${charmDir}/.*cache*.json`,
+  ]);
+  const fake = makeStubTools(TOOLS);
+  try {
+    model(fake, 0, dbDir);
+    await dispatch(env(fake, pebbleDir, "prometheus-pebble-ready", { JUJU_WORKLOAD_NAME: "prometheus" }));
+    await prometheusReady();
+    await dispatch(env(fake, pebbleDir, "update-status"));
+    model(fake, apps, dbDir);
+    let log = reloadsSince(promLog, 0);
+
+    const measure = async (e, label) => {
+      fake.reset();
+      const r = await dispatch(e);
+      log = reloadsSince(promLog, log.offset);
+      const calls = fake.calls();
+      if (process.env.BENCH_DEBUG && label)
+        console.log(`${label}: ${calls.length} calls\n  ${calls.join("\n  ")}`);
+      return { ...r, calls: calls.length, reload: log.ms.reduce((a, x) => a + x, 0) };
+    };
+
+    const first = await measure(relationChanged(fake, pebbleDir, "app-0/0"), "first relation-changed");
+    const status = [];
+    for (let i = 0; i < RUNS; i++)
+      status.push(
+        await measure(env(fake, pebbleDir, "update-status"), i === 0 ? "update-status" : undefined),
       );
     const steady = [];
-    for (let i = 0; i < RUNS; i++) steady.push(await dispatch(relEnv));
-    console.log(`${apps} apps x ${UNITS} units x ${RULES} rules (${calls} hook-tool calls):`);
-    console.log(`  update-status:                     ${fmt(us)}`);
+    for (let i = 0; i < RUNS; i++) {
+      // One unit's address changes: Juju runs relation-changed for it.
+      const a = (i * 7919) % apps;
+      const u = i % UNITS;
+      fake.respond(
+        "relation-get",
+        `--format=json -r metrics-endpoint:${100 + a} - app-${a}/${u}`,
+        unitBag(a, u, 1 + (i % 2)),
+      );
+      if (process.env.BENCH_PROFILE && i === RUNS - 1) {
+        await dispatch({
+          ...relationChanged(fake, pebbleDir, `app-${a}/${u}`),
+          NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}`,
+        });
+        log = reloadsSince(promLog, log.offset);
+        continue;
+      }
+      steady.push(
+        await measure(
+          relationChanged(fake, pebbleDir, `app-${a}/${u}`),
+          i === 0 ? "one unit changed" : undefined,
+        ),
+      );
+    }
+    const same = [];
+    for (let i = 0; i < RUNS; i++)
+      same.push(
+        await measure(relationChanged(fake, pebbleDir, "app-1/1"), i === 0 ? "nothing changed" : undefined),
+      );
+
+    const row = (label, rs) =>
+      `  ${label.padEnd(44)} wall ${fmtMs(median(rs.map((r) => r.wall))).padStart(8)}  reload ${fmtMs(median(rs.map((r) => r.reload))).padStart(8)}  charm ${fmtMs(median(rs.map((r) => r.wall - r.reload))).padStart(8)}  CPU ${fmtMs(median(rs.map((r) => r.cpu))).padStart(8)}  ${median(rs.map((r) => r.calls))} calls  RSS ${Math.max(...rs.map((r) => r.rssMiB)).toFixed(0)} MiB`;
+    const size = statSync(join(dir, "root/etc/prometheus/prometheus.yml")).size;
     console.log(
-      `  relation-changed, first (reload):  ${first[0].toFixed(0)} ms, peak RSS ${(first[1] / 1024).toFixed(0)} MiB`,
+      `${apps} apps x ${UNITS} units x ${RULES} rules (prometheus.yml ${(size / 1048576).toFixed(1)} MiB; medians of ${RUNS}):`,
     );
-    console.log(`  relation-changed, nothing changed: ${fmt(steady)}`);
+    console.log(row("update-status", status));
+    console.log(row("relation-changed, first (all read and pushed)", [first]));
+    console.log(row("relation-changed, one unit changed", steady));
+    console.log(row("relation-changed, nothing changed", same));
+  } finally {
+    await server.stop();
   }
-} finally {
-  await server.stop();
 }
 process.exit(0);

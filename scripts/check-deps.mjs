@@ -63,7 +63,8 @@ function walk(dir, out, stopAt) {
 
 /**
  * The module specifiers a source file imports: static `import`/`export ... from`, side-effect
- * `import "x"`, `import("x")`, `require("x")` and type-position `import("x")`. Comments, string
+ * `import "x"`, `import("x")`, `require("x")`, type-position `import("x")`, and code loaded by a
+ * URL relative to the file (`import(new URL("../x.ts", import.meta.url).href)`). Comments, string
  * bodies and template literal text are skipped; only a string literal in one of those positions
  * counts.
  */
@@ -76,7 +77,11 @@ export function importsOf(text) {
   let prev1 = "";
   let prev2 = "";
   let prev3 = "";
+  // The two tokens before prev3, most recent first.
+  const hist = ["", ""];
   const push = (tok) => {
+    hist[1] = hist[0];
+    hist[0] = prev3;
     prev3 = prev2;
     prev2 = prev1;
     prev1 = tok;
@@ -141,7 +146,11 @@ export function importsOf(text) {
     }
     if (c === "'" || c === '"') {
       const s = readString(c);
+      // import(new URL("./x.ts", import.meta.url).href): code loaded by a URL relative to the file.
+      const urlImport =
+        prev1 === "(" && prev2 === "URL" && prev3 === "new" && hist[0] === "(" && hist[1] === "import";
       const isImport =
+        urlImport ||
         prev1 === "from" ||
         (prev1 === "import" && prev2 !== ".") ||
         (prev1 === "(" && (prev2 === "import" || prev2 === "require") && prev3 !== ".");

@@ -17,8 +17,22 @@ test("every import form is found", () => {
     `const g = require("g");`,
     `let h: import("h").H;`,
     `import {\n  i,\n  j,\n} from "ij";`,
+    `const k = await import(new URL("../../other/src/k.ts", import.meta.url).href);`,
+    `const data = new URL("../testdata/x.json", import.meta.url);`,
   ].join("\n");
-  assert.deepEqual(importsOf(src), ["a", "b/sub", "@s/c", "./d.js", "e", "side-effect", "f", "g", "h", "ij"]);
+  assert.deepEqual(importsOf(src), [
+    "a",
+    "b/sub",
+    "@s/c",
+    "./d.js",
+    "e",
+    "side-effect",
+    "f",
+    "g",
+    "h",
+    "ij",
+    "../../other/src/k.ts",
+  ]);
 });
 
 test("quoted specifiers in comments, strings, templates and regexes are not imports", () => {

@@ -38,6 +38,8 @@ export interface ExecResult {
 export interface Workload {
   /** File content, or `undefined` when it does not exist. */
   read(path: string): Promise<string | undefined>;
+  /** {@link read} of several files, in fewer round trips when the workload can. */
+  readMany?(paths: readonly string[]): Promise<Map<string, string | undefined>>;
   /** Writes a file, creating parent directories. */
   write(path: string, content: string): Promise<void>;
   /** Removes a file or a directory tree; missing is not an error. */
@@ -134,6 +136,12 @@ function errText(e: unknown): string {
 
 async function readAll(w: Workload, paths: readonly string[]): Promise<Record<string, string | undefined>> {
   const out: Record<string, string | undefined> = {};
+  // One request per hundred files rather than one per file: a rule file per related application.
+  if (w.readMany !== undefined && paths.length > 1) {
+    const got = await w.readMany(paths);
+    for (const p of paths) out[p] = got.get(p);
+    return out;
+  }
   await Promise.all(
     paths.map(async (p) => {
       out[p] = await w.read(p);

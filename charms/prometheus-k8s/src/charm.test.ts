@@ -164,6 +164,42 @@ describe("prometheus-k8s charm", () => {
     assert.equal(statSync(file).mtimeMs, before);
   });
 
+  // Prometheus 2.x refuses `fallback_scrape_protocol` (added in 3.0), so a unit whose scrape
+  // relations exist when its workload (re)starts must learn the version before writing the file:
+  // Prometheus would refuse the file and never become healthy. The version comes from
+  // `prometheus --version` through Pebble exec, as the Python charm reads it.
+  it("pebble-ready with scrape relations: reads the version first, no fallback_scrape_protocol for 2.x", async () => {
+    useApi(new FakeApi());
+    const a = scrapeRelation(3, "zinc");
+    const version = (v: string) =>
+      workload({
+        execs: [
+          execMock({
+            command: [PATHS.binary, "--version"],
+            stdout: `prometheus, version ${v} (branch: x)\n`,
+          }),
+        ],
+      });
+    const c2 = ctx();
+    const wl2 = version("2.42.0+ds");
+    const out2 = await c2.run(c2.on.pebbleReady(wl2), base({ containers: [wl2], relations: [a] }));
+    const cfg2 = pushedConfig(out2);
+    assert.ok(cfg2.includes("juju_unit: zinc/0"), cfg2);
+    assert.doesNotMatch(cfg2, /fallback_scrape_protocol/);
+    assert.equal(out2.workloadVersion, "2.42.0");
+
+    const c3 = ctx();
+    const wl3 = version("3.5.0");
+    const out3 = await c3.run(c3.on.pebbleReady(wl3), base({ containers: [wl3], relations: [a] }));
+    assert.match(pushedConfig(out3), /fallback_scrape_protocol: PrometheusText0\.0\.4/);
+    assert.equal(out3.workloadVersion, "3.5.0");
+
+    // A new image after a restart: the version is read again, not kept from the old workload.
+    const again = await c2.run(c2.on.pebbleReady(wl3), state({ ...out2, containers: [wl3] }));
+    assert.match(pushedConfig(again), /fallback_scrape_protocol/);
+    assert.equal(again.workloadVersion, "3.5.0");
+  });
+
   it("metrics-endpoint: jobs of every related app and one rule file per relation, hot reload", async () => {
     const c = ctx();
     const api = new FakeApi();
@@ -187,6 +223,80 @@ describe("prometheus-k8s charm", () => {
     assert.equal(out.unitStatus.name, "active");
     // The leader feeds back to the related app (the relation with rules gets an `event`).
     assert.equal(getRelation(out, 3)?.localAppData.event, "{}");
+  });
+
+  // Juju runs relation-changed for every remote bag that changed, with that unit named, and its
+  // agent answers relation-get of other units from its own cache (juju/juju
+  // worker/uniter/relation/resolver.go nextHookForRelation; runner/context/cache.go), so a hook
+  // need read only the unit its event names. Here both units changed but only unit 0's hook ran:
+  // unit 1 must still be what the last hook read, which shows its bag was not read again.
+  it("metrics-endpoint through the cached view: a hook reads only the unit its event names", async () => {
+    useApi(new FakeApi());
+    const dir = mkdtempSync(join(tmpdir(), "prom-view-"));
+    const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
+    const a = scrapeRelation(3, "zinc");
+    const first = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
+    assert.ok(pushedConfig(first).includes("10.1.3.2:8000"), "full read on the first hook");
+    const moved = relation({
+      ...a,
+      remoteUnitsData: {
+        0: { ...a.remoteUnitsData[0], prometheus_scrape_unit_address: "10.9.9.1" },
+        1: { ...a.remoteUnitsData[1], prometheus_scrape_unit_address: "10.9.9.2" },
+      },
+    });
+    const s2 = state({ ...first, relations: [moved] });
+    const out = await c.run(c.on.relationChanged(moved, { remoteUnit: 0 }), s2);
+    const cfg = pushedConfig(out);
+    assert.ok(cfg.includes("10.9.9.1:8000"), "the event's unit is read");
+    assert.ok(cfg.includes("10.1.3.2:8000") && !cfg.includes("10.9.9.2"), "the other unit is not");
+    // Unit 1's own event brings its change in.
+    const after = await c.run(
+      c.on.relationChanged(moved, { remoteUnit: 1 }),
+      state({ ...out, relations: [moved] }),
+    );
+    assert.ok(pushedConfig(after).includes("10.9.9.2:8000"));
+    // Without a cache directory every hook reads everything.
+    const plain = ctx();
+    const full = await plain.run(plain.on.relationChanged(moved, { remoteUnit: 0 }), s2);
+    assert.ok(pushedConfig(full).includes("10.9.9.2:8000"));
+  });
+
+  // Only this application's leader writes its bag, and Juju commits stored state (state-set) with
+  // the hook's relation writes in one transaction (juju/juju worker/uniter/runner/context/context.go
+  // Flush, api/agent/uniter/unit.go CommitHookChanges), so what the leader
+  // recorded having written is what the bag holds until leadership changes. A hook therefore
+  // neither reads nor rewrites the feedback of a relation whose feedback did not change. The bag
+  // is altered behind the charm's back here only to show that it was not read.
+  it("scrape feedback: written once per value, not read again while the leader's record holds", async () => {
+    useApi(new FakeApi());
+    const c = ctx();
+    const a = scrapeRelation(3, "zinc", { rules: GOOD_RULES });
+    const first = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
+    assert.equal(getRelation(first, 3)?.localAppData.event, "{}");
+    const tampered = relation({ ...getRelation(first, 3)!, localAppData: { event: "elsewhere" } });
+    const second = await c.run(
+      c.on.relationChanged(tampered, { remoteUnit: 1 }),
+      state({ ...first, relations: [tampered] }),
+    );
+    assert.equal(getRelation(second, 3)?.localAppData.event, "elsewhere", "neither read nor written");
+    // New feedback is written whatever the record says.
+    const broken = relation({
+      ...tampered,
+      remoteAppData: { ...tampered.remoteAppData, alert_rules: "{oops" },
+    });
+    const third = await c.run(
+      c.on.relationChanged(broken, { remoteUnit: 0 }),
+      state({ ...second, relations: [broken] }),
+    );
+    assert.match(getRelation(third, 3)?.localAppData.event ?? "", /errors/);
+    // A new leader has no record it can trust: it reads and corrects the bag.
+    const retampered = relation({
+      ...getRelation(third, 3)!,
+      remoteAppData: tampered.remoteAppData,
+      localAppData: { event: "elsewhere" },
+    });
+    const elected = await c.run(c.on.leaderElected(), state({ ...third, relations: [retampered] }));
+    assert.equal(getRelation(elected, 3)?.localAppData.event, "{}");
   });
 
   it("above COMPACT_JOBS_THRESHOLD jobs the config is compact, with the per-unit job labels", async () => {

@@ -17,6 +17,7 @@ import {
   type Framework,
   MaintenanceStatus,
   type Relation,
+  type RelationSnapshot,
   type Status,
   WaitingStatus,
 } from "@charmkit/ops";
@@ -44,9 +45,9 @@ import {
   DEFAULT_LIMITS,
   loadParseCacheFile,
   MetricsEndpointProvider,
-  pyJsonDumps,
   saveParseCacheFile,
 } from "@charmkit/interfaces/prometheus-scrape";
+import { pyJsonDumps } from "@charmkit/interfaces/common";
 import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
 import { parseConfig } from "./config.js";
 import { type ApplyResult, apply, type ExecResult, type PrometheusApi, type Workload } from "./apply.js";
@@ -65,6 +66,8 @@ import {
   toExclusion,
 } from "./refusals.js";
 import { RULES_DIR, type RulesDoc, ruleFileName } from "./rules.js";
+import { loadYamlMemo, saveYamlMemo, YAML_MEMO_FILE } from "./yaml-memo.js";
+import type { CharmcraftNames } from "./charmcraft.gen.js";
 import { type ApplyOutcome, deriveStatus, type Findings, type RejectedRelation } from "./status.js";
 
 const CONTAINER = "prometheus";
@@ -118,6 +121,47 @@ interface Stored extends Record<string, string | boolean | number> {
   lastStatus: string;
   /** `prometheus --version` of the running workload. */
   version: string;
+  /**
+   * JSON object: metrics-endpoint relation id to the `event` value this unit (as leader) last
+   * wrote to, or found in, this application's bag of that relation (`null`: no `event` key).
+   * Juju commits stored state with the hook's relation writes in one transaction (juju/juju
+   * api/agent/uniter/unit.go CommitHookChanges), so the record cannot claim a write that Juju
+   * discarded. Cleared on leader-elected (another leader may have written since)
+   * and upgrade-charm.
+   */
+  published: string;
+}
+
+/** {@link Stored.published} as a map; anything malformed counts as no record (a read each). */
+function parsePublished(text: string): Map<number, string | null> {
+  const out = new Map<number, string | null>();
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text || "{}");
+  } catch {
+    return out;
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return out;
+  for (const [id, v] of Object.entries(doc)) {
+    if (/^\d+$/.test(id) && (typeof v === "string" || v === null)) out.set(Number(id), v);
+  }
+  return out;
+}
+
+/**
+ * A relation's snapshot whose own application bag, for the scrape library (which looks only at
+ * its `event` key, to tell a stale value), is the recorded one instead of a hook-tool read.
+ */
+function withPublished(s: RelationSnapshot, event: string | null | undefined): RelationSnapshot {
+  if (event === undefined) return s;
+  return {
+    id: s.id,
+    endpoint: s.endpoint,
+    remoteApp: s.remoteApp,
+    remoteAppData: s.remoteAppData,
+    remoteUnitsData: s.remoteUnitsData,
+    localAppData: event === null ? {} : { event },
+  };
 }
 
 function errText(e: unknown): string {
@@ -147,6 +191,9 @@ interface Collection {
   readonly collected: Collected;
   readonly feedback: ReadonlyMap<number, string>;
   readonly apps: ReadonlyMap<number, string>;
+  /** The metrics-endpoint relations read, and the leader's record of its `event` writes. */
+  readonly relations: readonly Relation[];
+  readonly published: ReadonlyMap<number, string | null>;
 }
 
 /** {@link Collection} less the parts promtool refused before (see `prepare`). */
@@ -190,6 +237,16 @@ class PebbleWorkload implements Workload {
       if (isNotFound(e)) return undefined;
       throw e;
     }
+  }
+
+  async readMany(paths: readonly string[]): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    for (const [p, v] of await this.c.pullMany(paths)) {
+      if (typeof v === "string") out.set(p, v);
+      else if (isNotFound(v)) out.set(p, undefined);
+      else throw v;
+    }
+    return out;
   }
 
   write(path: string, content: string): Promise<void> {
@@ -249,7 +306,7 @@ class PebbleWorkload implements Workload {
 }
 
 /** The charm. */
-export default class PrometheusCharm extends CharmBase {
+export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   /** How the charm talks to Prometheus' HTTP API; tests replace it with a fake. */
   static prometheusApi: (baseUrl: string) => PrometheusApi = (baseUrl) => new PrometheusHttp(baseUrl);
 
@@ -263,7 +320,13 @@ export default class PrometheusCharm extends CharmBase {
       refused: "",
       lastStatus: "",
       version: "",
+      published: "",
     });
+    // One relation-get per remote unit of every relation in every hook was the cost of a hook at
+    // scale (issue 13); through the view, the Model and the scrape library read only what the
+    // event names (Juju's guarantees that make this exact are written in the SDK's relation-view).
+    // Declaring the view is all it takes: every read of the endpoint then goes through it.
+    framework.relationView("metrics-endpoint");
     this.selfMetrics = new MetricsEndpointProvider(this, {
       relationName: "self-metrics-endpoint",
       jobs: [{ scheme: "http", static_configs: [{ targets: [`*:${WEB_PORT}`] }] }],
@@ -280,12 +343,21 @@ export default class PrometheusCharm extends CharmBase {
     framework.observe("install", run);
     framework.observe("start", run);
     framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
-    framework.observe("leader-elected", run);
-    framework.observe("storage-attached", "database", run);
-    framework.observe("pebble-ready", CONTAINER, async () => {
+    framework.observe("upgrade-charm", async () => {
+      this.stored.version = "";
+      this.stored.published = "";
       await this.reconcile();
-      await this.refreshVersion();
+    });
+    framework.observe("leader-elected", async () => {
+      this.stored.published = "";
+      await this.reconcile();
+    });
+    framework.observe("storage-attached", "database", run);
+    // A (re)started workload container or a refreshed charm may run another Prometheus image: the
+    // version is read again before the next configuration is written.
+    framework.observe("pebble-ready", CONTAINER, async () => {
+      this.stored.version = "";
+      await this.reconcile();
     });
     framework.observe("pebble-check-failed", CONTAINER, run);
     framework.observe("pebble-check-recovered", CONTAINER, run);
@@ -320,10 +392,14 @@ export default class PrometheusCharm extends CharmBase {
     const parseCache = this.cacheDir === undefined ? undefined : join(this.cacheDir, PARSE_CACHE_FILE);
     if (parseCache !== undefined && !parseCacheLoaded) {
       loadParseCacheFile(parseCache);
+      // The YAML of the scrape jobs and rule files a previous hook rendered (see yaml-memo).
+      loadYamlMemo(join(this.cacheDir!, YAML_MEMO_FILE));
       parseCacheLoaded = true;
     }
     const major = majorVersion(this.stored.version || undefined);
+    const leader = model.unit.isLeader();
     const scrapeRelations = model.relations("metrics-endpoint");
+    const published = leader ? parsePublished(this.stored.published) : new Map<number, string | null>();
     const remoteModels = this.remoteModelUuids(scrapeRelations);
     const { config } = parseConfig(model.config.toObject());
     const scrape = consume(
@@ -331,7 +407,8 @@ export default class PrometheusCharm extends CharmBase {
         const remoteModelUuid = remoteModels.get(r.id);
         // A relation over the unit bound is refused whole: reading its thousands of unit bags (a
         // hook tool call each) would cost more than the rest of the hook.
-        if (r.units.length <= DEFAULT_LIMITS.maxUnits) return { ...r.snapshot(), remoteModelUuid };
+        if (r.units.length <= DEFAULT_LIMITS.maxUnits)
+          return { ...withPublished(r.snapshot(), published.get(r.id)), remoteModelUuid };
         const remoteUnitsData = Object.fromEntries(r.units.map((u) => [u, {}]));
         return {
           id: r.id,
@@ -405,7 +482,7 @@ export default class PrometheusCharm extends CharmBase {
       alertmanagers: rendered.alertmanagers as unknown as Collected["alertmanagers"],
       prometheusMajor: majorVersion(this.stored.version || undefined),
     };
-    return { collected, feedback: scrape.feedback, apps };
+    return { collected, feedback: scrape.feedback, apps, relations: scrapeRelations, published };
   }
 
   /**
@@ -413,13 +490,13 @@ export default class PrometheusCharm extends CharmBase {
    * changed since (named as rejected), and the remembered refusals still in force.
    */
   private prepare(): Prepared {
-    const { collected: full, feedback, apps } = this.collect();
+    const { collected: full, ...read } = this.collect();
     const remembered = parseRefusals(this.stored.refused);
     const current = currentRefusals(full, remembered);
     const exclusion = toExclusion(current);
     const collected = withoutRelations(full, exclusion);
-    const rejected = [...collected.rejected, ...current.map((r) => refusedRelation(r, apps))];
-    return { full, collected: { ...collected, rejected }, feedback, apps, refused: current };
+    const rejected = [...collected.rejected, ...current.map((r) => refusedRelation(r, read.apps))];
+    return { ...read, full, collected: { ...collected, rejected }, refused: current };
   }
 
   /**
@@ -533,6 +610,11 @@ export default class PrometheusCharm extends CharmBase {
 
   /** The whole reconcile. */
   async reconcile(): Promise<ApplyResult | undefined> {
+    // The version decides what the configuration may contain (Prometheus 2 refuses
+    // fallback_scrape_protocol), so it is read before rendering. `prometheus --version` needs only
+    // Pebble, not a running or healthy Prometheus: one that cannot start because of its
+    // configuration would otherwise never let the charm learn the version that fixes it.
+    if (this.stored.version === "") await this.refreshVersion();
     let plan: Plan;
     let prepared: Prepared;
     try {
@@ -589,6 +671,7 @@ export default class PrometheusCharm extends CharmBase {
     const refused = JSON.stringify([...prepared.refused, ...newlyRefused]);
     if (refused !== (this.stored.refused || "[]")) this.stored.refused = refused;
     this.publishScrapeFeedback(prepared, newlyRefused);
+    if (this.cacheDir !== undefined) saveYamlMemo(join(this.cacheDir, YAML_MEMO_FILE));
     this.stored.retryPending = result.reloadPending || result.outcome.kind !== "ok";
     if (result.restarted) this.log.info("prometheus (re)started with a new command line");
     else if (result.reloaded) this.log.info("prometheus reloaded its configuration");
@@ -646,10 +729,10 @@ export default class PrometheusCharm extends CharmBase {
         healthy = false;
       }
     }
-    if (this.stored.retryPending || !healthy || !this.stored.lastStatus.startsWith("active:")) {
+    const stale = this.stored.retryPending || this.stored.version === "";
+    if (stale || !healthy || !this.stored.lastStatus.startsWith("active:")) {
       await this.reconcile();
     }
-    if (healthy && this.stored.version === "") await this.refreshVersion();
   }
 
   private async refreshVersion(): Promise<void> {
@@ -683,6 +766,9 @@ export default class PrometheusCharm extends CharmBase {
   /**
    * Leader: the `event` key of each metrics-endpoint relation (Python's feedback format): what the
    * scrape library rejected, plus what promtool refused (remembered or found in this hook).
+   * What was written is remembered in stored state ({@link Stored.published}), so a hook reads
+   * this application's bag of a relation (a hook-tool call each) only for a relation it has no
+   * record of, and writes only a value that differs from the record.
    */
   private publishScrapeFeedback(prepared: Prepared, refusedNow: readonly RememberedRefusal[]): void {
     if (!this.model.unit.isLeader()) return;
@@ -698,10 +784,17 @@ export default class PrometheusCharm extends CharmBase {
       event[key] = event[key] ? `${event[key]}, ${r.reason}` : r.reason;
       feedback.set(r.relationId, pyJsonDumps(event));
     }
-    for (const rel of this.model.relations("metrics-endpoint")) {
+    const next: Record<string, string | null> = {};
+    for (const rel of prepared.relations) {
+      const known = prepared.published.has(rel.id)
+        ? prepared.published.get(rel.id)!
+        : (rel.localAppData.get("event") ?? null);
       const fb = feedback.get(rel.id);
-      if (fb !== undefined) rel.localAppData.update({ event: fb });
+      if (fb !== undefined && fb !== known) rel.localAppData.update({ event: fb });
+      next[String(rel.id)] = fb ?? known;
     }
+    const text = JSON.stringify(next);
+    if (text !== this.stored.published) this.stored.published = text;
   }
 
   private onShowConfig(e: ActionEvent): void {

@@ -12,7 +12,7 @@ import { parse as parseYaml } from "yaml";
 type Resources = { limits?: Record<string, string>; requests?: Record<string, string> };
 interface ContainerSpec {
   name: string;
-  resources?: Resources;
+  resources?: Resources | undefined;
 }
 
 /** One request the fake received. */

@@ -1,5 +1,5 @@
 /**
- * The Prometheus command line (spec §3.5), in the exact order the Python charm uses, so that an
+ * The Prometheus command line (the Python charm's `_generate_command`), in the exact order the Python charm uses, so that an
  * unchanged config gives an identical Pebble command and no restart. Also the retention-size
  * computation from the storage capacity.
  *

@@ -1,5 +1,5 @@
 /**
- * The Pebble layer for the Prometheus service (spec §3.6) and the comparison that decides
+ * The Pebble layer for the Prometheus service (the Python charm's `_prometheus_layer`) and the comparison that decides
  * whether a replan (restart) is needed, so config-only changes become a hot reload instead.
  */
 

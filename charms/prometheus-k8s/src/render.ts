@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import { type ScalarTag, stringify, type Tags } from "yaml";
 import { stringifyString } from "yaml/util";
+import { memoDump } from "./yaml-memo.js";
 
 /** Where rule files live in the workload; `prometheus.yml` loads them by glob. */
 export const RULE_FILES_GLOB = "/etc/prometheus/rules/juju_*.rules";
@@ -282,7 +283,27 @@ export function renderConfig(input: RenderInput): RenderOutput {
 
   const sortedFiles: Record<string, string> = {};
   for (const k of Object.keys(files).sort()) sortedFiles[k] = files[k]!;
-  return { config: dumpYaml(doc), files: sortedFiles, rejected };
+  return { config: dumpConfig(doc), files: sortedFiles, rejected };
+}
+
+const SCRAPE_CONFIGS_EMPTY = "\nscrape_configs: []\n";
+
+/**
+ * `dumpYaml(doc)`, byte for byte, with each scrape job serialised on its own and remembered
+ * (see yaml-memo): the document is written with an empty `scrape_configs` and the jobs' texts
+ * are put in its place. In block style with unindented sequences a top-level list's items start
+ * at column 0 whether written alone or under their key, so the texts are the same. Falls back to
+ * the whole dump when the marker is not found exactly once at the start of a line.
+ */
+export function dumpConfig(doc: Readonly<Record<string, unknown>>): string {
+  const jobs = doc.scrape_configs;
+  if (!Array.isArray(jobs) || jobs.length === 0) return dumpYaml(doc);
+  const head = dumpYaml({ ...doc, scrape_configs: [] });
+  const at = head.indexOf(SCRAPE_CONFIGS_EMPTY);
+  if (at < 0 || head.indexOf(SCRAPE_CONFIGS_EMPTY, at + 1) >= 0) return dumpYaml(doc);
+  let body = "";
+  for (const job of jobs) body += memoDump([job], dumpYaml);
+  return `${head.slice(0, at)}\nscrape_configs:\n${body}${head.slice(at + SCRAPE_CONFIGS_EMPTY.length)}`;
 }
 
 /** The web config file used with server TLS (`--web.config.file`). */

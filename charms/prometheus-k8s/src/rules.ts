@@ -1,9 +1,10 @@
 /**
- * Alert rule files on disk (spec §2.11): one `juju_<key>.rules` per relation plus the charm's own
+ * Alert rule files on disk (as the Python consumer's `alerts` writes them): one `juju_<key>.rules` per relation plus the charm's own
  * self-monitoring rules, and the plan that turns what is on disk into that set (write the changed
  * ones, remove the stale ones) so unchanged rules cause no reload.
  */
 import { dumpYaml, fileStem } from "./render.js";
+import { memoDump } from "./yaml-memo.js";
 
 export const RULES_DIR = "/etc/prometheus/rules";
 
@@ -30,7 +31,8 @@ export function renderRuleFiles(entries: Readonly<Record<string, RulesDoc>>): Re
   for (const key of Object.keys(entries).sort()) {
     const doc = entries[key]!;
     if (!Array.isArray(doc.groups) || doc.groups.length === 0) continue;
-    out[`${RULES_DIR}/${ruleFileName(key)}`] = dumpYaml({ groups: doc.groups });
+    // Remembered between hooks: only the files of relations whose rules changed are serialised.
+    out[`${RULES_DIR}/${ruleFileName(key)}`] = memoDump({ groups: doc.groups }, dumpYaml);
   }
   return out;
 }

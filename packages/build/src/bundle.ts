@@ -17,7 +17,9 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { isBuiltin } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MetadataError, parseCharmMeta } from "@charmkit/ops";
+import { MetadataError } from "@charmkit/ops";
+import { parseCharmMeta } from "@charmkit/ops/internal";
+import { CHARM_TYPES_FILE, writeCharmTypes } from "./charm-types.js";
 import { bundleWebAssets } from "./web.js";
 import type { Plugin } from "esbuild";
 
@@ -105,7 +107,7 @@ function lazyPackages(found: Map<string, string>, statics: Set<string>, keep: Re
 export const PACKED_NODE = "node/bin/node";
 
 /**
- * The `dispatch` script (spec §7.4): cd to the charm dir, keep the environment, name the event
+ * The `dispatch` script Juju runs for every event: cd to the charm dir, keep the environment, name the event
  * from `$0` when Juju did not, and exec Node on the loader. The Node packed inside the charm
  * (`node/bin/node`, an official self-contained build) wins; a charm directory from
  * `npm run build` has none and uses the `node` on PATH.
@@ -192,6 +194,9 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   if (!existsSync(ccPath)) throw new MetadataError(ccPath, "not found; a charm needs a charmcraft.yaml");
   const cc = parse(readFileSync(ccPath, "utf8")) as Record<string, unknown>;
   const meta = parseCharmMeta({ metadata: cc, file: "charmcraft.yaml" });
+  // A charm that types its names from charmcraft.yaml (it keeps src/charmcraft.gen.ts) gets them
+  // regenerated here, so a renamed endpoint or option fails the charm's type-check.
+  if (existsSync(join(charmDir, CHARM_TYPES_FILE))) writeCharmTypes(charmDir);
   const entryPath = join(charmDir, "src", "charm.ts");
   if (!existsSync(entryPath))
     throw new MetadataError(entryPath, "not found; the charm's code goes in src/charm.ts");

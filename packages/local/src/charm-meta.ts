@@ -8,11 +8,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  MetadataError,
-  parseCharmMeta as parseSdkCharmMeta,
-  type CharmMeta as SdkCharmMeta,
-} from "@charmkit/ops";
+import { MetadataError, type CharmMeta as SdkCharmMeta } from "@charmkit/ops";
+import { parseCharmMeta as parseSdkCharmMeta } from "@charmkit/ops/internal";
 import { parse as parseYaml } from "yaml";
 
 /** Role of an endpoint, as declared in the charm's metadata. */

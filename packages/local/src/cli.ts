@@ -345,12 +345,10 @@ program
   .requiredOption("--state <file>", "input state as JSON")
   .description("run one event on a JSON state with the state-transition harness and print the output state")
   .action(async (charmDir: string, event: string, o: { state: string }) => {
-    const mod = (await import(new URL("../../ops/src/testing/json.ts", import.meta.url).href)) as {
-      runCharmJson?: (a: { charmDir: string; event: unknown; stateJson: unknown }) => unknown;
-    };
-    if (!mod.runCharmJson) fail("@charmkit/ops/testing has no runCharmJson");
+    // The harness through the SDK's package export, loaded only for this command.
+    const { runCharmJson } = await import("@charmkit/ops/testing");
     const stateText = readFileSync(o.state, "utf8");
-    const out = await mod.runCharmJson({ charmDir: resolve(charmDir), event, stateJson: stateText });
+    const out = await runCharmJson({ charmDir: resolve(charmDir), event, stateJson: stateText });
     process.stdout.write(`${typeof out === "string" ? out : JSON.stringify(out, null, 2)}\n`);
   });
 

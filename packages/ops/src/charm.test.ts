@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { beforeEach, describe, test } from "node:test";
 import { CharmBase, flattenActionResults, type Framework, runDispatch } from "./charm.js";
 import type { JujuContext } from "./context.js";
-import { CharmDefinitionError } from "./errors.js";
+import { CharmDefinitionError, InvalidParamsError } from "./errors.js";
 import { ctx, FakeTools } from "./fake-tools.test-support.js";
 import { parseCharmMeta } from "./metadata.js";
 import { ActiveStatus, BlockedStatus, ErrorStatus, MaintenanceStatus, WaitingStatus } from "./model.js";
@@ -285,6 +285,59 @@ describe("actions", () => {
     await run(A, ctx("actions/go", { actionName: "go", actionUuid: "1" }));
     assert.deepEqual(fake.actionResults, { "out.a": "1", "out.b.c": "d", flag: "true" });
     assert.deepEqual(fake.logs, ["action hi x", "fail partial"]);
+  });
+  test("loadParams checks the declared schema and names the parameter at fault", async () => {
+    const typed = parseCharmMeta({
+      metadata: { name: "app" },
+      actions: {
+        backup: {
+          params: {
+            target: { type: "string" },
+            level: { type: "integer" },
+            mode: { enum: ["full", "diff"] },
+          },
+          required: ["target"],
+          additionalProperties: false,
+        },
+      },
+    });
+    const outcomes: string[] = [];
+    class B extends CharmBase {
+      constructor(f: Framework) {
+        super(f);
+        f.observe("action", "backup", (e) => {
+          try {
+            const p = e.loadParams<{ target: string; level?: number }>();
+            outcomes.push(`ok ${p.target} ${p.level ?? "-"}`);
+          } catch (err) {
+            assert.ok(err instanceof InvalidParamsError);
+            outcomes.push(`${err.param}: ${err.message}`);
+          }
+        });
+      }
+    }
+    const go = async (params: Record<string, unknown>) => {
+      fake.actionParams = params;
+      await runDispatch({
+        charmClass: B,
+        context: ctx("actions/backup", { actionName: "backup", actionUuid: "1" }),
+        metadata: typed,
+        backend: fake,
+        store,
+      });
+    };
+    await go({ target: "s3", level: 2 });
+    await go({ level: 2 });
+    await go({ target: "s3", level: 1.5 });
+    await go({ target: "s3", mode: "half" });
+    await go({ target: "s3", extra: true });
+    assert.deepEqual(outcomes, [
+      "ok s3 2",
+      "target: parameter target: is required",
+      "level: parameter level: must be of type integer, got 1.5",
+      'mode: parameter mode: must be one of "full", "diff"',
+      "extra: parameter extra: is not declared for this action",
+    ]);
   });
   // juju/juju worker/uniter/runner/jujuc/action-set.go: each dotted segment is checked, and the
   // reserved result keys are refused as any segment.

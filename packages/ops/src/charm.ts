@@ -4,9 +4,9 @@
  * (`runDispatch`, injectable; `main`, the production entry a bundled charm calls).
  */
 
-import type { HookTools, LogLevel, Pebble } from "./backend.js";
+import type { HookTools, LogLevel } from "./backend.js";
 import type { JujuContext } from "./context.js";
-import { CharmDefinitionError, ModelError } from "./errors.js";
+import { CharmDefinitionError, InvalidParamsError, ModelError } from "./errors.js";
 import { actionKeyProblem } from "./hookcmds/action.js";
 import {
   type ActionEventData,
@@ -30,22 +30,11 @@ import {
   type StorageKind,
 } from "./events.js";
 import type { CharmMeta } from "./metadata.js";
-import { Container } from "./pebble/container.js";
-import {
-  type ContainerFactory,
-  Model,
-  type ModelOptions,
-  type Relation,
-  type Secret,
-  type Status,
-  Storage,
-} from "./model.js";
+import type { Container } from "./pebble/container.js";
+import { Model, type ModelOptions, type Relation, type Secret, type Status, Storage } from "./model.js";
 import { type RelationView, RelationViews } from "./relation-view.js";
 import type { DeferredNotice, JsonValue, StateStore, UnitState } from "./state.js";
 import { CharmTracing } from "./tracing/index.js";
-
-/** What `unit.container(name)` returns by default: the Pebble `Container` wrapper. */
-export type BasicContainer = Container;
 
 /** Status priority for collect-status: the highest wins. */
 const STATUS_PRIORITY: Record<string, number> = {
@@ -68,7 +57,7 @@ export class EventBase<D extends EventData = EventData> {
     /** The serializable event record. */
     readonly data: D,
     /** @internal */
-    protected readonly framework: Framework<unknown>,
+    protected readonly framework: Framework,
   ) {}
 
   /** The event kind. */
@@ -171,6 +160,39 @@ export class ActionEvent extends EventBase<ActionEventData> {
   setResults(results: Readonly<Record<string, unknown>>): void {
     this.framework.model.backend.actionSet(flattenActionResults(results));
   }
+  /**
+   * The parameters checked against the action's schema in charmcraft.yaml (as ops'
+   * `load_params`): every declared parameter's JSON type, the required ones present, no undeclared
+   * one unless the action allows them. `P` is the charm's generated parameter type.
+   *
+   * @throws InvalidParamsError naming the parameter; pass its message to {@link fail}.
+   */
+  loadParams<P extends object = Record<string, unknown>>(): P {
+    const meta = this.framework.meta.actions[this.data.action];
+    const params = this.params;
+    if (!meta) return params as P;
+    for (const name of meta.required) {
+      if (params[name] === undefined) throw new InvalidParamsError(name, "is required");
+    }
+    for (const [name, value] of Object.entries(params)) {
+      const schema = meta.params[name];
+      if (!schema) {
+        if (!meta.additionalProperties) throw new InvalidParamsError(name, "is not declared for this action");
+        continue;
+      }
+      const want = schema.type;
+      if (typeof want === "string" && !jsonTypeMatches(want, value)) {
+        throw new InvalidParamsError(name, `must be of type ${want}, got ${JSON.stringify(value)}`);
+      }
+      if (Array.isArray(schema.enum) && !schema.enum.includes(value)) {
+        throw new InvalidParamsError(
+          name,
+          `must be one of ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}`,
+        );
+      }
+    }
+    return params as P;
+  }
   /** Send a progress message to the user. */
   log(message: string): void {
     this.framework.model.backend.actionLog(message);
@@ -212,6 +234,28 @@ export type EventFor<K extends EventKind> = K extends RelationKind
                   ? EventBase<LifecycleEventData>
                   : EventBase;
 
+/** Whether `value` is of JSON-schema type `type` (integer: a whole number). */
+function jsonTypeMatches(type: string, value: unknown): boolean {
+  switch (type) {
+    case "string":
+      return typeof value === "string";
+    case "integer":
+      return typeof value === "number" && Number.isInteger(value);
+    case "number":
+      return typeof value === "number";
+    case "boolean":
+      return typeof value === "boolean";
+    case "array":
+      return Array.isArray(value);
+    case "object":
+      return typeof value === "object" && value !== null && !Array.isArray(value);
+    case "null":
+      return value === null;
+    default:
+      return true;
+  }
+}
+
 /** A handler; may be async (awaited before the next one runs). */
 export type Handler<E> = (event: E) => void | Promise<void>;
 
@@ -224,6 +268,30 @@ export type NamedKind =
   | "pebble-check-failed"
   | "pebble-check-recovered"
   | "action";
+
+/**
+ * The names a charm declares in charmcraft.yaml, as types. `@charmkit/build` generates them into
+ * the charm's `src/charmcraft.gen.ts` (`CharmcraftNames`); a charm declared as
+ * `class MyCharm extends CharmBase<CharmcraftNames>` gets a compile error for a misspelt endpoint,
+ * container, storage or action name in `observe()` and `relationView()`, as hono types its
+ * routes. The default accepts any string (the names are still checked at wiring time).
+ */
+export interface CharmNames {
+  readonly endpoint: string;
+  readonly container: string;
+  readonly storage: string;
+  readonly action: string;
+  readonly option: string;
+}
+
+/** The name `observe(kind, name, handler)` takes for kind `K`. */
+export type NameFor<K extends NamedKind, N extends CharmNames> = K extends RelationKind
+  ? N["endpoint"]
+  : K extends StorageKind
+    ? N["storage"]
+    : K extends "action"
+      ? N["action"]
+      : N["container"];
 
 /** Kinds observed without a name. */
 export type UnnamedKind = LifecycleKind | SecretKind | CollectStatusKind;
@@ -256,9 +324,12 @@ function makeLogger(backend: HookTools, toStderr: boolean): Logger {
   };
 }
 
-/** The framework of one dispatch: observers, stored state and the model. */
-export class Framework<C = BasicContainer> {
-  readonly model: Model<C>;
+/**
+ * The framework of one dispatch: observers, stored state and the model. `N` types the names
+ * `observe()` and `relationView()` accept (see {@link CharmNames}).
+ */
+export class Framework<N extends CharmNames = CharmNames> {
+  readonly model: Model;
   readonly meta: CharmMeta;
   readonly logger: Logger;
   /** @internal */
@@ -284,7 +355,7 @@ export class Framework<C = BasicContainer> {
   readonly tracing: CharmTracing;
 
   constructor(
-    model: Model<C>,
+    model: Model,
     stored: Record<string, Record<string, JsonValue>>,
     cacheDir?: string | undefined,
     tracing?: CharmTracing | undefined,
@@ -331,7 +402,7 @@ export class Framework<C = BasicContainer> {
    *
    * @throws CharmDefinitionError when metadata does not declare the endpoint.
    */
-  relationView(endpoint: string): RelationView {
+  relationView(endpoint: N["endpoint"]): RelationView {
     if (!(endpoint in this.meta.relations)) {
       const known = Object.keys(this.meta.relations).sort().join(", ") || "none";
       throw new CharmDefinitionError(
@@ -342,7 +413,7 @@ export class Framework<C = BasicContainer> {
   }
 
   /** Observe a named event: relation events by endpoint, storage, Pebble events by container, actions. */
-  observe<K extends NamedKind>(kind: K, name: string, handler: Handler<EventFor<K>>): void;
+  observe<K extends NamedKind>(kind: K, name: NameFor<K, N>, handler: Handler<EventFor<K>>): void;
   /** Observe an event without a name (lifecycle, secrets, collect-status). */
   observe<K extends UnnamedKind>(kind: K, handler: Handler<EventFor<K>>): void;
   observe(kind: EventKind, a: string | Handler<never>, b?: Handler<never>): void {
@@ -429,14 +500,17 @@ export class Framework<C = BasicContainer> {
   }
 }
 
-/** Base class of a charm. The constructor registers observers; it runs on every dispatch. */
-export class CharmBase<C = BasicContainer> {
-  readonly framework: Framework<C>;
-  constructor(framework: Framework<C>) {
+/**
+ * Base class of a charm. The constructor registers observers; it runs on every dispatch. `N` is the
+ * charm's generated `CharmcraftNames`, which makes its declared names compile-time checked.
+ */
+export class CharmBase<N extends CharmNames = CharmNames> {
+  readonly framework: Framework<N>;
+  constructor(framework: Framework<N>) {
     this.framework = framework;
   }
   /** The model of this dispatch. */
-  get model(): Model<C> {
+  get model(): Model {
     return this.framework.model;
   }
   /** The charm's directory (`JUJU_CHARM_DIR`): where its bundled files are, as ops' `charm_dir`. */
@@ -458,18 +532,15 @@ export class CharmBase<C = BasicContainer> {
 }
 
 /** A charm class: constructed with the framework of each dispatch. */
-export type CharmClass<C = BasicContainer> = new (framework: Framework<C>) => CharmBase<C>;
+export type CharmClass = new (framework: Framework) => CharmBase;
 
 /** Inputs of `runDispatch`. */
-export interface DispatchOptions<C = BasicContainer> {
-  // biome-ignore lint/suspicious/noExplicitAny: charm classes differ in their container type
-  readonly charmClass: CharmClass<C> | CharmClass<any>;
+export interface DispatchOptions {
+  readonly charmClass: CharmClass;
   readonly context: JujuContext;
   readonly metadata: CharmMeta;
   readonly backend: HookTools;
   readonly store: StateStore;
-  /** Builds `unit.container(name)`; defaults to the Pebble `Container` wrapper. */
-  readonly containerFactory?: ContainerFactory<C> | undefined;
   /** Clock for the leadership cache. */
   readonly now?: (() => number) | undefined;
   /** See {@link Framework.cacheDir}; `main` passes the charm directory. */
@@ -505,26 +576,22 @@ function pickStatus(statuses: readonly Status[]): Status | undefined {
  * collect status, and commit stored state and the deferred queue. Throws whatever a handler
  * throws; nothing is committed then.
  */
-export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>): Promise<DispatchResult> {
-  const containerFactory =
-    opts.containerFactory ??
-    (((name: string, pebble: Pebble) => new Container(name, pebble)) as unknown as ContainerFactory<C>);
-  const model = new Model<C>({
+export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult> {
+  const model = new Model({
     context: opts.context,
     metadata: opts.metadata,
     backend: opts.backend,
-    containerFactory,
     now: opts.now,
     fqdn: opts.fqdn,
   });
   const loaded = opts.store.load();
   const stored = structuredClone(loaded.stored) as Record<string, Record<string, JsonValue>>;
-  const framework = new Framework<C>(model, stored, opts.cacheDir, opts.tracing);
+  const framework = new Framework(model, stored, opts.cacheDir, opts.tracing);
   const className = (opts.charmClass as { name?: string }).name ?? "Charm";
   // ops names a handler's span `<event kind>: <charm class>` (framework.py `_reemit`).
   const traced = (ev: EventBase, handler: Handler<EventBase>, deferred: boolean) =>
     framework.tracing.span(`${ev.kind}: ${className}`, { event_name: ev.kind, deferred }, () => handler(ev));
-  new (opts.charmClass as CharmClass<C>)(framework);
+  new opts.charmClass(framework);
 
   const event = parseEvent(opts.context, opts.metadata);
   const restricted = RESTRICTED_HOOKS.has(opts.context.hookName);
@@ -567,7 +634,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
       targets.unshift("collect-app-status");
     }
     for (const kind of targets) {
-      const ev = new CollectStatusEvent({ kind }, framework as Framework<unknown>);
+      const ev = new CollectStatusEvent({ kind }, framework);
       let any = false;
       for (const obs of framework.observers) {
         if (obs.kind !== kind) continue;
@@ -597,7 +664,7 @@ export async function runDispatch<C = BasicContainer>(opts: DispatchOptions<C>):
 }
 
 /** A deferred relation event whose relation has gone is dropped, as ops cannot restore it. */
-function stillValid(model: Model<unknown>, e: EventData): boolean {
+function stillValid(model: Model, e: EventData): boolean {
   if (!("relationId" in e)) return true;
   if (e.kind === "relation-broken") return true;
   try {

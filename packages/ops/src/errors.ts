@@ -108,6 +108,34 @@ export class UnknownConfigKeyError extends ModelError {
   }
 }
 
+/**
+ * A config value that does not match its option's declared type ({@link Config.load}); the message
+ * names the option and what to set, ready for a Blocked status.
+ */
+export class InvalidConfigError extends ModelError {
+  override name = "InvalidConfigError";
+  readonly option: string;
+  readonly value: unknown;
+  constructor(option: string, value: unknown, expected: string) {
+    super(`config option ${option}=${JSON.stringify(value)} is invalid: set ${expected}`);
+    this.option = option;
+    this.value = value;
+  }
+}
+
+/**
+ * Action parameters that do not match the action's declared schema ({@link ActionEvent.loadParams});
+ * the message names the parameter, ready for `event.fail()`.
+ */
+export class InvalidParamsError extends ModelError {
+  override name = "InvalidParamsError";
+  readonly param: string;
+  constructor(param: string, message: string) {
+    super(`parameter ${param}: ${message}`);
+    this.param = param;
+  }
+}
+
 /** The JUJU_* environment is missing a required variable or holds a malformed one. */
 export class ContextError extends Error {
   override name = "ContextError";

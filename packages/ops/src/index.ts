@@ -1,44 +1,90 @@
-/** Root export of the charm SDK: the core only. Subpaths: `./testing`, `./pebble`, `./hookcmds`, `./main`. */
-export type * from "./backend.js";
+/**
+ * `@charmkit/ops`: what a charm is written with. The charm class and framework, typed events, the
+ * Model (application, unit, config, relations, secrets, storage, networks, statuses), relation
+ * views, metadata types, the error classes a charm may catch, and `main`, the dispatch entry.
+ *
+ * Subpaths: `./pebble` (the workload's Pebble client), `./testing` (state-in, event, state-out
+ * tests), `./hookcmds` (the hook tools, typed), `./tracing`, `./main`. What the repository's own
+ * packages share beyond that (dispatch plumbing, the metadata parser, state stores) lives under
+ * `./internal`, which promises no stability. etc/api/ops.api.md is this surface's report.
+ */
+export type {
+  AppStatusInfo,
+  BindAddress,
+  ConfigValue,
+  GoalState,
+  LogLevel,
+  NetworkAddress,
+  NetworkInfo,
+  Port,
+  SecretAddArgs,
+  SecretFields,
+  SecretInfo,
+  SecretLookup,
+  SecretRotatePolicy,
+  SecretSetArgs,
+  SettableStatusName,
+  StatusInfo,
+  StatusName,
+  StorageInfo,
+} from "./backend.js";
 export {
   ActionEvent,
-  type BasicContainer,
   CharmBase,
   type CharmClass,
   CollectStatusEvent,
-  type DispatchOptions,
-  type DispatchResult,
   EventBase,
   type EventFor,
   Framework,
-  flattenActionResults,
   type Handler,
   type Logger,
+  type NameFor,
+  type CharmNames,
   PebbleEvent,
   RelationEvent,
-  reportUncaught,
-  runDispatch,
   SecretEvent,
   StorageEvent,
 } from "./charm.js";
-export { DEFAULT_PEBBLE_SOCKET_DIR, JujuContext } from "./context.js";
 export * from "./errors.js";
-export type * from "./events.js";
-export { eventKey, NON_DEFERRABLE, parseEvent } from "./events.js";
+export type {
+  ActionEventData,
+  CollectStatusEventData,
+  CollectStatusKind,
+  EventData,
+  EventKind,
+  LifecycleEventData,
+  LifecycleKind,
+  OtherEventData,
+  PebbleCheckEventData,
+  PebbleKind,
+  PebbleNoticeEventData,
+  PebbleReadyEventData,
+  RelationEventData,
+  RelationKind,
+  SecretEventData,
+  SecretKind,
+  StorageEventData,
+  StorageKind,
+} from "./events.js";
 export { main, type MainOptions } from "./main.js";
-export * from "./metadata.js";
+export type {
+  ActionMeta,
+  CharmMeta,
+  ConfigOptionMeta,
+  ConfigType,
+  ContainerMeta,
+  RelationMeta,
+  RelationRole,
+  StorageMeta,
+} from "./metadata.js";
 export {
   ActiveStatus,
   Application,
   BlockedStatus,
-  canonicalSecretId,
   Config,
-  type ContainerFactory,
   ErrorStatus,
-  LEADER_CACHE_MS,
   MaintenanceStatus,
   Model,
-  type ModelOptions,
   Network,
   Relation,
   RelationDataBag,
@@ -48,22 +94,6 @@ export {
   Unit,
   WaitingStatus,
 } from "./model.js";
-export {
-  CachedRelation,
-  type FullReadReason,
-  RELATION_CACHE_FILE,
-  RELATION_CACHE_PENDING_FILE,
-  RelationView,
-  type ViewFreshness,
-} from "./relation-view.js";
+export { CachedRelation, type FullReadReason, RelationView, type ViewFreshness } from "./relation-view.js";
 export type { Databag, LocalIdentity, RelationSnapshot } from "./snapshot.js";
-export {
-  type DeferredNotice,
-  emptyUnitState,
-  FileStateStore,
-  type JsonValue,
-  MemoryStateStore,
-  STATE_FILE_NAME,
-  type StateStore,
-  type UnitState,
-} from "./state.js";
+export type { JsonValue } from "./state.js";

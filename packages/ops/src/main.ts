@@ -7,22 +7,19 @@
 
 import { join } from "node:path";
 import type { HookTools, Pebble } from "./backend.js";
-import { type BasicContainer, type CharmClass, reportUncaught, runDispatch } from "./charm.js";
+import { type CharmClass, reportUncaught, runDispatch } from "./charm.js";
 import { JujuContext } from "./context.js";
 import { ProcessHookTools } from "./hookcmds/index.js";
 import { type CharmMeta, loadCharmMeta, parseCharmMeta, type CharmMetaSources } from "./metadata.js";
-import type { ContainerFactory } from "./model.js";
 import { FileStateStore, STATE_FILE_NAME } from "./state.js";
 import { CharmTracing } from "./tracing/index.js";
 
 /** Options of `main`. */
-export interface MainOptions<C = BasicContainer> {
+export interface MainOptions {
   /** Metadata embedded by `bundleCharm` (skips YAML parsing at run time). */
   readonly metadata?: CharmMeta | CharmMetaSources | undefined;
   /** Builds the Pebble client for a socket path; defaults to a lazily loaded `PebbleClient`. */
   readonly pebble?: ((socketPath: string) => Pebble) | undefined;
-  /** Builds `unit.container(name)` from the container's Pebble client. */
-  readonly containerFactory?: ContainerFactory<C> | undefined;
 }
 
 function isMeta(m: CharmMeta | CharmMetaSources): m is CharmMeta {
@@ -55,10 +52,7 @@ export function lazyPebbleClient(socketPath: string): Pebble {
 }
 
 /** Run the dispatch described by `process.env` with the given charm class. */
-export async function main<C = BasicContainer>(
-  charmClass: CharmClass<C>,
-  options: MainOptions<C> = {},
-): Promise<void> {
+export async function main(charmClass: CharmClass, options: MainOptions = {}): Promise<void> {
   let backend: HookTools | undefined;
   let tracing: CharmTracing | undefined;
   let failure: unknown;
@@ -85,14 +79,13 @@ export async function main<C = BasicContainer>(
         pebble: (name) => pebbleFactory(join(context.pebbleSocketDir, name, "pebble.socket")),
       }),
     );
-    await runDispatch<C>({
+    await runDispatch({
       charmClass,
       context,
       metadata,
       backend,
       store: new FileStateStore(join(context.charmDir, STATE_FILE_NAME)),
       cacheDir: context.charmDir,
-      containerFactory: options.containerFactory,
       tracing,
     });
   } catch (err) {

@@ -7,6 +7,7 @@ import {
   RelationDataAccessError,
   RelationDataTypeError,
   TooManyRelatedAppsError,
+  InvalidConfigError,
   UnknownConfigKeyError,
 } from "./errors.js";
 import { ctx, FakeTools } from "./fake-tools.test-support.js";
@@ -114,13 +115,18 @@ describe("relations", () => {
     });
   });
 
-  test("a snapshot reads this unit's own bag only when it is looked at (one hook-tool call saved)", () => {
+  test("a snapshot reads this unit's own bags only when they are looked at (one hook-tool call each saved)", () => {
     const snap = model().relation("db")?.snapshot();
     const ownReads = () => fake.calls.filter((c) => c === "relation-get db:1 app/0").length;
+    const appReads = () => fake.calls.filter((c) => c === "relation-get db:1 --app app").length;
     assert.equal(ownReads(), 0);
+    assert.equal(appReads(), 0);
     assert.deepEqual(snap?.localUnitData, {});
     assert.deepEqual(snap?.localUnitData, {});
     assert.equal(ownReads(), 1, "read once, then cached");
+    assert.deepEqual(snap?.localAppData, { mine: "x" });
+    assert.deepEqual(snap?.localAppData, { mine: "x" });
+    assert.equal(appReads(), 1, "read once, then cached");
   });
 
   test("-broken hides the relation from relations() but relation(ep, id) returns it inactive", () => {
@@ -160,6 +166,21 @@ describe("config, leadership, status, ports", () => {
     assert.throws(() => m.config.get("nope"), UnknownConfigKeyError);
     assert.deepEqual(m.config.toObject(), { name: "n", port: 80 });
     assert.equal(fake.calls.filter((c) => c === "config-get").length, 1);
+  });
+
+  test("config.load: every option checked against its declared type, naming the one at fault", () => {
+    fake.config = { name: "n" };
+    assert.deepEqual(model().config.load<{ port: number; name?: string }>(), { name: "n", port: 80 });
+    fake.config = { port: "80" };
+    assert.throws(
+      () => model().config.load(),
+      (e: unknown) =>
+        e instanceof InvalidConfigError &&
+        e.option === "port" &&
+        e.message === 'config option port="80" is invalid: set a whole number',
+    );
+    fake.config = { port: 1.5 };
+    assert.throws(() => model().config.load(), /port=1.5 is invalid: set a whole number/);
   });
 
   test("is-leader cached for 30 s from before the call", () => {

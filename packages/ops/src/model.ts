@@ -10,7 +10,6 @@ import type {
   ConfigValue,
   HookTools,
   NetworkInfo,
-  Pebble,
   Port,
   SecretFields,
   SecretInfo,
@@ -19,7 +18,9 @@ import type {
   StatusName,
 } from "./backend.js";
 import type { JujuContext } from "./context.js";
+import { Container } from "./pebble/container.js";
 import {
+  InvalidConfigError,
   ModelError,
   RelationDataAccessError,
   RelationDataTypeError,
@@ -28,7 +29,7 @@ import {
   UnknownConfigKeyError,
 } from "./errors.js";
 import { localFqdn } from "./fqdn.js";
-import type { CharmMeta } from "./metadata.js";
+import type { CharmMeta, ConfigOptionMeta } from "./metadata.js";
 import { compareUnits, type RelationViews } from "./relation-view.js";
 import type { Databag, RelationSnapshot } from "./snapshot.js";
 
@@ -69,15 +70,11 @@ export function canonicalSecretId(id: string, modelUuid: string): string {
 /** How long Juju's leadership lease lets us trust an is-leader answer. */
 export const LEADER_CACHE_MS = 30_000;
 
-/** Builds the object `unit.container(name)` returns; wired to the Pebble `Container` class. */
-export type ContainerFactory<C> = (name: string, pebble: Pebble) => C;
-
 /** Options of `Model`. */
-export interface ModelOptions<C = unknown> {
+export interface ModelOptions {
   readonly context: JujuContext;
   readonly metadata: CharmMeta;
   readonly backend: HookTools;
-  readonly containerFactory?: ContainerFactory<C> | undefined;
   /** Clock for the leadership cache; defaults to `Date.now`. */
   readonly now?: (() => number) | undefined;
   /**
@@ -88,11 +85,11 @@ export interface ModelOptions<C = unknown> {
 }
 
 /** The model of one dispatch. */
-export class Model<C = unknown> {
+export class Model {
   readonly name: string;
   readonly uuid: string;
   readonly app: Application;
-  readonly unit: Unit<C>;
+  readonly unit: Unit;
   readonly config: Config;
   /** @internal */
   readonly backend: HookTools;
@@ -108,7 +105,7 @@ export class Model<C = unknown> {
   private readonly relationCache = new Map<string, Relation[]>();
   private readonly networkCache = new Map<string, Network>();
 
-  constructor(opts: ModelOptions<C>) {
+  constructor(opts: ModelOptions) {
     this.backend = opts.backend;
     this.context = opts.context;
     this.metadata = opts.metadata;
@@ -118,7 +115,6 @@ export class Model<C = unknown> {
     this.unit = new Unit(
       this,
       opts.context.unitName,
-      opts.containerFactory,
       opts.now ?? Date.now,
       opts.fqdn ?? (() => opts.context.unitFqdn ?? localFqdn()),
     );
@@ -198,7 +194,7 @@ export class Model<C = unknown> {
   }
 
   /** A secret by id and/or label. Content is fetched on demand. */
-  getSecret(lookup: { id?: string; label?: string }): Secret {
+  getSecret(lookup: { id?: string | undefined; label?: string | undefined }): Secret {
     if (lookup.id === undefined && lookup.label === undefined) {
       throw new ModelError("getSecret needs an id or a label");
     }
@@ -221,7 +217,7 @@ export class Model<C = unknown> {
 /** The local application. */
 export class Application {
   constructor(
-    private readonly model: Model<unknown>,
+    private readonly model: Model,
     readonly name: string,
   ) {}
 
@@ -252,13 +248,12 @@ export class Application {
 }
 
 /** The local unit. */
-export class Unit<C = unknown> {
+export class Unit {
   private leader: { value: boolean; at: number } | undefined;
 
   constructor(
-    private readonly model: Model<C>,
+    private readonly model: Model,
     readonly name: string,
-    private readonly containerFactory: ContainerFactory<C> | undefined,
     private readonly now: () => number,
     private readonly fqdnOf: () => string,
   ) {}
@@ -348,12 +343,11 @@ export class Unit<C = unknown> {
   }
 
   /** A workload container declared in metadata. */
-  container(name: string): C {
+  container(name: string): Container {
     if (!this.model.metadata.containers[name]) {
       throw new ModelError(`container "${name}" is not declared in the charm's containers`);
     }
-    if (!this.containerFactory) throw new ModelError("no Pebble container support configured");
-    return this.containerFactory(name, this.model.backend.pebble(name));
+    return new Container(name, this.model.backend.pebble(name));
   }
 
   /** Create a unit-owned secret; returns it with its new id. */
@@ -368,11 +362,11 @@ export class Config {
   private values: Record<string, ConfigValue> | undefined;
   constructor(
     private readonly meta: CharmMeta,
-    private readonly load: () => Record<string, ConfigValue>,
+    private readonly read: () => Record<string, ConfigValue>,
   ) {}
 
   private all(): Record<string, ConfigValue> {
-    if (!this.values) this.values = this.load();
+    if (!this.values) this.values = this.read();
     return this.values;
   }
 
@@ -408,6 +402,34 @@ export class Config {
     return v as never;
   }
 
+  /**
+   * Every declared option checked against its declared type (as ops' `load_config`): string and
+   * secret options are strings, int options whole numbers, float options numbers, boolean options
+   * booleans. Options without a value or default are absent. `T` is the charm's generated
+   * `CharmcraftOptions` (src/charmcraft.gen.ts), whose fields match these checks.
+   *
+   * @throws InvalidConfigError naming the first option whose value has the wrong type; its
+   *   message suits a Blocked status.
+   */
+  load<T extends object = Record<string, ConfigValue>>(): T {
+    const out: Record<string, ConfigValue> = {};
+    for (const [key, opt] of Object.entries(this.meta.config).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const v = this.get(key);
+      if (v === undefined) continue;
+      const ok =
+        opt.type === "int"
+          ? typeof v === "number" && Number.isInteger(v)
+          : opt.type === "float"
+            ? typeof v === "number"
+            : opt.type === "boolean"
+              ? typeof v === "boolean"
+              : typeof v === "string";
+      if (!ok) throw new InvalidConfigError(key, v, CONFIG_TYPE_TEXT[opt.type]);
+      out[key] = v;
+    }
+    return out as T;
+  }
+
   /** Every declared option with its value or default, sorted by key. */
   toObject(): Record<string, ConfigValue> {
     const out: Record<string, ConfigValue> = {};
@@ -419,6 +441,15 @@ export class Config {
   }
 }
 
+/** What {@link Config.load} asks for, per declared type. */
+const CONFIG_TYPE_TEXT: Readonly<Record<ConfigOptionMeta["type"], string>> = {
+  string: "a string",
+  secret: "a secret URI (a string)",
+  int: "a whole number",
+  float: "a number",
+  boolean: "true or false",
+};
+
 /** One relation as seen from this unit. */
 export class Relation {
   private appName: string | undefined | null = null;
@@ -429,7 +460,7 @@ export class Relation {
   private remoteApp: RelationDataBag | undefined;
 
   constructor(
-    private readonly model: Model<unknown>,
+    private readonly model: Model,
     readonly endpoint: string,
     readonly id: number,
     /** Whether this is a peer relation (the remote app is our own app). */
@@ -537,16 +568,20 @@ export class Relation {
   snapshot(): RelationSnapshot {
     const remoteUnitsData: Record<string, Databag> = {};
     for (const u of this.units) remoteUnitsData[u] = this.remoteUnitData(u).toObject();
-    const leader = this.model.unit.isLeader();
+    const localApp = this.localAppData;
     const localUnit = this.localUnitData;
+    const isLeader = () => this.model.unit.isLeader();
     return {
       id: this.id,
       endpoint: this.endpoint,
       remoteApp: this.app,
       remoteAppData: this.app === undefined ? {} : this.remoteAppData.toObject(),
       remoteUnitsData,
-      localAppData: leader ? this.localAppData.toObject() : undefined,
-      // Read when a library looks at it: most never do, and each read is a hook-tool call.
+      // This unit's own bags are read when a library looks at them: most never do, and each read
+      // is a hook-tool call (one per relation, which is what a hook at scale pays for).
+      get localAppData() {
+        return isLeader() ? localApp.toObject() : undefined;
+      },
       get localUnitData() {
         return localUnit.toObject();
       },
@@ -562,7 +597,7 @@ export class RelationDataBag {
   private data: Record<string, string> | undefined;
 
   constructor(
-    private readonly model: Model<unknown>,
+    private readonly model: Model,
     private readonly relation: Relation,
     /** Unit or app name this bag belongs to. */
     readonly owner: string,

@@ -21,10 +21,10 @@ export interface CatalogueItem {
   readonly url: string;
   /** An iconify mdi icon name, e.g. `chart-line-variant`. */
   readonly icon: string;
-  readonly description?: string;
-  readonly apiDocs?: string;
+  readonly description?: string | undefined;
+  readonly apiDocs?: string | undefined;
   /** Label to URL, in display order. */
-  readonly apiEndpoints?: Readonly<Record<string, string>>;
+  readonly apiEndpoints?: Readonly<Record<string, string>> | undefined;
 }
 
 /**

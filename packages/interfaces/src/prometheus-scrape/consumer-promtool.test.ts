@@ -113,7 +113,8 @@ describe("consumer output accepted by promtool", { skip }, () => {
     );
     assert.deepEqual(res.rejected, []);
     assert.equal(res.jobs.length, 2);
-    // The charm writes PEM contents to files and points tls_config at them (spec §2.9).
+    // The charm writes PEM contents to files and points tls_config at them (the Python charm's
+    // `_process_tls_config`).
     const caPath = join(work, "ca.crt");
     writeFileSync(caPath, String((job.tls_config as { ca_file: string }).ca_file));
     const jobsOnDisk = res.jobs.map((j) => ({

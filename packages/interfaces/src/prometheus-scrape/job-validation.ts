@@ -2,7 +2,8 @@
  * Structural validation of one provider-supplied scrape job, before it reaches `prometheus.yml`.
  *
  * Prometheus parses its config strictly: one bad value in one job makes the whole file unloadable
- * for every relation (spec §5 item 4). The Python library relied on `cos-tool validate-config`;
+ * for every relation (prometheus-k8s-operator issue #633: a job with unmarshalable `params` left
+ * the unit active with the job missing). The Python library relied on `cos-tool validate-config`;
  * here each allowed key is checked against Prometheus' own rules for it, and the checks that keep
  * a provider inside its own topology and away from the consumer's filesystem are added. Every
  * problem names the offending field so the provider can be told what to fix.
@@ -40,7 +41,8 @@ const RELABEL_ACTIONS = new Set([
   "dropequal",
 ]);
 const NEEDS_TARGET = new Set(["replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal"]);
-// tls_config's *_file keys carry PEM contents on this wire (spec §2.9): the charm writes them to
+// tls_config's *_file keys carry PEM contents on this wire (the Python charm's
+// `_process_tls_config`): the charm writes them to
 // its own files and points the config there, so they are accepted, but only as PEM text.
 const TLS_KEYS = new Set([
   "ca_file",

@@ -1,4 +1,8 @@
-/** Tests of the job transformations against the spec's worked examples (§2.2-2.7). */
+/**
+ * Tests of the job transformations against worked examples of the Python library's behaviour
+ * (prometheus_scrape.py: host map, `_prefix_job_names`, `expand_wildcard_targets_into_individual_jobs`,
+ * `_dedupe_job_names`).
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
@@ -19,7 +23,7 @@ const UUID = "c2e9f4d5-dcb3-4870-8509-330eb9745ee8";
 const topo = new JujuTopology("cos", UUID, "zinc-k8s", "zinc-k8s/0", "zinc-k8s");
 const host = (address: string, fqdn = "", path = ""): UnitHost => ({ address, fqdn, path });
 
-test("json.dumps test vector of §2.7", () => {
+test("json.dumps test vector of _dedupe_job_names' hash", () => {
   const job = { job_name: "job0", static_configs: [{ targets: ["localhost:9090"] }], scrape_interval: "5s" };
   assert.equal(
     pyJsonDumps(job),
@@ -59,7 +63,7 @@ test("sanitise: default job base, allowed keys only, key order metrics_path, sta
   );
 });
 
-test("prefix: P_name, or P when unnamed (§2.3)", () => {
+test("prefix: P_name, or P when unnamed (_prefix_job_names)", () => {
   const [a, b] = prefixJobNames([{ job_name: "my-job" }, {}], topo);
   assert.equal(a?.job_name, "juju_cos_c2e9f4d5_zinc-k8s_prometheus_scrape_my-job");
   assert.equal(b?.job_name, "juju_cos_c2e9f4d5_zinc-k8s_prometheus_scrape");
@@ -84,7 +88,7 @@ test("wildcards and target hosts", () => {
   assert.equal(targetHost(":80"), undefined);
 });
 
-test("spec §2.4 example: two wildcard ports and two fixed targets give job-0, job-1, job", () => {
+test("two wildcard ports and two fixed targets give job-0, job-1, job", () => {
   const hosts = new Map([
     ["unit/0", host("10.10.10.10")],
     ["unit/1", host("11.11.11.11")],
@@ -140,7 +144,7 @@ test("FQDN match gives a per-unit job with juju_unit; provider relabels come fir
   assert.deepEqual((job?.relabel_configs as unknown[] | undefined)?.[0], rc);
 });
 
-test("§2.5 worked example: labels, instance relabel, unit path prefix", () => {
+test("a worked job: labels, instance relabel, unit path prefix", () => {
   const [job] = expandWildcardTargets(
     prefixJobNames(
       [sanitizeScrapeConfig({ metrics_path: "/metrics", static_configs: [{ targets: ["*:4080"] }] })],

@@ -3,7 +3,9 @@
  *
  * Relation data is written by other applications (possibly in other models), and everything it
  * asks for ends up in one `prometheus.yml` and one rules directory shared by all. These bounds keep
- * one provider from making every hook slow or the whole config unloadable (spec §5 items 1 and 5).
+ * one provider from making every hook slow or the whole config unloadable (prometheus-k8s-operator
+ * issue #700: reloads timing out with about 2,000 jobs; PR #634: several MB of jobs and rules per
+ * relation from aggregators).
  * Exceeding one rejects only the offending part of that relation, with the bound named.
  */
 

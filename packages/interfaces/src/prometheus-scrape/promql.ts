@@ -2,7 +2,8 @@
  * PromQL topology injection and alert/recording rule validation, in process.
  *
  * The Python libraries shell out to the Go `cos-tool` once per expression (`cos-tool transform
- * --label-matcher k=v ... <expr>`), which dominates hook time with many relations (spec §2.8, §5).
+ * --label-matcher k=v ... <expr>`), which dominates hook time with many relations (the Python library runs `cos-tool` once per
+ * rule; prometheus-k8s-operator PR #634 measured multi-second hooks).
  * Here the expression is parsed once with Prometheus' own lezer grammar and the matchers are spliced
  * into the source text at each vector selector, so everything the user wrote outside the selectors
  * (spacing, comments, number formatting) stays byte-identical.

@@ -21,7 +21,7 @@ class Target extends CharmBase {
   readonly metrics: MetricsEndpointProvider;
   constructor(fw: Framework) {
     super(fw);
-    this.metrics = new MetricsEndpointProvider(this as CharmBase<unknown>, {
+    this.metrics = new MetricsEndpointProvider(this, {
       jobs: [{ job_name: "app", static_configs: [{ targets: ["*:8080"] }], honor_labels: true }],
       alertRulesPath: RULES,
       fqdn: () => "target-0.example",
@@ -73,7 +73,7 @@ describe("MetricsEndpointProvider", () => {
     class Wrong extends CharmBase {
       constructor(fw: Framework) {
         super(fw);
-        new MetricsEndpointProvider(this as CharmBase<unknown>, { relationName: "db" });
+        new MetricsEndpointProvider(this, { relationName: "db" });
       }
     }
     const wrong = new Context(Wrong, { metadata: META });

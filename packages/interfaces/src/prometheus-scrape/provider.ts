@@ -1,6 +1,6 @@
 /**
  * The provider (scrape target) side of prometheus_scrape, as pure functions: the exact databag
- * strings a target writes (spec §1.1, §2.12) and the parsing of the feedback Prometheus writes back.
+ * strings a target writes (the Python `MetricsEndpointProvider`'s app and unit bags) and the parsing of the feedback Prometheus writes back.
  *
  * App-bag values are encoded like Python's `json.dumps` with default separators so a TypeScript
  * target writes the same bytes as a Python one, and swapping one for the other causes no
@@ -81,7 +81,7 @@ export interface ProviderUnitInput {
 }
 
 /**
- * The unit bag every provider unit writes (spec §1.1):
+ * The unit bag every provider unit writes (as the Python `MetricsEndpointProvider` does):
  * - with `externalUrl`: its hostname as the address, its path as the path, no fqdn;
  * - else with a bind address that is an IP: that IP, and the fqdn;
  * - else: the fqdn as both the address and the fqdn.
@@ -205,14 +205,14 @@ export interface MetricsEndpointProviderOptions {
 export class MetricsEndpointProvider {
   readonly relationName: string;
   private jobs: readonly ScrapeJob[];
-  private readonly charm: CharmBase<unknown>;
+  private readonly charm: CharmBase;
   private readonly opts: MetricsEndpointProviderOptions;
   /** Rule files skipped at the last publish (path and reason). */
   problems: RulesProblem[] = [];
   /** Feedback read from Prometheus on the last relation-changed, by relation id (leader only). */
   readonly feedback = new Map<number, FeedbackParse>();
 
-  constructor(charm: CharmBase<unknown>, opts: MetricsEndpointProviderOptions = {}) {
+  constructor(charm: CharmBase, opts: MetricsEndpointProviderOptions = {}) {
     this.charm = charm;
     this.opts = opts;
     this.relationName = opts.relationName ?? "metrics-endpoint";

@@ -8,7 +8,7 @@
  * same code serves hooks, tests and the CLI.
  *
  * Deliberate differences from cosl, all to stop bad rules from reaching Prometheus, where the
- * consumer would drop the whole relation's rules (spec §5, issue #746): a file whose rules do not
+ * consumer would drop the whole relation's rules (prometheus-k8s-operator issue #746): a file whose rules do not
  * validate (unparsable PromQL, bad durations, bad label names, repeated group names) is skipped and
  * reported instead of forwarded; a group name repeated across files is reported and the later group
  * dropped; the rules-only provider strips `%%juju_topology%%` too.
@@ -271,7 +271,8 @@ function ruleIdentity(rule: Rule): string {
 
 /**
  * Drops every rule whose name and label set repeat an earlier rule's, as promtool's lint (and so
- * the consumer's `promtool check rules`) rejects such files ("N duplicate rule(s) found", spec §5).
+ * the consumer's `promtool check rules`) rejects such files ("N duplicate rule(s) found", hardware-observer-operator
+ * reported it blocking the whole Prometheus).
  * A group left without rules is dropped too. Each drop is reported under the group's name.
  */
 export function dropDuplicateRules(groups: readonly RuleGroup[]): RulesResult {

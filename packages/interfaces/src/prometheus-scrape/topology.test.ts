@@ -1,4 +1,4 @@
-/** Tests of JujuTopology against cosl's behaviour (spec §0.1). */
+/** Tests of JujuTopology against cosl's behaviour (cosl's juju_topology.py `JujuTopology`). */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isValidModelUuid, JujuTopology, TopologyError } from "./topology.js";

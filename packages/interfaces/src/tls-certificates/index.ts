@@ -12,7 +12,7 @@
  *   {@link loadX509Tools} so that only code handling certificates loads it.
  */
 export * from "./attributes.js";
-export { loadX509Tools } from "./load.js";
+export { loadX509Tools, type X509Tools } from "./load.js";
 export * from "./pki.js";
 export * from "./provider.js";
 export * from "./requirer.js";

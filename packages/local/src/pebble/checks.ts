@@ -51,9 +51,9 @@ interface Runner {
   status: "up" | "down";
   running: boolean;
   /** The change driving the check now, and how to end it (an error message fails it). */
-  changeId?: string;
-  prevChangeId?: string;
-  finish?: (error?: string) => void;
+  changeId?: string | undefined;
+  prevChangeId?: string | undefined;
+  finish?: ((error?: string) => void) | undefined;
 }
 
 /** checkstate's checkType: how a check is named in its changes' summaries. */

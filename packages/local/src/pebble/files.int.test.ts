@@ -39,6 +39,27 @@ test("push, pull, list round trip with permissions and make-dirs, stored under r
   );
 });
 
+// Pebble reads every `path` parameter of one read request (canonical/pebble
+// internals/daemon/api_files.go, v1GetFiles and readFilesResponse: one `files` part per file read,
+// per-path errors in the response part), which is what the client's pullMany batches onto.
+test("pullMany: several files per request, each with its content or its own error", async () => {
+  const paths: string[] = [];
+  for (let i = 0; i < 250; i++) {
+    const p = `${h.dir}/many/f${i}.rules`;
+    await h.client.push(p, `content ${i}\n`, { makeDirs: true });
+    paths.push(p);
+  }
+  await h.client.makeDir(`${h.dir}/many/sub`);
+  const asked = [...paths, `${h.dir}/many/missing`, `${h.dir}/many/sub`];
+  const got = await h.client.pullMany(asked);
+  assert.equal(got.size, asked.length);
+  for (let i = 0; i < 250; i++) assert.equal((got.get(paths[i]!) as Buffer).toString(), `content ${i}\n`);
+  const missing = got.get(`${h.dir}/many/missing`);
+  assert.ok(missing instanceof PathError && missing.kind === "not-found");
+  const dir = got.get(`${h.dir}/many/sub`);
+  assert.ok(dir instanceof PathError && /can only read a regular file/.test(dir.message));
+});
+
 test("per-path errors come back inside 200 responses with Pebble's kinds", async () => {
   await assert.rejects(h.client.push(`${h.dir}/missing/x`, "x"), (e: unknown) => {
     assert.ok(e instanceof PathError);

@@ -87,7 +87,7 @@ class LokiTarget {
   constructor(
     readonly name: string,
     public location: string,
-    private readonly opts: Required<Pick<LogForwarderOptions, "post" | "userAgent" | "log">>,
+    private readonly opts: ForwarderDeps,
   ) {}
 
   /** Sets a service's labels (flushing first so buffered lines keep their old labels), or drops it. */
@@ -175,11 +175,18 @@ export interface LogForwarderOptions {
   readonly log?: ((line: string) => void) | undefined;
 }
 
+/** {@link LogForwarderOptions} with the defaults filled in. */
+interface ForwarderDeps {
+  readonly post: LokiPoster;
+  readonly userAgent: string;
+  readonly log: (line: string) => void;
+}
+
 /** The log manager of one Pebble server: targets from the plan, lines from the services. */
 export class LogForwarder {
   private readonly targets = new Map<string, LokiTarget>();
   private readonly warned = new Set<string>();
-  private readonly opts: Required<Pick<LogForwarderOptions, "post" | "userAgent" | "log">>;
+  private readonly opts: ForwarderDeps;
 
   constructor(opts: LogForwarderOptions) {
     this.opts = {

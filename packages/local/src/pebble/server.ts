@@ -1,6 +1,6 @@
 /**
  * PebbleServer: a Pebble-compatible HTTP/1.1 API on a unix socket for ONE container of ONE unit
- * of the local runtime. It speaks Pebble's envelope and endpoints (spec juju-runtime §5) and
+ * of the local runtime. It speaks Pebble's envelope and `/v1/*` endpoints (canonical/pebble internals/daemon) and
  * supervises real processes in the container's mount namespace (see sandbox.ts).
  *
  * Differences from Pebble worth knowing: there is no peer-credential check (everything on this

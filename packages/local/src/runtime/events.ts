@@ -4,7 +4,8 @@
  * SDK's own parser (`JujuContext.fromEnv` + `parseEvent`) on that environment, so the runtime and
  * the charms it runs agree on what a hook is.
  */
-import { type EventData, JujuContext, parseEvent } from "@charmkit/ops";
+import type { EventData } from "@charmkit/ops";
+import { JujuContext, parseEvent } from "@charmkit/ops/internal";
 import type { CharmMeta } from "../charm-meta.js";
 import {
   JUJU_VERSION,

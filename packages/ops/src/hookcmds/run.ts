@@ -1,6 +1,9 @@
 /**
  * Running one hook tool: spawn it synchronously with the inherited environment, feed stdin,
- * parse JSON stdout, and map a non-zero exit to the typed error hierarchy (spec §2.3).
+ * parse JSON stdout, and map a non-zero exit to the typed error hierarchy as ops'
+ * `_ModelBackend` does: `relation not found` from a relation-/network- tool is
+ * RelationNotFoundError, `not found` from a secret- tool SecretNotFoundError, anything else
+ * HookCommandError.
  */
 
 import { spawnSync } from "node:child_process";

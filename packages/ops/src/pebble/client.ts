@@ -1,5 +1,5 @@
 /**
- * `PebbleClient`: the `Pebble` interface over Pebble's HTTP API on a unix socket (spec §5), with
+ * `PebbleClient`: the `Pebble` interface over Pebble's HTTP API on a unix socket (its `/v1/*` endpoints), with
  * node:http for requests, `ws` for exec's websockets, change waiting, multipart file transfer and
  * typed errors. One instance per container socket; it holds no connection between calls.
  */
@@ -79,13 +79,16 @@ export class PebbleClient implements Pebble {
   private raw(
     method: string,
     path: string,
-    query?: Readonly<Record<string, string | undefined>>,
+    query?: Readonly<Record<string, string | readonly string[] | undefined>>,
     body?: Buffer,
     headers: Record<string, string> = {},
     timeout = this.timeout,
   ): Promise<RawResponse> {
     const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, v);
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (typeof v === "string") qs.set(k, v);
+      else for (const x of v ?? []) qs.append(k, x);
+    }
     const url = qs.size ? `${path}?${qs.toString()}` : path;
     return new Promise((resolve, reject) => {
       const req = httpRequest(
@@ -258,7 +261,53 @@ export class PebbleClient implements Pebble {
   }
 
   async pull(path: string): Promise<Buffer> {
-    const res = await this.raw("GET", "/v1/files", { action: "read", path }, undefined, {
+    const { status, result, files } = await this.readFiles([path]);
+    throwPathErrors(result);
+    if (files.length !== 1) throw new APIError(status, "", `expected exactly one file, got ${files.length}`);
+    const file = files[0]!;
+    if (file.filename !== path) {
+      throw new APIError(status, "", `path not expected: got "${file.filename}", asked for "${path}"`);
+    }
+    return file.body;
+  }
+
+  /**
+   * Reads several regular files, a request per {@link PULL_BATCH} paths instead of one per file
+   * (Pebble's files API reads every `path` parameter of one request: canonical/pebble
+   * internals/daemon/api_files.go v1GetFiles). Each path maps to its
+   * content, or to the `PathError` Pebble reported for it; a failure of the request itself throws.
+   */
+  async pullMany(paths: readonly string[]): Promise<Map<string, Buffer | PathError>> {
+    const out = new Map<string, Buffer | PathError>();
+    for (let i = 0; i < paths.length; i += PULL_BATCH) {
+      const batch = paths.slice(i, i + PULL_BATCH);
+      const { status, result, files } = await this.readFiles(batch);
+      const bodies = new Map<string, Buffer>();
+      for (const f of files) if (f.filename !== undefined) bodies.set(f.filename, f.body);
+      const entries = Array.isArray(result) ? (result as PathResult[]) : [];
+      for (const p of batch) {
+        const entry = entries.find((e) => e?.path === p);
+        const body = bodies.get(p);
+        if (entry?.error) {
+          out.set(
+            p,
+            new PathError(entry.error.kind ?? "generic-file-error", entry.error.message ?? "file error", p),
+          );
+        } else if (body !== undefined) {
+          out.set(p, body);
+        } else {
+          throw new APIError(status, "", `no file and no error for "${p}" in the response`);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One `GET /v1/files?action=read`: the envelope's per-path results and the file parts. */
+  private async readFiles(
+    paths: readonly string[],
+  ): Promise<{ status: number; result: unknown; files: ReturnType<typeof decodeMultipart> }> {
+    const res = await this.raw("GET", "/v1/files", { action: "read", path: paths }, undefined, {
       Accept: "multipart/form-data",
     });
     const type = String(res.headers["content-type"] ?? "");
@@ -290,15 +339,7 @@ export class PebbleClient implements Pebble {
       throw new APIError(res.status, "", "response part is not JSON", undefined, undefined, { cause: e });
     }
     if (env.type === "error") throw envelopeError(env["status-code"] ?? res.status, env);
-    throwPathErrors(env.result);
-    const files = parts.filter((p) => p.name === "files");
-    if (files.length !== 1)
-      throw new APIError(res.status, "", `expected exactly one file, got ${files.length}`);
-    const file = files[0]!;
-    if (file.filename !== path) {
-      throw new APIError(res.status, "", `path not expected: got "${file.filename}", asked for "${path}"`);
-    }
-    return file.body;
+    return { status: res.status, result: env.result, files: parts.filter((p) => p.name === "files") };
   }
 
   async listFiles(path: string, opts: { pattern?: string; itself?: boolean } = {}): Promise<FileInfo[]> {
@@ -481,6 +522,17 @@ function throwIfFailed(change: Change): void {
   if (!change.err) return;
   const logs = (change.tasks ?? []).flatMap((t) => t.log ?? []);
   throw new ChangeError(change.err, change, logs);
+}
+
+/**
+ * Paths per read request in {@link PebbleClient.pullMany}: each adds its length to the request
+ * line, which HTTP servers bound (Node's at 16 KiB of headers; Go's at 1 MiB).
+ */
+export const PULL_BATCH = 100;
+
+interface PathResult {
+  path?: string;
+  error?: { kind?: string; message?: string };
 }
 
 function throwPathErrors(result: unknown): void {

@@ -112,6 +112,17 @@ export class Container {
     return (await this.pebble.pull(path)).toString("utf8");
   }
 
+  /**
+   * Reads several files as UTF-8 text in a few requests (instead of one per file): each path to
+   * its text, or to the `PathError` Pebble reported for it (a missing file is `not-found`).
+   */
+  async pullMany(paths: readonly string[]): Promise<Map<string, string | PathError>> {
+    const out = new Map<string, string | PathError>();
+    for (const [p, v] of await this.pebble.pullMany(paths))
+      out.set(p, v instanceof PathError ? v : v.toString("utf8"));
+    return out;
+  }
+
   /** Reads a file as bytes. */
   pullBytes(path: string): Promise<Buffer> {
     return this.pebble.pull(path);

@@ -12,7 +12,7 @@ export type Override = "merge" | "replace";
 /** What Pebble does when a service exits or a check fails. */
 export type ServiceAction = "restart" | "shutdown" | "failure-shutdown" | "success-shutdown" | "ignore";
 
-/** A service entry (spec §5.6), keys exactly as in the YAML. */
+/** A service entry of a layer (Pebble's layer specification), keys exactly as in the YAML. */
 export interface Service {
   override?: Override;
   summary?: string;

@@ -7,7 +7,7 @@
  * Python's email package and ops produce them). The one codec for the repository: the client here
  * and the runtime's server (through `@charmkit/ops/internal`) share it.
  */
-import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
 
 /** One decoded part of a multipart body. */
 export interface Part {
@@ -34,8 +34,13 @@ export interface PartInput {
  */
 export const MIN_BOUNDARY = 32;
 
+// node:crypto takes milliseconds to load and only hooks that push files need a boundary: loaded
+// on first use (an absolute path anchors a require function for built-ins, in ESM and bundles).
+let randomBytes: typeof import("node:crypto").randomBytes | undefined;
+
 /** A fresh boundary: 32 hex characters, the minimum length Pebble accepts. */
 export function newBoundary(): string {
+  randomBytes ??= (createRequire("/")("node:crypto") as typeof import("node:crypto")).randomBytes;
   return randomBytes(16).toString("hex");
 }
 

@@ -1,8 +1,9 @@
 /**
- * The `Pebble` interface and the wire shapes of Pebble's API results (spec §5.3). The HTTP client,
+ * The `Pebble` interface and the wire shapes of Pebble's API results (the `result` of its `/v1/*` endpoints). The HTTP client,
  * the testing harness's in-memory Pebble and the local runtime all implement `Pebble`, so charm
  * code runs unchanged against any of them.
  */
+import type { PathError } from "./errors.js";
 import type { Layer, Plan } from "./layer.js";
 
 /** `GET /v1/system-info`. */
@@ -179,6 +180,8 @@ export interface Pebble {
   push(path: string, data: string | Uint8Array, opts?: PushOptions): Promise<void>;
   /** Reads a regular file; a per-path failure throws `PathError`. */
   pull(path: string): Promise<Buffer>;
+  /** Reads several regular files: each path to its content or to its `PathError`. */
+  pullMany(paths: readonly string[]): Promise<Map<string, Buffer | PathError>>;
   listFiles(path: string, opts?: { pattern?: string; itself?: boolean }): Promise<FileInfo[]>;
   makeDir(path: string, opts?: MakeDirOptions): Promise<void>;
   removePath(path: string, opts?: { recursive?: boolean }): Promise<void>;
@@ -198,7 +201,10 @@ export interface Pebble {
   ): Promise<string>;
 }
 
-/** Pebble's custom notice key rule (spec §5.3). */
+/**
+ * Pebble's custom notice key rule: a domain name, then a path, as `example.com/path` (Pebble's
+ * docs/reference/notices.md: keys are well-namespaced this way).
+ */
 export const NOTICE_KEY = /^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)+(\/[a-z0-9]+(-[a-z0-9]+)*)+$/;
 
 /** Converts permissions given as a number or string into Pebble's 3-digit octal string. */

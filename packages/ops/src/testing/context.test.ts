@@ -9,7 +9,6 @@ import { fileURLToPath } from "node:url";
 import { CharmBase, type Framework } from "../charm.js";
 import { RelationDataAccessError } from "../errors.js";
 import { ActiveStatus, BlockedStatus } from "../model.js";
-import type { Container as PebbleContainer } from "../pebble/container.js";
 import { ExecError } from "../pebble/errors.js";
 import {
   ActionFailed,
@@ -303,8 +302,8 @@ const PEBBLE_META = {
   },
 };
 
-class WebCharm extends CharmBase<PebbleContainer> {
-  constructor(framework: Framework<PebbleContainer>) {
+class WebCharm extends CharmBase {
+  constructor(framework: Framework) {
     super(framework);
     framework.observe("pebble-ready", "app", async () => {
       const c = this.model.unit.container("app");

@@ -10,7 +10,6 @@ import { JujuContext } from "../context.js";
 import { type EventData, eventSubject } from "../events.js";
 import { type CharmMeta, loadCharmMeta, parseCharmMeta, type CharmMetaSources } from "../metadata.js";
 import { Model, type Status } from "../model.js";
-import { Container } from "../pebble/container.js";
 import { type DeferredNotice, MemoryStateStore } from "../state.js";
 import { emptyRecords, type RunRecords, StateBackend } from "./backend.js";
 import { findInconsistencies, InconsistentScenarioError } from "./consistency.js";
@@ -97,11 +96,9 @@ export class Context {
 
   private meta: CharmMeta | undefined;
   private readonly opts: ContextOptions;
-  // biome-ignore lint/suspicious/noExplicitAny: charm classes differ in their container type
-  private readonly charmClass: CharmClass<any>;
+  private readonly charmClass: CharmClass;
 
-  // biome-ignore lint/suspicious/noExplicitAny: charm classes differ in their container type
-  constructor(charmClass: CharmClass<any>, opts: ContextOptions) {
+  constructor(charmClass: CharmClass, opts: ContextOptions) {
     if (!opts.charmDir && !opts.metadata) throw new TypeError("Context needs charmDir or metadata");
     this.charmClass = charmClass;
     this.opts = opts;
@@ -171,14 +168,11 @@ export class Context {
       records,
     );
     const context = JujuContext.fromEnv(this.env(event, input));
-    const containerFactory = (name: string, pebble: import("../pebble/types.js").Pebble) =>
-      new Container(name, pebble);
 
     const emitted: EventData[] = [];
     const Charm = this.charmClass;
     const Recording = class extends Charm {
-      // biome-ignore lint/suspicious/noExplicitAny: mirrors the wrapped class
-      constructor(framework: Framework<any>) {
+      constructor(framework: Framework) {
         super(framework);
         framework.observers.forEach((o, i) => {
           const inner = o.handler;
@@ -207,7 +201,6 @@ export class Context {
         metadata: meta,
         backend,
         store,
-        containerFactory,
         cacheDir: this.opts.cacheDir,
         fqdn: () => this.opts.fqdn ?? podFqdn(context),
       });

@@ -222,7 +222,7 @@ export interface RunCharmJsonResult {
   };
 }
 
-async function importCharm(charmDir: string): Promise<CharmClass<unknown>> {
+async function importCharm(charmDir: string): Promise<CharmClass> {
   const file = join(resolve(charmDir), "src", "charm.ts");
   const url = pathToFileURL(file).href;
   let mod: { default?: unknown };
@@ -237,7 +237,7 @@ async function importCharm(charmDir: string): Promise<CharmClass<unknown>> {
   if (typeof mod.default !== "function") {
     throw new TypeError(`${file} must default-export the charm class`);
   }
-  return mod.default as CharmClass<unknown>;
+  return mod.default as CharmClass;
 }
 
 /**

@@ -200,6 +200,20 @@ export class StatePebble implements Pebble {
     return Buffer.from(content, "utf8");
   }
 
+  async pullMany(paths: readonly string[]): Promise<Map<string, Buffer | PathError>> {
+    this.connected();
+    const out = new Map<string, Buffer | PathError>();
+    for (const p of paths) {
+      try {
+        out.set(p, await this.pull(p));
+      } catch (e) {
+        if (!(e instanceof PathError)) throw e;
+        out.set(p, e);
+      }
+    }
+    return out;
+  }
+
   private info(path: string): FileInfo {
     const content = this.c.filesystem[path];
     const name = path === "/" ? "/" : path.slice(path.lastIndexOf("/") + 1);

@@ -8,8 +8,7 @@
  * oldest dropped first past {@link MAX_BUFFERED}. Without a destination nothing is written at all.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 /** The file in the charm directory. */
@@ -75,7 +74,9 @@ export function postTraces(dest: Destination, body: string, timeoutMs = EXPORT_T
       resolve(false);
       return;
     }
-    const send = https ? httpsRequest : httpRequest;
+    // node:http and node:https (with TLS and node:crypto) take ~10 ms to load: only when sending.
+    const lib = createRequire("/")(https ? "node:https" : "node:http") as typeof import("node:http");
+    const send = lib.request;
     const req = send(
       url,
       {

@@ -4,7 +4,6 @@
  * tiny: no context propagation across processes and no sampling, since one hook is one trace, and
  * nothing here costs more than an object and two clock reads per span.
  */
-import { randomBytes } from "node:crypto";
 
 /** An attribute value OTLP can carry. */
 export type AttributeValue = string | number | boolean | readonly string[];
@@ -45,9 +44,21 @@ function nowNs(): bigint {
   return ORIGIN_NS + process.hrtime.bigint();
 }
 
+/**
+ * `bytes` random bytes as lowercase hex, from Math.random: trace and span ids need to be unique,
+ * not secret (OpenTelemetry's JavaScript SDK draws them from Math.random too), and node:crypto
+ * would add several milliseconds to every hook's start-up only to name its spans.
+ */
+function randomHex(bytes: number): string {
+  let out = "";
+  for (let i = 0; i < bytes; i++) out += ((Math.random() * 256) | 0).toString(16).padStart(2, "0");
+  // W3C trace context: an all-zero id is invalid.
+  return /^0+$/.test(out) ? randomHex(bytes) : out;
+}
+
 /** Collects the spans of one trace. */
 export class SpanRecorder {
-  readonly traceId = randomBytes(16).toString("hex");
+  readonly traceId = randomHex(16);
   readonly spans: SpanData[] = [];
   private readonly stack: SpanData[] = [];
 
@@ -56,7 +67,7 @@ export class SpanRecorder {
     const parent = this.stack[this.stack.length - 1];
     const data: SpanData = {
       traceId: this.traceId,
-      spanId: randomBytes(8).toString("hex"),
+      spanId: randomHex(8),
       parentSpanId: parent?.spanId,
       name,
       kind,

@@ -312,7 +312,7 @@ async function drawPanel(
       {},
       ...drawn.map((s, i) => ({
         label: s.name,
-        stroke: PALETTE[i % PALETTE.length],
+        stroke: PALETTE[i % PALETTE.length]!,
         fill: `${PALETTE[i % PALETTE.length]}22`,
         width: 1.5,
         // A series of a few points (a model that has just started) would be drawn as nothing.

@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// API reports of the public packages, kept under review in etc/api/: one `.api.md` per package
+// export (api-extractor's report of every exported name and its signature), so a change of
+// public surface shows up as a diff of a committed file. Internal subpaths (`./internal`) and
+// non-TypeScript exports are not reported.
+//
+//   node scripts/api-report.mjs            fail (exit 1) when a report differs from the code
+//   node scripts/api-report.mjs --update   rewrite etc/api/ from the code (then commit it)
+//
+// Steps: the TypeScript compiler emits declarations of packages/*/src (tsconfig.api.json, into
+// .api-dts/), then api-extractor reads each export's entry declaration file.
+import { spawnSync } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { CompilerState, Extractor, ExtractorConfig } from "@microsoft/api-extractor";
+
+const root = resolve(import.meta.dirname, "..");
+const update = process.argv.includes("--update");
+const dts = join(root, ".api-dts");
+const reports = join(root, "etc/api");
+const temp = join(dts, ".reports");
+
+/** The package exports worth a report: TypeScript sources, not internal subpaths. */
+export function entries() {
+  const out = [];
+  for (const dir of readdirSync(join(root, "packages")).sort()) {
+    const pkgPath = join(root, "packages", dir, "package.json");
+    if (!existsSync(pkgPath)) continue;
+    const pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
+    for (const [sub, target] of Object.entries(pkg.exports ?? {})) {
+      if (typeof target !== "string" || !target.endsWith(".ts")) continue;
+      if (sub === "./internal" || sub.startsWith("./internal/")) continue;
+      const name = sub === "." ? dir : `${dir}-${sub.slice(2).replaceAll("/", "-")}`;
+      out.push({ dir, pkg, sub, name, entry: join(dts, "packages", dir, target.replace(/\.ts$/, ".d.ts")) });
+    }
+  }
+  return out;
+}
+
+function emitDeclarations() {
+  rmSync(dts, { recursive: true, force: true });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.api.json")],
+    { stdio: "inherit" },
+  );
+  if (tsc.status !== 0) throw new Error("declaration emit failed");
+  // api-extractor names the package from the package.json above the entry point.
+  for (const dir of readdirSync(join(dts, "packages"))) {
+    copyFileSync(join(root, "packages", dir, "package.json"), join(dts, "packages", dir, "package.json"));
+  }
+}
+
+function configOf(e) {
+  const packageJsonFullPath = join(dts, "packages", e.dir, "package.json");
+  const config = ExtractorConfig.prepare({
+    configObject: {
+      projectFolder: root,
+      mainEntryPointFilePath: e.entry,
+      compiler: {
+        overrideTsconfig: {
+          compilerOptions: {
+            target: "ES2022",
+            module: "NodeNext",
+            moduleResolution: "NodeNext",
+            lib: ["ES2023"],
+            types: ["node"],
+            strict: true,
+            skipLibCheck: true,
+          },
+          include: [e.entry],
+        },
+      },
+      apiReport: {
+        enabled: true,
+        reportFolder: temp,
+        reportTempFolder: join(temp, "tmp"),
+        reportFileName: e.name,
+      },
+      docModel: { enabled: false },
+      dtsRollup: { enabled: false },
+      tsdocMetadata: { enabled: false },
+      messages: {
+        // The report is the product; TSDoc style and forgotten exports are other checks' business.
+        extractorMessageReporting: { default: { logLevel: "none" } },
+        tsdocMessageReporting: { default: { logLevel: "none" } },
+        compilerMessageReporting: { default: { logLevel: "warning" } },
+      },
+    },
+    configObjectFullPath: join(root, "tsconfig.api.json"),
+    packageJsonFullPath,
+  });
+  return config;
+}
+
+/** One report; `compilerState` is the program every report shares (built once). */
+function report(e, config, compilerState) {
+  const result = Extractor.invoke(config, { localBuild: true, showVerboseMessages: false, compilerState });
+  if (!result.succeeded) throw new Error(`api-extractor failed on ${e.dir} ${e.sub}`);
+  return readFileSync(join(temp, `${e.name}.api.md`), "utf8");
+}
+
+/** Exported names in a report (one `export` declaration line each). */
+export function countExports(text) {
+  return text
+    .split("\n")
+    .filter((l) =>
+      /^export (declare )?(abstract )?(class|function|const|let|interface|type|enum|namespace) /.test(l),
+    ).length;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  emitDeclarations();
+  mkdirSync(temp, { recursive: true });
+  mkdirSync(reports, { recursive: true });
+  const stale = [];
+  const seen = new Set();
+  const all = entries().map((e) => ({ ...e, config: configOf(e) }));
+  const first = all[0];
+  if (!first) throw new Error("no package exports found");
+  const compilerState = CompilerState.create(first.config, {
+    additionalEntryPoints: all.map((e) => e.entry),
+  });
+  for (const e of all) {
+    const text = report(e, e.config, compilerState);
+    const file = join(reports, `${e.name}.api.md`);
+    seen.add(`${e.name}.api.md`);
+    const was = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+    console.error(
+      `${e.pkg.name}${e.sub === "." ? "" : e.sub.slice(1)}: ${countExports(text)} exported names`,
+    );
+    if (was === text) continue;
+    if (update) writeFileSync(file, text);
+    else stale.push(`etc/api/${e.name}.api.md`);
+  }
+  for (const f of readdirSync(reports)) {
+    if (!f.endsWith(".api.md") || seen.has(f)) continue;
+    if (update) rmSync(join(reports, f));
+    else stale.push(`etc/api/${f} (no such export any more)`);
+  }
+  rmSync(dts, { recursive: true, force: true });
+  if (stale.length) {
+    console.error(
+      `the public API changed without its report:\n  ${stale.join("\n  ")}\n` +
+        "review the change, run `npm run api:update` and commit etc/api/",
+    );
+    process.exit(1);
+  }
+}
