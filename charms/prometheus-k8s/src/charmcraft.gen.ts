@@ -10,7 +10,7 @@ export type StorageName = "database";
 /** Every action. */
 export type ActionName = "show-config" | "validate-configuration";
 /** Every config option. */
-export type OptionName = "cpu" | "evaluation_interval" | "log_level" | "max_global_exemplars_per_user" | "maximum_retention_size" | "memory" | "metrics_retention_time" | "metrics_wal_compression" | "web_external_url";
+export type OptionName = "cpu" | "evaluation_interval" | "log_level" | "max_global_exemplars_per_user" | "maximum_retention_size" | "memory" | "metrics_retention_time" | "metrics_wal_compression" | "trusted_aggregators" | "web_external_url";
 
 /** The names of this charm, for `CharmBase<CharmcraftNames>`. */
 export interface CharmcraftNames extends CharmNames {
@@ -39,6 +39,8 @@ export interface CharmcraftOptions {
   readonly metrics_retention_time: string;
   /** Compress the write-ahead log. This usually halves its size for a small CPU cost. */
   readonly metrics_wal_compression: boolean;
+  /** Comma-separated names of the applications related over metrics-endpoint that may speak for other applications (e.g. "cos-proxy,scrape-config"), as this model knows them (for a cross-model relation, the name it was consumed under). Their scrape jobs and alert rules are read as the Python charm reads them: the topology labels they send are believed and their targets' own labels are kept (honor_labels: true). Every other relation is pinned to the application, units and model Juju reports for it: it can only produce series, alerts and recorded series labelled with its own topology. See SECURITY.md. */
+  readonly trusted_aggregators: string;
   /** DEPRECATED and ignored. The external URL now comes from the ingress relation, or is the unit's own address. Kept only so that existing bundles that set it still deploy. */
   readonly web_external_url: string;
 }
