@@ -481,12 +481,22 @@ export class Controller extends EventEmitter {
     this.store.save();
   }
 
-  /** Sets config values (converted to the option types) and fires config-changed on every unit. */
+  /**
+   * Sets config values (converted to the option types), a null value resetting its option to the
+   * charm's default, and fires config-changed on every unit.
+   */
   setConfig(appName: string, values: Record<string, unknown>): void {
     const app = this.app(appName);
     const meta = this.meta(appName);
     const next = { ...app.config };
     for (const [k, v] of Object.entries(values)) {
+      if (v === null) {
+        // Back to the charm's default, as `juju config --reset` does.
+        if (!meta.options[k])
+          throw new ControllerError(`application "${appName}": unknown option "${k}" for charm ${meta.name}`);
+        delete next[k];
+        continue;
+      }
       const r = coerceOption(meta, k, v);
       if ("error" in r) throw new ControllerError(`application "${appName}": ${r.error}`);
       next[k] = r.value;
