@@ -16,6 +16,7 @@ import { type CharmMeta, coerceOption, effectiveConfig, loadCharmMeta } from "./
 import { installHookTools } from "./hooktools/install.js";
 import { runTool } from "./hooktools/tools.js";
 import { serveHookTools, type ToolReply, type ToolRequest } from "./hooktools/wire.js";
+import { removeCreatedMountPoints } from "./pebble/sandbox.js";
 import { podAddress, unitFqdn } from "./pods/naming.js";
 import { type Pod, PodRuntime, podTools } from "./pods/runtime.js";
 import { isPackedCharm, linkTree, prepareCharm, unpackedCharm } from "./runtime/charms.js";
@@ -702,6 +703,7 @@ export class Controller extends EventEmitter {
     this.toolServers.clear();
     this.store.save();
     this.pods.close();
+    removeCreatedMountPoints();
   }
 
   // ----- helpers ------------------------------------------------------------------------------
