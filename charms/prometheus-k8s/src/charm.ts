@@ -21,7 +21,7 @@ import {
   type Status,
   WaitingStatus,
 } from "@charmkit/ops";
-import type { Container } from "@charmkit/ops/pebble";
+import { APIError, type Container, ExecError, PathError } from "@charmkit/ops/pebble";
 import { readAlertmanagers, renderAlertmanagers } from "@charmkit/interfaces/alertmanager-dispatch";
 import { prometheusCatalogueItem, publishCatalogueItem } from "@charmkit/interfaces/catalogue";
 import {
@@ -163,9 +163,9 @@ function toStatus(s: { name: string; message: string }): Status {
   }
 }
 
+/** A missing path: a per-path error of the files API, or a whole request answered 404 (list). */
 function isNotFound(e: unknown): boolean {
-  const kind = (e as { kind?: string }).kind;
-  return kind === "not-found";
+  return (e instanceof PathError || e instanceof APIError) && e.kind === "not-found";
 }
 
 /** The apply step's view of the workload, over the SDK's Pebble `Container`. */
@@ -221,9 +221,8 @@ class PebbleWorkload implements Workload {
     try {
       return await this.c.exec(argv, { timeout: timeoutMs / 1000 });
     } catch (e) {
-      const x = e as { exitCode?: number; stdout?: string; stderr?: string };
-      if (typeof x.exitCode === "number")
-        return { exitCode: x.exitCode, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
+      // A command that ran and exited non-zero is an answer (promtool's verdict), not a failure.
+      if (e instanceof ExecError) return { exitCode: e.exitCode, stdout: e.stdout, stderr: e.stderr };
       throw e;
     }
   }
