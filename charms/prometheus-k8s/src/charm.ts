@@ -11,15 +11,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ActionEvent,
-  ActiveStatus,
   BlockedStatus,
   CharmBase,
   type Framework,
-  MaintenanceStatus,
   type Relation,
   type RelationSnapshot,
-  type Status,
-  WaitingStatus,
 } from "@charmkit/ops";
 import { APIError, type Container, ExecError, PathError } from "@charmkit/ops/pebble";
 import { readAlertmanagers, renderAlertmanagers } from "@charmkit/interfaces/alertmanager-dispatch";
@@ -148,19 +144,6 @@ function withPublished(s: RelationSnapshot, event: string | null | undefined): R
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
-}
-
-function toStatus(s: { name: string; message: string }): Status {
-  switch (s.name) {
-    case "blocked":
-      return BlockedStatus(s.message);
-    case "maintenance":
-      return MaintenanceStatus(s.message);
-    case "waiting":
-      return WaitingStatus(s.message);
-    default:
-      return ActiveStatus(s.message);
-  }
 }
 
 /** A missing path: a per-path error of the files API, or a whole request answered 404 (list). */
@@ -465,7 +448,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
 
   private setStatus(f: Findings): void {
     const s = deriveStatus(f);
-    this.model.unit.setStatus(toStatus(s));
+    this.model.unit.setStatus(s);
     this.stored.lastStatus = `${s.name}:${s.message}`;
   }
 
