@@ -66,8 +66,6 @@ const CONTAINER = "prometheus";
 export const COMPACT_JOBS_THRESHOLD = 2000;
 /** The PromQL parse cache in the charm's cache directory (see `loadParseCacheFile`). */
 export const PARSE_CACHE_FILE = ".promql-parse-cache.json";
-/** Loaded once per process: a hook may reconcile more than once. */
-let parseCacheLoaded = false;
 const SERVICE = "prometheus";
 
 /** Endpoints whose every relation event triggers a reconcile. */
@@ -235,6 +233,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   static prometheusApi: (baseUrl: string) => PrometheusApi = (baseUrl) => new PrometheusHttp(baseUrl);
 
   private readonly stored: Stored;
+  /** The parse cache and YAML memo are read once per dispatch: a hook may reconcile more than once. */
+  private parseCacheLoaded = false;
   private readonly selfMetrics: MetricsEndpointProvider;
 
   constructor(framework: Framework) {
@@ -311,11 +311,11 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     // Parsing alert expressions is most of the rendering work while V8 is cold, i.e. in every
     // hook; their parses are kept between hooks (they only save work: a lost file changes nothing).
     const parseCache = this.cacheDir === undefined ? undefined : join(this.cacheDir, PARSE_CACHE_FILE);
-    if (parseCache !== undefined && !parseCacheLoaded) {
+    if (parseCache !== undefined && !this.parseCacheLoaded) {
       loadParseCacheFile(parseCache);
       // The YAML of the scrape jobs and rule files a previous hook rendered (see yaml-memo).
       loadYamlMemo(join(this.cacheDir!, YAML_MEMO_FILE));
-      parseCacheLoaded = true;
+      this.parseCacheLoaded = true;
     }
     const scrapeRelations = model.relations("metrics-endpoint");
     const published = leader ? parsePublished(this.stored.published) : new Map<number, string | null>();
