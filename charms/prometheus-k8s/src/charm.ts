@@ -2,10 +2,14 @@
  * The prometheus-k8s charm: one reconcile per relevant event.
  *
  * collect (config, every relation through the interface libraries, the workload's facts) →
- * plan (pure: {@link planReconcile}) → apply (push only what changed, promtool before activating,
- * reload or restart, keep the last good config on any failure) → publish (relation data) →
- * status (derived from what was found). A retry is remembered in stored state and done on
- * update-status, so a failed or slow reload converges by itself.
+ * plan (pure: {@link planReconcile}) → publish (relation data: this unit's addresses and URLs,
+ * the ingress request, the catalogue item) → apply (push only what changed, promtool before
+ * activating, reload or restart, keep the last good config on any failure) → status (derived
+ * from what was found). Publish comes before apply on purpose: what it writes does not depend on
+ * the workload, so a failed or pending apply never withholds it (the Python charm also sends its
+ * ingress request, remote-write endpoint and catalogue item before pushing any config). A retry
+ * is remembered in stored state and done on update-status, so a failed or slow reload converges
+ * by itself.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
