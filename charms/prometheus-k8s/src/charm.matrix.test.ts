@@ -3,10 +3,10 @@
  * and bad data on the relations besides metrics-endpoint, through the SDK's harness.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { after, afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   Context,
@@ -23,6 +23,7 @@ import { PATHS } from "./flags.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
+after(() => rmSync(DB, { recursive: true, force: true }));
 const realApi = PrometheusCharm.prometheusApi;
 PrometheusCharm.prometheusApi = () => ({ reload: async () => ({ kind: "ok" }) });
 afterEach(() => {
