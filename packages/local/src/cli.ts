@@ -62,6 +62,17 @@ async function daemonRunning(): Promise<boolean> {
   }
 }
 
+/**
+ * What a controller that failed to start said: its last error (Node prints the error's message
+ * above its stack, so a fixed tail of the log can hold frames alone), else the log's last lines.
+ */
+function startFailure(log: string): string {
+  const lines = log.trimEnd().split("\n");
+  let at = -1;
+  for (let i = lines.length - 1; i >= 0 && at < 0; i--) if (/^\w*Error\b/.test(lines[i] ?? "")) at = i;
+  return (at >= 0 ? lines.slice(at, at + 8) : lines.slice(-5)).join("\n");
+}
+
 async function ensureDaemon(): Promise<void> {
   if (await daemonRunning()) return;
   mkdirSync(home, { recursive: true });
@@ -86,9 +97,7 @@ async function ensureDaemon(): Promise<void> {
     if (await daemonRunning()) return;
   }
   const logPath = join(home, "controller.log");
-  const tail = existsSync(logPath)
-    ? readFileSync(logPath, "utf8").trim().split("\n").slice(-5).join("\n")
-    : "";
+  const tail = existsSync(logPath) ? startFailure(readFileSync(logPath, "utf8")) : "";
   fail(`the controller did not start; see ${logPath}${tail ? `:\n${tail}` : ""}`);
 }
 
@@ -423,8 +432,12 @@ program
     const running = await daemonRunning();
     if (running) {
       await api("POST", "/down");
-      for (let i = 0; i < 300 && existsSync(join(home, "controller.sock")); i++)
+      // The controller removes its socket once every workload and pod is gone; on a loaded
+      // machine that can take a minute. Returning earlier would let the next `up` find it alive.
+      for (let i = 0; i < 1800 && existsSync(join(home, "controller.sock")); i++)
         await new Promise((r) => setTimeout(r, 100));
+      if (existsSync(join(home, "controller.sock")))
+        fail(`the controller at ${home} did not stop within 180 s; see ${join(home, "controller.log")}`);
     } else {
       // No controller (it crashed, or was never started): remove what its pods left on the host.
       try {
