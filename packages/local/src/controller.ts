@@ -178,7 +178,12 @@ export class Controller extends EventEmitter {
       u.error = undefined;
       u.agent = "idle";
       u.queue = u.queue.filter((e) => e.actionId === undefined && e.execId === undefined);
-      u.address = this.addressOf(u.name);
+      const address = this.addressOf(u.name);
+      if (address !== u.address) {
+        // The model's network changed while it was down: Juju's own keys follow the new address.
+        u.address = address;
+        for (const r of this.store.relationsOf(u.app)) if (r.bags[u.name]) this.fillUnitBag(r, u);
+      }
       await this.startPod(u);
       if (!u.dying && u.started) {
         for (const c of Object.keys(this.meta(u.app).containers).sort()) {
