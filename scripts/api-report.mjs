@@ -174,6 +174,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     else stale.push(`etc/api/${f} (no such export any more)`);
   }
   rmSync(dts, { recursive: true, force: true });
+  if (fast && !update && !stale.length) {
+    console.error(
+      "api-report: public surfaces unchanged; `npm run api:update` records the new declarations so the next check is quick",
+    );
+  }
   if (stale.length) {
     console.error(
       `the public API changed without its report:\n  ${stale.join("\n  ")}\n` +
