@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { apply, type Desired, type PrometheusApi, type ReloadResult, type Workload } from "./apply.js";
 import { parseConfig } from "./config.js";
 import { prometheusCommand } from "./flags.js";
@@ -22,12 +22,15 @@ import { renderRuleFiles } from "./rules.js";
 
 const HAVE_PROMTOOL = existsSync("/usr/bin/promtool");
 
+/** The workloads' temp directories live under this one, removed when the file is done. */
+const WORKLOADS = mkdtempSync(join(tmpdir(), "apply-test-"));
+after(() => rmSync(WORKLOADS, { recursive: true, force: true }));
 /**
  * A workload whose filesystem is a temp directory; promtool is the real binary, run on a copy of
  * the staged config whose /etc/prometheus paths point into that directory.
  */
 class DirWorkload implements Workload {
-  readonly root = mkdtempSync(join(tmpdir(), "wl-"));
+  readonly root = mkdtempSync(join(WORKLOADS, "wl-"));
   planned: Record<string, unknown> | undefined;
   running = false;
   writes: string[] = [];
