@@ -11,7 +11,7 @@
  * is remembered in stored state and done on update-status, so a failed or slow reload converges
  * by itself.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ActionEvent,
@@ -47,7 +47,14 @@ import {
   saveParseCacheFile,
 } from "@charmkit/interfaces/prometheus-scrape";
 import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
-import { type ApplyResult, apply, type ExecResult, type PrometheusApi, type Workload } from "./apply.js";
+import {
+  type ApplyResult,
+  apply,
+  type ExecResult,
+  type PrometheusApi,
+  type VerifiedStore,
+  type Workload,
+} from "./apply.js";
 import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
 import { filesystemCapacity, PATHS } from "./flags.js";
 import type { PrometheusLayer } from "./layer.js";
@@ -68,6 +75,8 @@ const CONTAINER = "prometheus";
  * is job for job the Python charm's. See bench/README.md (charm-scale) for the figures.
  */
 export const COMPACT_JOBS_THRESHOLD = 2000;
+/** What promtool accepted (see apply's `VerifiedStore`), in the charm's cache directory. */
+export const VERIFIED_FILE = ".promtool-verified.json";
 /** The PromQL parse cache in the charm's cache directory (see `loadParseCacheFile`). */
 export const PARSE_CACHE_FILE = ".promql-parse-cache.json";
 const SERVICE = "prometheus";
@@ -490,6 +499,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       PrometheusCharm.prometheusApi(base),
       {
         reloadPending: this.stored.retryPending,
+        verified: this.verifiedStore(),
       },
     );
     if (this.cacheDir !== undefined) saveYamlMemo(join(this.cacheDir, YAML_MEMO_FILE));
@@ -499,6 +509,27 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     if (result.outcome.kind !== "ok") this.log.warning(`apply: ${JSON.stringify(result.outcome)}`);
     this.setStatus(this.findings(plan, result.outcome));
     return result;
+  }
+
+  /**
+   * What promtool accepted, kept in the charm's cache directory ({@link VERIFIED_FILE}), so a
+   * hook checks only the jobs and rule files that changed (see apply). Tied to the workload's
+   * version; without a cache directory every candidate is checked whole.
+   */
+  private verifiedStore(): VerifiedStore | undefined {
+    if (this.cacheDir === undefined || this.stored.version === "") return undefined;
+    const file = join(this.cacheDir, VERIFIED_FILE);
+    return {
+      key: this.stored.version,
+      read: () => {
+        try {
+          return readFileSync(file, "utf8");
+        } catch {
+          return undefined;
+        }
+      },
+      write: (text) => writeFileSync(file, text, { mode: 0o600 }),
+    };
   }
 
   /** Where the charm reaches Prometheus' HTTP API: the unit's own address. */
