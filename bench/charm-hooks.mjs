@@ -239,7 +239,7 @@ for (const apps of SIZES) {
   // The charm keeps its caches in its directory: each size starts without them.
   spawnSync("sh", [
     "-c",
-    `rm -f ${charmDir}/.relation-cache* ${charmDir}/.unit-state.json ${charmDir}/.*cache*.json`,
+    `rm -f ${charmDir}/.relation-cache* ${charmDir}/.unit-state.json ${charmDir}/.*cache*.json ${charmDir}/.yaml-memo.json ${charmDir}/.promtool-verified.json ${charmDir}/.remote-models.json`,
   ]);
   const fake = makeStubTools(TOOLS);
   try {
