@@ -520,6 +520,37 @@ describe("prometheus-k8s charm", () => {
     assert.deepEqual(getRelation(follower, 13)?.localAppData, {});
   });
 
+  // The same guarantees hold for every endpoint the charm reads in each reconcile: a hook of
+  // another endpoint reads nothing of alertmanager, whose relation is announced by
+  // relation-created (juju/juju worker/uniter/relation/resolver.go createdRelationsResolver).
+  it("other endpoints through their cached views: read on their own events only", async () => {
+    useApi(new FakeApi());
+    const dir = mkdtempSync(join(tmpdir(), "prom-views-"));
+    const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
+    const a = scrapeRelation(3, "zinc");
+    const s0 = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
+    const am = relation({
+      endpoint: "alertmanager",
+      id: 12,
+      remoteAppName: "am",
+      remoteUnitsData: { 0: { url: "http://am-0.am:9093" } },
+    });
+    const s1 = await c.run(c.on.relationCreated(am), state({ ...s0, relations: [a, am] }));
+    const s2 = await c.run(c.on.relationChanged(am, { remoteUnit: 0 }), s1);
+    assert.ok(pushedConfig(s2).includes("am-0.am:9093"));
+    const moved = relation({
+      ...getRelation(s2, 12)!,
+      remoteUnitsData: { 0: { url: "http://am-9.am:9093" } },
+    });
+    const s3 = await c.run(
+      c.on.relationChanged(a, { remoteUnit: 1 }),
+      state({ ...s2, relations: [a, moved] }),
+    );
+    assert.ok(pushedConfig(s3).includes("am-0.am:9093"), "not read in a metrics-endpoint hook");
+    const s4 = await c.run(c.on.relationChanged(moved, { remoteUnit: 0 }), s3);
+    assert.ok(pushedConfig(s4).includes("am-9.am:9093"), "read in its own hook");
+  });
+
   it("alertmanager units end up in alerting.alertmanagers", async () => {
     const c = ctx();
     useApi(new FakeApi());

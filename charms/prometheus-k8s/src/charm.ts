@@ -261,8 +261,10 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     // One relation-get per remote unit of every relation in every hook was the cost of a hook at
     // scale (issue 13); through the view, the Model and the scrape library read only what the
     // event names (Juju's guarantees that make this exact are written in the SDK's relation-view).
-    // Declaring the view is all it takes: every read of the endpoint then goes through it.
-    framework.relationView("metrics-endpoint");
+    // Declaring the view is all it takes: every read of the endpoint then goes through it. The
+    // other endpoints read in every reconcile too: their relation ids and remote bags are kept as
+    // well, so a hook asks Juju only about the relation of its event.
+    for (const ep of RECONCILE_ENDPOINTS) if (ep !== "prometheus-peers") framework.relationView(ep);
     this.selfMetrics = new MetricsEndpointProvider(this, {
       relationName: "self-metrics-endpoint",
       jobs: [{ scheme: "http", static_configs: [{ targets: [`*:${WEB_PORT}`] }] }],
