@@ -45,7 +45,7 @@ export interface ConsumerOptions {
   /** Add `fallback_scrape_protocol: PrometheusText0.0.4` to metadata-path jobs; only for Prometheus >= 3. */
   readonly fallbackScrapeProtocol?: boolean;
   /** Per-relation bounds; unset fields take `DEFAULT_LIMITS`. */
-  readonly limits?: Partial<Limits>;
+  readonly limits?: Partial<Limits> | undefined;
   /**
    * Compact rendering: the per-unit jobs of one declared job become one job with a static_config
    * per unit, each carrying the `job` label the per-unit job would have had, so every scraped
