@@ -5,7 +5,11 @@
 // - stub hook tools on PATH (bench/stub-tools.mjs: one sh script per tool answering from a file
 //   per argv, so a call costs the same whatever the size of the model), each call logged;
 // - a real Pebble-compatible server (packages/local) supervising the real Debian prometheus, so
-//   the charm really pushes files, runs promtool and reloads Prometheus.
+//   the charm really pushes files, runs promtool and reloads Prometheus;
+// - each hook in a charm container as Juju's (bubblewrap): the Pebble socket at
+//   /charm/containers/prometheus/pebble.socket, host name prometheus-0 and an /etc/hosts naming
+//   its FQDN, which resolves to the address Prometheus listens on (the SDK reads Juju's
+//   environment only, so this is how it finds Pebble and its own name).
 //
 // Measured, per size: update-status (steady); the first metrics-endpoint relation-changed (every
 // relation read, rendered, pushed, checked, Prometheus reloaded); then the steady case issue 13
@@ -22,7 +26,7 @@
 //   BENCH_DEBUG=1 prints the tool calls of each kind of hook; BENCH_PROFILE=DIR writes a V8 CPU
 //   profile of one steady relation-changed.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { bundleCharm } from "@charmkit/build/bundle";
@@ -43,7 +47,12 @@ const RULES = Number(opt("--rules", "20"));
 const ADDRESS = "127.0.250.1";
 const UUID = "00000000-0000-4000-8000-000000000000";
 
+const FQDN = "prometheus-0.prometheus-endpoints.bench.svc.cluster.local";
+
 const work = mkdtempSync(join(tmpdir(), "charm-hooks-bench-"));
+// The charm container's /etc/hosts: the unit's FQDN first, as in a pod.
+const hostsFile = join(work, "hosts");
+writeFileSync(hostsFile, `127.0.0.1 localhost\n${ADDRESS} ${FQDN} prometheus-0\n`);
 const charmDir = join(work, "charm");
 const b = await bundleCharm({ charmDir: join(root, "charms/prometheus-k8s"), outDir: charmDir });
 spawnSync("cp", ["-r", join(root, "charms/prometheus-k8s/alert_rules"), charmDir]);
@@ -109,7 +118,10 @@ function model(fake, apps, dbDir) {
   fake.respond("relation-ids", "metrics-endpoint --format=json", JSON.stringify(ids));
 }
 
-function env(fake, pebbleDir, hook, extra = {}) {
+/** The Pebble socket directory of the size being measured, bound at /charm/containers. */
+let pebbleDirNow = "";
+
+function env(fake, _pebbleDir, hook, extra = {}) {
   return {
     PATH: `${fake.bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     FAKE_DIR: fake.dir,
@@ -122,8 +134,6 @@ function env(fake, pebbleDir, hook, extra = {}) {
     JUJU_CHARM_DIR: charmDir,
     JUJU_CONTEXT_ID: `prometheus/0-${hook}-1`,
     LANG: "C.UTF-8",
-    CHARMKIT_PEBBLE_SOCKET_DIR: pebbleDir,
-    CHARMKIT_UNIT_FQDN: ADDRESS,
     ...extra,
   };
 }
@@ -143,10 +153,28 @@ const relationChanged = (fake, pebbleDir, unit) =>
 function dispatch(e) {
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn("/usr/bin/time", ["-f", "%U %S %M", join(charmDir, "dispatch")], {
-      env: e,
-      cwd: charmDir,
-    });
+    const p = spawn(
+      "bwrap",
+      [
+        ...["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc", "--ro-bind", hostsFile, "/etc/hosts"],
+        ...[
+          "--symlink",
+          "usr/bin",
+          "/bin",
+          "--symlink",
+          "usr/lib",
+          "/lib",
+          "--symlink",
+          "usr/lib64",
+          "/lib64",
+        ],
+        ...["--bind", "/tmp", "/tmp", "--proc", "/proc", "--dev", "/dev"],
+        ...["--dir", "/charm", "--bind", pebbleDirNow, "/charm/containers"],
+        ...["--unshare-uts", "--hostname", "prometheus-0"],
+        ...["/usr/bin/time", "-f", "%U %S %M", join(charmDir, "dispatch")],
+      ],
+      { env: e, cwd: charmDir },
+    );
     let err = "";
     p.stderr.on("data", (d) => {
       err += d;
@@ -200,6 +228,7 @@ for (const apps of SIZES) {
   const dbDir = join(dir, "storage");
   mkdirSync(dbDir, { recursive: true });
   const pebbleDir = join(dir, "pebble");
+  pebbleDirNow = pebbleDir;
   const server = new PebbleServer({
     socketPath: join(pebbleDir, "prometheus", "pebble.socket"),
     rootDir: join(dir, "root"),
@@ -211,7 +240,7 @@ for (const apps of SIZES) {
   // The charm keeps its caches in its directory: each size starts without them.
   spawnSync("sh", [
     "-c",
-    `rm -f ${charmDir}/.relation-cache* ${charmDir}/.unit-state.json ${charmDir}/.*cache*.json`,
+    `rm -f ${charmDir}/.relation-cache* ${charmDir}/.unit-state.json ${charmDir}/.*cache*.json ${charmDir}/.yaml-memo.json ${charmDir}/.promtool-verified.json ${charmDir}/.remote-models.json`,
   ]);
   const fake = makeStubTools(TOOLS);
   try {

@@ -5,11 +5,15 @@
 // non-TypeScript exports are not reported.
 //
 //   node scripts/api-report.mjs            fail (exit 1) when a report differs from the code
+//   node scripts/api-report.mjs --fast     the same, but done in seconds when the emitted
+//                                          declarations are those the reports were made from
+//                                          (etc/api/declarations.sha256); scripts/test.mjs uses it
 //   node scripts/api-report.mjs --update   rewrite etc/api/ from the code (then commit it)
 //
 // Steps: the TypeScript compiler emits declarations of packages/*/src (tsconfig.api.json, into
 // .api-dts/), then api-extractor reads each export's entry declaration file.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
@@ -24,9 +28,25 @@ import { CompilerState, Extractor, ExtractorConfig } from "@microsoft/api-extrac
 
 const root = resolve(import.meta.dirname, "..");
 const update = process.argv.includes("--update");
+const fast = process.argv.includes("--fast");
 const dts = join(root, ".api-dts");
 const reports = join(root, "etc/api");
 const temp = join(dts, ".reports");
+const digestFile = join(reports, "declarations.sha256");
+
+/** A digest of every emitted declaration file (path and text, in path order). */
+function declarationsDigest() {
+  const hash = createHash("sha256");
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".d.ts")) hash.update(`${p.slice(dts.length)}\0${readFileSync(p, "utf8")}\0`);
+    }
+  };
+  walk(join(dts, "packages"));
+  return hash.digest("hex");
+}
 
 /** The package exports worth a report: TypeScript sources, not internal subpaths. */
 export function entries() {
@@ -119,6 +139,12 @@ export function countExports(text) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   emitDeclarations();
+  const digest = declarationsDigest();
+  if (fast && !update && existsSync(digestFile) && readFileSync(digestFile, "utf8").trim() === digest) {
+    rmSync(dts, { recursive: true, force: true });
+    console.error("api-report: declarations unchanged since etc/api/ was written");
+    process.exit(0);
+  }
   mkdirSync(temp, { recursive: true });
   mkdirSync(reports, { recursive: true });
   const stale = [];
@@ -141,12 +167,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (update) writeFileSync(file, text);
     else stale.push(`etc/api/${e.name}.api.md`);
   }
+  if (update) writeFileSync(digestFile, `${digest}\n`);
   for (const f of readdirSync(reports)) {
     if (!f.endsWith(".api.md") || seen.has(f)) continue;
     if (update) rmSync(join(reports, f));
     else stale.push(`etc/api/${f} (no such export any more)`);
   }
   rmSync(dts, { recursive: true, force: true });
+  if (fast && !update && !stale.length) {
+    console.error(
+      "api-report: public surfaces unchanged; `npm run api:update` records the new declarations so the next check is quick",
+    );
+  }
   if (stale.length) {
     console.error(
       `the public API changed without its report:\n  ${stale.join("\n  ")}\n` +

@@ -30,7 +30,7 @@ export interface Output {
   /** Rule files by name (render: alert_rules keys; charm: file paths): the text and its parse. */
   rules: Map<string, RuleFile>;
   /** Texts that must name rejected relations and must not name the good one. */
-  reports: { text: string; relationId?: number }[];
+  reports: { text: string; relationId?: number | undefined }[];
 }
 
 function jobName(j: Job): string {

@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { apply, type Desired, type PrometheusApi, type ReloadResult, type Workload } from "./apply.js";
 import { parseConfig } from "./config.js";
 import { prometheusCommand } from "./flags.js";
@@ -22,12 +22,15 @@ import { renderRuleFiles } from "./rules.js";
 
 const HAVE_PROMTOOL = existsSync("/usr/bin/promtool");
 
+/** The workloads' temp directories live under this one, removed when the file is done. */
+const WORKLOADS = mkdtempSync(join(tmpdir(), "apply-test-"));
+after(() => rmSync(WORKLOADS, { recursive: true, force: true }));
 /**
  * A workload whose filesystem is a temp directory; promtool is the real binary, run on a copy of
  * the staged config whose /etc/prometheus paths point into that directory.
  */
 class DirWorkload implements Workload {
-  readonly root = mkdtempSync(join(tmpdir(), "wl-"));
+  readonly root = mkdtempSync(join(WORKLOADS, "wl-"));
   planned: Record<string, unknown> | undefined;
   running = false;
   writes: string[] = [];
@@ -242,6 +245,87 @@ describe("apply", () => {
     const badJob = await apply(desired({ jobs: [{ job_name: "j", static_configs: "nope" }] }), w, api);
     assert.equal(badJob.outcome.kind, "invalid-config");
     assert.equal(await w.read("/etc/prometheus/prometheus.yml"), before);
+  });
+
+  it("with a verified store promtool checks only the jobs and rule files that changed", {
+    skip: !HAVE_PROMTOOL && "no promtool",
+  }, async () => {
+    /** Records what each promtool run was given: the staged config and the staged rule files. */
+    class Recording extends DirWorkload {
+      checks: { config: string; rules: string[] }[] = [];
+      override async exec(argv: readonly string[]) {
+        this.checks.push({
+          config: readFileSync(join(this.root, argv[3]!), "utf8"),
+          rules: await this.list("/etc/prometheus/rules.new"),
+        });
+        return super.exec(argv);
+      }
+    }
+    const w = new Recording();
+    let text: string | undefined;
+    let key = "2.42.0";
+    const store = {
+      get key() {
+        return key;
+      },
+      read: () => text,
+      write: (t: string) => {
+        text = t;
+      },
+    };
+    const jobs = (changed: Record<string, Record<string, unknown>> = {}) =>
+      ["a", "b", "c", "d"].map((n, i) => ({
+        job_name: `job-${n}`,
+        static_configs: [{ targets: [`10.0.0.${i}:80`] }],
+        ...changed[n],
+      }));
+    const rules = (expr: string) =>
+      renderRuleFiles({
+        one: { groups: [{ name: "g1", rules: [{ alert: "A", expr: "up < 1" }] }] },
+        two: { groups: [{ name: "g2", rules: [{ alert: "B", expr }] }] },
+      });
+    const run = (d: Desired) => apply(d, w, new FakeApi(), { verified: store });
+    const last = () => w.checks.at(-1)!;
+
+    // No record: the whole candidate.
+    assert.equal((await run(desired({ jobs: jobs() }, rules("up < 2")))).outcome.kind, "ok");
+    assert.equal(w.checks.length, 1);
+    for (const n of ["a", "b", "c", "d"]) assert.ok(last().config.includes(`job-${n}`));
+    assert.equal(last().rules.length, 2);
+
+    // One job and one rule file changed: only they are checked; all of it is applied.
+    const changed = desired(
+      { jobs: jobs({ c: { static_configs: [{ targets: ["10.9.9.9:80"] }] } }) },
+      rules("up < 3"),
+    );
+    assert.equal((await run(changed)).outcome.kind, "ok");
+    assert.equal(w.checks.length, 2);
+    assert.ok(last().config.includes("10.9.9.9:80"));
+    for (const n of ["a", "b", "d"]) assert.ok(!last().config.includes(`job-${n}`), n);
+    assert.deepEqual(last().rules, ["/etc/prometheus/rules.new/juju_two.rules"]);
+    assert.equal(await w.read("/etc/prometheus/prometheus.yml"), changed.config);
+
+    // A changed job promtool refuses: refused (the whole candidate is checked too), nothing applied.
+    const bad = desired({ jobs: jobs({ d: { scrape_interval: "5x" } }) }, rules("up < 3"));
+    const refused = await run(bad);
+    assert.equal(refused.outcome.kind, "invalid-config");
+    assert.equal(w.checks.length, 4, "the reduced candidate, then the whole one");
+    assert.equal(await w.read("/etc/prometheus/prometheus.yml"), changed.config);
+
+    // The document around the jobs changed, or another promtool: the whole candidate again.
+    await run(desired({ jobs: jobs(), evaluationInterval: "5m" }, rules("up < 3")));
+    for (const n of ["a", "b", "c", "d"]) assert.ok(last().config.includes(`job-${n}`));
+    key = "3.5.0";
+    await run(
+      desired({ jobs: jobs({ a: { metrics_path: "/m" } }), evaluationInterval: "5m" }, rules("up < 3")),
+    );
+    for (const n of ["a", "b", "c", "d"]) assert.ok(last().config.includes(`job-${n}`));
+    // A damaged record too.
+    text = "{not json";
+    await run(
+      desired({ jobs: jobs({ a: { metrics_path: "/n" } }), evaluationInterval: "5m" }, rules("up < 3")),
+    );
+    for (const n of ["a", "b", "c", "d"]) assert.ok(last().config.includes(`job-${n}`));
   });
 
   it("accepts the candidate unchecked when the workload has no promtool", async () => {

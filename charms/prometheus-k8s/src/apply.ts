@@ -6,6 +6,14 @@
  * 2. Stage the candidate config and rules (`prometheus.yml.new`, `rules.new/`) and check them with
  *    `promtool check config` when the workload has promtool. A rejected candidate is deleted and
  *    the files Prometheus runs with stay as they were (pain point: invalid file left on disk).
+ *    With a {@link VerifiedStore}, what promtool accepted is remembered by digest (the document
+ *    without its jobs, each job's text, each rule file, the other files); when only jobs and rule
+ *    files differ from an accepted candidate, promtool checks the document with the new jobs and
+ *    the new rule files alone. That is the whole check: Prometheus validates each scrape job on
+ *    its own against the document's globals, job names are unique by construction (render
+ *    drops a repeated name), and each rule file is parsed and checked on its own. Any doubt (a
+ *    changed document, other files or promtool version, no record, a refusal of the reduced
+ *    candidate) checks the whole candidate, whose verdict is the one that counts.
  * 3. When promtool refuses the candidate and the caller says which relation each job and rule
  *    file came from, find the relations responsible (rule files checked one by one with
  *    `promtool check rules`, jobs by bisection over relations with `promtool check config`),
@@ -17,9 +25,10 @@
  * I/O goes through the small {@link Workload} and {@link PrometheusApi} ports so this logic runs
  * unchanged over Pebble, in the state-transition harness and against in-memory fakes.
  */
+import { createHash } from "node:crypto";
 import { PATHS } from "./flags.js";
 import { type PrometheusLayer, SERVICE_NAME, serviceChanged } from "./layer.js";
-import { RULE_FILES_GLOB } from "./render.js";
+import { assembleConfig, type ConfigParts, configParts, RULE_FILES_GLOB } from "./render.js";
 import { planFiles, planIsEmpty, RULES_DIR } from "./rules.js";
 import type { ApplyOutcome } from "./status.js";
 
@@ -102,6 +111,18 @@ export interface IsolatedPart {
   readonly reason: string;
 }
 
+/**
+ * Where apply keeps what promtool last accepted (see the module comment, step 2). The caller
+ * keeps the text (the charm in its cache directory); a lost or damaged record only costs a check
+ * of the whole candidate.
+ */
+export interface VerifiedStore {
+  /** What a verdict also depends on: the promtool (workload) version. */
+  readonly key: string;
+  read(): string | undefined;
+  write(text: string): void;
+}
+
 /** Options of {@link apply}. */
 export interface ApplyOptions {
   /** A previous reload did not complete: reload even if the files are unchanged. */
@@ -110,6 +131,8 @@ export interface ApplyOptions {
   readonly promtoolTimeoutMs?: number | undefined;
   /** Lets a refused candidate be taken apart by relation (see the module comment). */
   readonly isolate?: Isolation | undefined;
+  /** Lets promtool check only what changed since a candidate it accepted. */
+  readonly verified?: VerifiedStore | undefined;
 }
 
 /** What apply did, for status and for stored state. */
@@ -196,7 +219,7 @@ export async function apply(
 
     if (configChanged || !planIsEmpty(rulesPlan)) {
       const timeout = opts.promtoolTimeoutMs ?? 60_000;
-      const check = await validateCandidate(desired, w, timeout);
+      const check = await checkCandidate(desired, w, timeout, opts.verified);
       if (check.kind !== "ok") {
         // Taken apart by relation: apply what promtool accepts, leave out (and name) the rest.
         const isolated =
@@ -379,6 +402,91 @@ type CheckResult =
  * Stages the candidate config (pointing at staged rules) and runs promtool on it. Without
  * promtool in the workload the candidate is accepted unchecked, as nothing better is possible.
  */
+/** What promtool accepted, by digest (see {@link VerifiedStore}). */
+interface VerifiedRecord {
+  readonly key: string;
+  readonly head: string;
+  readonly files: string;
+  readonly jobs: readonly string[];
+  readonly rules: readonly string[];
+}
+
+function digest(...texts: string[]): string {
+  const h = createHash("sha256");
+  for (const t of texts) h.update(t).update("\0");
+  return h.digest("base64");
+}
+
+function recordOf(desired: Desired, parts: ConfigParts, key: string): VerifiedRecord {
+  const extra = Object.keys(desired.extraFiles)
+    .sort()
+    .map((p) => [p, desired.extraFiles[p]]);
+  return {
+    key,
+    head: digest(parts.head),
+    files: digest(JSON.stringify([extra, [...desired.absentFiles].sort()])),
+    jobs: parts.jobs.map((j) => digest(j)),
+    rules: Object.entries(desired.ruleFiles).map(([p, c]) => digest(p, c)),
+  };
+}
+
+function parseRecord(text: string | undefined): VerifiedRecord | undefined {
+  try {
+    const r = JSON.parse(text ?? "") as Partial<VerifiedRecord>;
+    const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+    if (
+      typeof r.key === "string" &&
+      typeof r.head === "string" &&
+      typeof r.files === "string" &&
+      strings(r.jobs) &&
+      strings(r.rules)
+    )
+      return r as VerifiedRecord;
+  } catch {
+    // No record: the whole candidate is checked.
+  }
+  return undefined;
+}
+
+/**
+ * {@link validateCandidate}, of only what changed since the last accepted candidate when the
+ * store allows it (see the module comment); remembers an accepted candidate.
+ */
+async function checkCandidate(
+  desired: Desired,
+  w: Workload,
+  timeoutMs: number,
+  store: VerifiedStore | undefined,
+): Promise<CheckResult> {
+  const parts = store === undefined ? undefined : configParts(desired.config);
+  if (store === undefined || parts === undefined) return validateCandidate(desired, w, timeoutMs);
+  const now = recordOf(desired, parts, store.key);
+  const before = parseRecord(store.read());
+  let check: CheckResult | undefined;
+  if (before?.key === now.key && before.head === now.head && before.files === now.files) {
+    const okJobs = new Set(before.jobs);
+    const okRules = new Set(before.rules);
+    const jobs = parts.jobs.filter((_, i) => !okJobs.has(now.jobs[i]!));
+    const ruleFiles: Record<string, string> = {};
+    Object.entries(desired.ruleFiles).forEach(([p, c], i) => {
+      if (!okRules.has(now.rules[i]!)) ruleFiles[p] = c;
+    });
+    const reduced = { ...desired, config: assembleConfig(parts.head, jobs), ruleFiles };
+    const r = await validateCandidate(reduced, w, timeoutMs);
+    if (r.kind === "ok") check = r;
+  }
+  check ??= await validateCandidate(desired, w, timeoutMs);
+  // Only a verdict promtool gave is remembered (without promtool nothing was checked).
+  if (check.kind === "ok" && check.output !== undefined) {
+    try {
+      store.write(JSON.stringify(now));
+    } catch {
+      // Only a cache.
+    }
+  }
+  return check;
+}
+
 async function validateCandidate(desired: Desired, w: Workload, timeoutMs: number): Promise<CheckResult> {
   let hasPromtool: boolean;
   try {

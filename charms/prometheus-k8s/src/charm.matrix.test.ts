@@ -3,10 +3,10 @@
  * and bad data on the relations besides metrics-endpoint, through the SDK's harness.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { after, afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   Context,
@@ -23,6 +23,7 @@ import { PATHS } from "./flags.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
+after(() => rmSync(DB, { recursive: true, force: true }));
 const realApi = PrometheusCharm.prometheusApi;
 PrometheusCharm.prometheusApi = () => ({ reload: async () => ({ kind: "ok" }) });
 afterEach(() => {
@@ -156,6 +157,9 @@ describe("bad data on the other relations", () => {
     const c = ctx();
     const out = await c.run(c.on.relationChanged(gs), base({ relations: [gs] }));
     assert.equal(out.unitStatus.name, "active");
+    // Our side of the relation is written all the same, and the garbage is passed on to nobody.
+    assert.match(getRelation(out, 22)?.localUnitData.grafana_source_host ?? "", /^http:\/\/\S+:9090$/);
+    assert.doesNotMatch(JSON.stringify(getRelation(out, 22)?.localAppData ?? {}), /not json/);
   });
 
   it("catalogue and prometheus-api: a hostile remote bag does not matter, we only write", async () => {
@@ -174,6 +178,20 @@ describe("bad data on the other relations", () => {
     const c = ctx();
     const out = await c.run(c.on.relationJoined(api), base({ relations: [cat, api] }));
     assert.equal(out.unitStatus.name, "active");
+    // What we write there does not depend on what they wrote.
+    const clean = await ctx().run(
+      ctx().on.relationJoined({ ...api, remoteAppData: {} }),
+      base({
+        relations: [
+          { ...cat, remoteAppData: {} },
+          { ...api, remoteAppData: {} },
+        ],
+      }),
+    );
+    for (const id of [23, 24]) {
+      assert.ok(Object.keys(getRelation(out, id)?.localAppData ?? {}).length > 0, `relation ${id} written`);
+      assert.deepEqual(getRelation(out, id)?.localAppData, getRelation(clean, id)?.localAppData);
+    }
   });
 });
 

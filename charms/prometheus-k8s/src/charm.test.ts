@@ -3,10 +3,10 @@
  * workload, writes to databags and says in its status, for the main paths and bad input.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { after, afterEach, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   type ContainerState,
@@ -30,7 +30,9 @@ import { partDigest } from "./refusals.js";
 import { PATHS } from "./flags.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
-const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
+const TMP = mkdtempSync(join(tmpdir(), "prom-charm-test-"));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+const DB = mkdtempSync(join(TMP, "prom-db-"));
 const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
 
 /** Records reloads and answers with the queued results (ok when the queue is empty). */
@@ -143,7 +145,7 @@ describe("prometheus-k8s charm", () => {
       "the harness default has no cache dir",
     );
 
-    const dir = mkdtempSync(join(tmpdir(), "prom-cache-"));
+    const dir = mkdtempSync(join(TMP, "prom-cache-"));
     const cached = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
     const file = join(dir, PARSE_CACHE_FILE);
     const b = scrapeRelation(6, "cachetin", {
@@ -232,7 +234,7 @@ describe("prometheus-k8s charm", () => {
   // unit 1 must still be what the last hook read, which shows its bag was not read again.
   it("metrics-endpoint through the cached view: a hook reads only the unit its event names", async () => {
     useApi(new FakeApi());
-    const dir = mkdtempSync(join(tmpdir(), "prom-view-"));
+    const dir = mkdtempSync(join(TMP, "prom-view-"));
     const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
     const a = scrapeRelation(3, "zinc");
     const first = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
@@ -504,10 +506,34 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("without Pebble it waits and publishes nothing it cannot know", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
-    const out = await c.run(c.on.configChanged(), base({ containers: [container({ name: "prometheus" })] }));
+    // What it knows without the workload (its own addresses, what the library found in the
+    // relation data) it publishes as it would with it; what only the workload can tell
+    // (Prometheus' version, what promtool makes of the rules, a reload) it does not pretend to know.
+    const rels = () => [
+      relation({ endpoint: "grafana-source", id: 10, remoteAppName: "grafana" }),
+      relation({ endpoint: "catalogue", id: 11, remoteAppName: "catalogue" }),
+      scrapeRelation(3, "zinc", { rules: GOOD_RULES }),
+    ];
+    const api = new FakeApi();
+    useApi(api);
+    const out = await ctx().run(
+      ctx().on.configChanged(),
+      base({ containers: [container({ name: "prometheus" })], relations: rels() }),
+    );
     assert.equal(out.unitStatus.name, "waiting");
+    assert.match(out.unitStatus.message, /prometheus container \(Pebble\)/);
+    assert.deepEqual(getContainer(out, "prometheus")?.filesystem ?? {}, {}, "nothing pushed");
+    assert.equal(api.calls, 0, "no reload asked of a Prometheus it cannot reach");
+    assert.equal(out.workloadVersion, "", "no version it could not read");
+
+    // With Pebble (and no promtool in the workload, so nothing refused) it publishes the same:
+    // its addresses, and on the scrape relation only what the library itself found.
+    const withPebble = await ctx().run(ctx().on.configChanged(), base({ relations: rels() }));
+    assert.equal(withPebble.unitStatus.name, "active");
+    for (const id of [10, 11, 3])
+      assert.deepEqual(getRelation(out, id), getRelation(withPebble, id), `relation ${id}: the same data`);
+    assert.equal(getRelation(out, 3)?.localAppData.event, "{}", "no refusal it could not have made");
+    assert.match(getRelation(out, 10)?.localUnitData.grafana_source_host ?? "", /^http:\/\/.+:9090$/);
   });
 
   it("a non-leader writes its unit data but never touches app bags", async () => {
@@ -631,6 +657,37 @@ describe("prometheus-k8s charm", () => {
     assert.match(await lzmaBase64Decompress(t.content), /"panels"/);
     const follower = await c.run(c.on.relationJoined(dash), base({ leader: false, relations: [dash] }));
     assert.deepEqual(getRelation(follower, 13)?.localAppData, {});
+  });
+
+  // The same guarantees hold for every endpoint the charm reads in each reconcile: a hook of
+  // another endpoint reads nothing of alertmanager, whose relation is announced by
+  // relation-created (juju/juju worker/uniter/relation/resolver.go createdRelationsResolver).
+  it("other endpoints through their cached views: read on their own events only", async () => {
+    useApi(new FakeApi());
+    const dir = mkdtempSync(join(tmpdir(), "prom-views-"));
+    const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
+    const a = scrapeRelation(3, "zinc");
+    const s0 = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
+    const am = relation({
+      endpoint: "alertmanager",
+      id: 12,
+      remoteAppName: "am",
+      remoteUnitsData: { 0: { url: "http://am-0.am:9093" } },
+    });
+    const s1 = await c.run(c.on.relationCreated(am), state({ ...s0, relations: [a, am] }));
+    const s2 = await c.run(c.on.relationChanged(am, { remoteUnit: 0 }), s1);
+    assert.ok(pushedConfig(s2).includes("am-0.am:9093"));
+    const moved = relation({
+      ...getRelation(s2, 12)!,
+      remoteUnitsData: { 0: { url: "http://am-9.am:9093" } },
+    });
+    const s3 = await c.run(
+      c.on.relationChanged(a, { remoteUnit: 1 }),
+      state({ ...s2, relations: [a, moved] }),
+    );
+    assert.ok(pushedConfig(s3).includes("am-0.am:9093"), "not read in a metrics-endpoint hook");
+    const s4 = await c.run(c.on.relationChanged(moved, { remoteUnit: 0 }), s3);
+    assert.ok(pushedConfig(s4).includes("am-9.am:9093"), "read in its own hook");
   });
 
   it("alertmanager units end up in alerting.alertmanagers", async () => {

@@ -2,26 +2,26 @@
  * The prometheus-k8s charm: one reconcile per relevant event.
  *
  * collect (config, every relation through the interface libraries, the workload's facts) →
- * plan (pure: {@link planReconcile}) → apply (push only what changed, promtool before activating,
- * reload or restart, keep the last good config on any failure) → publish (relation data) →
- * status (derived from what was found). A retry is remembered in stored state and done on
- * update-status, so a failed or slow reload converges by itself.
+ * plan (pure: {@link planReconcile}) → publish (relation data: this unit's addresses and URLs,
+ * the ingress request, the catalogue item) → apply (push only what changed, promtool before
+ * activating, reload or restart, keep the last good config on any failure) → status (derived
+ * from what was found). Publish comes before apply on purpose: what it writes does not depend on
+ * the workload, so a failed or pending apply never withholds it (the Python charm also sends its
+ * ingress request, remote-write endpoint and catalogue item before pushing any config). A retry
+ * is remembered in stored state and done on update-status, so a failed or slow reload converges
+ * by itself.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ActionEvent,
-  ActiveStatus,
   BlockedStatus,
   CharmBase,
   type Framework,
-  MaintenanceStatus,
   type Relation,
   type RelationSnapshot,
-  type Status,
-  WaitingStatus,
 } from "@charmkit/ops";
-import type { Container } from "@charmkit/ops/pebble";
+import { APIError, type Container, ExecError, PathError } from "@charmkit/ops/pebble";
 import { readAlertmanagers, renderAlertmanagers } from "@charmkit/interfaces/alertmanager-dispatch";
 import { prometheusCatalogueItem, publishCatalogueItem } from "@charmkit/interfaces/catalogue";
 import {
@@ -50,7 +50,14 @@ import {
 import { pyJsonDumps } from "@charmkit/interfaces/common";
 import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
 import { parseConfig } from "./config.js";
-import { type ApplyResult, apply, type ExecResult, type PrometheusApi, type Workload } from "./apply.js";
+import {
+  type ApplyResult,
+  apply,
+  type ExecResult,
+  type PrometheusApi,
+  type VerifiedStore,
+  type Workload,
+} from "./apply.js";
 import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
 import { filesystemCapacity, PATHS } from "./flags.js";
 import type { PrometheusLayer } from "./layer.js";
@@ -79,12 +86,12 @@ const CONTAINER = "prometheus";
  * is job for job the Python charm's. See bench/README.md (charm-scale) for the figures.
  */
 export const COMPACT_JOBS_THRESHOLD = 2000;
+/** What promtool accepted (see apply's `VerifiedStore`), in the charm's cache directory. */
+export const VERIFIED_FILE = ".promtool-verified.json";
 /** The PromQL parse cache in the charm's cache directory (see `loadParseCacheFile`). */
 export const PARSE_CACHE_FILE = ".promql-parse-cache.json";
 /** Each metrics-endpoint relation's remote model uuid, in the charm's cache directory. */
 export const REMOTE_MODELS_FILE = ".remote-models.json";
-/** Loaded once per process: a hook may reconcile more than once. */
-let parseCacheLoaded = false;
 const SERVICE = "prometheus";
 
 /** Endpoints whose every relation event triggers a reconcile. */
@@ -168,22 +175,9 @@ function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-function toStatus(s: { name: string; message: string }): Status {
-  switch (s.name) {
-    case "blocked":
-      return BlockedStatus(s.message);
-    case "maintenance":
-      return MaintenanceStatus(s.message);
-    case "waiting":
-      return WaitingStatus(s.message);
-    default:
-      return ActiveStatus(s.message);
-  }
-}
-
+/** A missing path: a per-path error of the files API, or a whole request answered 404 (list). */
 function isNotFound(e: unknown): boolean {
-  const kind = (e as { kind?: string }).kind;
-  return kind === "not-found";
+  return (e instanceof PathError || e instanceof APIError) && e.kind === "not-found";
 }
 
 /** What collect found: the plan's input, the scrape library's feedback, each relation's app. */
@@ -279,9 +273,8 @@ class PebbleWorkload implements Workload {
     try {
       return await this.c.exec(argv, { timeout: timeoutMs / 1000 });
     } catch (e) {
-      const x = e as { exitCode?: number; stdout?: string; stderr?: string };
-      if (typeof x.exitCode === "number")
-        return { exitCode: x.exitCode, stdout: x.stdout ?? "", stderr: x.stderr ?? "" };
+      // A command that ran and exited non-zero is an answer (promtool's verdict), not a failure.
+      if (e instanceof ExecError) return { exitCode: e.exitCode, stdout: e.stdout, stderr: e.stderr };
       throw e;
     }
   }
@@ -311,6 +304,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   static prometheusApi: (baseUrl: string) => PrometheusApi = (baseUrl) => new PrometheusHttp(baseUrl);
 
   private readonly stored: Stored;
+  /** The parse cache and YAML memo are read once per dispatch: a hook may reconcile more than once. */
+  private parseCacheLoaded = false;
   private readonly selfMetrics: MetricsEndpointProvider;
 
   constructor(framework: Framework) {
@@ -325,8 +320,10 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     // One relation-get per remote unit of every relation in every hook was the cost of a hook at
     // scale (issue 13); through the view, the Model and the scrape library read only what the
     // event names (Juju's guarantees that make this exact are written in the SDK's relation-view).
-    // Declaring the view is all it takes: every read of the endpoint then goes through it.
-    framework.relationView("metrics-endpoint");
+    // Declaring the view is all it takes: every read of the endpoint then goes through it. The
+    // other endpoints read in every reconcile too: their relation ids and remote bags are kept as
+    // well, so a hook asks Juju only about the relation of its event.
+    for (const ep of RECONCILE_ENDPOINTS) if (ep !== "prometheus-peers") framework.relationView(ep);
     this.selfMetrics = new MetricsEndpointProvider(this, {
       relationName: "self-metrics-endpoint",
       jobs: [{ scheme: "http", static_configs: [{ targets: [`*:${WEB_PORT}`] }] }],
@@ -390,11 +387,11 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     // Parsing alert expressions is most of the rendering work while V8 is cold, i.e. in every
     // hook; their parses are kept between hooks (they only save work: a lost file changes nothing).
     const parseCache = this.cacheDir === undefined ? undefined : join(this.cacheDir, PARSE_CACHE_FILE);
-    if (parseCache !== undefined && !parseCacheLoaded) {
+    if (parseCache !== undefined && !this.parseCacheLoaded) {
       loadParseCacheFile(parseCache);
       // The YAML of the scrape jobs and rule files a previous hook rendered (see yaml-memo).
       loadYamlMemo(join(this.cacheDir!, YAML_MEMO_FILE));
-      parseCacheLoaded = true;
+      this.parseCacheLoaded = true;
     }
     const major = majorVersion(this.stored.version || undefined);
     const leader = model.unit.isLeader();
@@ -604,7 +601,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
 
   private setStatus(f: Findings): void {
     const s = deriveStatus(f);
-    this.model.unit.setStatus(toStatus(s));
+    this.model.unit.setStatus(s);
     this.stored.lastStatus = `${s.name}:${s.message}`;
   }
 
@@ -654,6 +651,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
           ruleFileRelations,
           candidate: (ex) => planReconcile(withoutRelations(collected, ex)).desired,
         },
+        verified: this.verifiedStore(),
       },
     );
     const newlyRefused: RememberedRefusal[] = (result.isolated ?? []).map((p) => ({
@@ -678,6 +676,27 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     if (result.outcome.kind !== "ok") this.log.warning(`apply: ${JSON.stringify(result.outcome)}`);
     this.setStatus(this.findings(plan, result.outcome));
     return result;
+  }
+
+  /**
+   * What promtool accepted, kept in the charm's cache directory ({@link VERIFIED_FILE}), so a
+   * hook checks only the jobs and rule files that changed (see apply). Tied to the workload's
+   * version; without a cache directory every candidate is checked whole.
+   */
+  private verifiedStore(): VerifiedStore | undefined {
+    if (this.cacheDir === undefined || this.stored.version === "") return undefined;
+    const file = join(this.cacheDir, VERIFIED_FILE);
+    return {
+      key: this.stored.version,
+      read: () => {
+        try {
+          return readFileSync(file, "utf8");
+        } catch {
+          return undefined;
+        }
+      },
+      write: (text) => writeFileSync(file, text, { mode: 0o600 }),
+    };
   }
 
   /** Where the charm reaches Prometheus' HTTP API: the unit's own address. */

@@ -118,7 +118,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * TLS post-processing of one job (§2.9): PEM contents in `tls_config` become files under
+ * TLS post-processing of one job (the Python charm's `_process_tls_config`): PEM contents in `tls_config` become files under
  * /etc/prometheus and the job refers to their paths.
  * @returns the rewritten job and its files, or a rejection reason.
  */
@@ -288,6 +288,31 @@ export function renderConfig(input: RenderInput): RenderOutput {
 
 const SCRAPE_CONFIGS_EMPTY = "\nscrape_configs: []\n";
 
+/** A configuration {@link dumpConfig} assembled: the document without jobs, and each job's text. */
+export interface ConfigParts {
+  /** The document with `scrape_configs: []`. */
+  readonly head: string;
+  /** Each scrape job's text (`- job_name: ...` and its lines), in order. */
+  readonly jobs: readonly string[];
+}
+
+/** The last configurations assembled in this process, by their text (a reconcile renders a few). */
+const assembled = new Map<string, ConfigParts>();
+const ASSEMBLED_KEPT = 8;
+
+/** The parts of a configuration text {@link dumpConfig} assembled in this process, if it did. */
+export function configParts(config: string): ConfigParts | undefined {
+  return assembled.get(config);
+}
+
+/** `head` (a {@link ConfigParts.head}) with these jobs' texts in place of its empty list. */
+export function assembleConfig(head: string, jobs: readonly string[]): string {
+  if (jobs.length === 0) return head;
+  const at = head.indexOf(SCRAPE_CONFIGS_EMPTY);
+  if (at < 0) throw new Error("assembleConfig: the head has no empty scrape_configs");
+  return `${head.slice(0, at)}\nscrape_configs:\n${jobs.join("")}${head.slice(at + SCRAPE_CONFIGS_EMPTY.length)}`;
+}
+
 /**
  * `dumpYaml(doc)`, byte for byte, with each scrape job serialised on its own and remembered
  * (see yaml-memo): the document is written with an empty `scrape_configs` and the jobs' texts
@@ -301,9 +326,11 @@ export function dumpConfig(doc: Readonly<Record<string, unknown>>): string {
   const head = dumpYaml({ ...doc, scrape_configs: [] });
   const at = head.indexOf(SCRAPE_CONFIGS_EMPTY);
   if (at < 0 || head.indexOf(SCRAPE_CONFIGS_EMPTY, at + 1) >= 0) return dumpYaml(doc);
-  let body = "";
-  for (const job of jobs) body += memoDump([job], dumpYaml);
-  return `${head.slice(0, at)}\nscrape_configs:\n${body}${head.slice(at + SCRAPE_CONFIGS_EMPTY.length)}`;
+  const texts = jobs.map((job) => memoDump([job], dumpYaml));
+  const text = assembleConfig(head, texts);
+  if (assembled.size >= ASSEMBLED_KEPT) assembled.delete(assembled.keys().next().value!);
+  assembled.set(text, { head, jobs: texts });
+  return text;
 }
 
 /** The web config file used with server TLS (`--web.config.file`). */

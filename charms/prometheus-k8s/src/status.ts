@@ -3,15 +3,14 @@
  * Blocked beats maintenance beats waiting beats active, as ops' collect-status does; the message
  * names the worst problem and what to do about it, plus how many more there are.
  */
+import type { SettableStatusName, Status } from "@charmkit/ops";
 import type { ConfigProblem } from "./config.js";
 
-export type StatusName = "active" | "blocked" | "maintenance" | "waiting";
+/** The status names a charm sets (the SDK's). */
+export type StatusName = SettableStatusName;
 
-/** A unit status as `status-set` takes it. */
-export interface UnitStatus {
-  readonly name: StatusName;
-  readonly message: string;
-}
+/** A unit status: the SDK's `Status`, narrowed to the names a charm sets. */
+export type UnitStatus = Status & { readonly name: StatusName };
 
 /** A relation whose data (or part of it) was rejected. */
 export interface RejectedRelation {

@@ -1,6 +1,6 @@
 // Bundle validation: good bundles resolve, bad ones list every problem naming the app/endpoint/option.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -96,8 +96,9 @@ test("a bundle without applications is rejected", () => {
   assert.throws(() => validateBundle({ relations: [] }, "/", loadMeta), /missing `applications` mapping/);
 });
 
-test("a .charm that is not there names the file and how to make it", async () => {
+test("a .charm that is not there names the file and how to make it", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "ck-bundle-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, "bundle.yaml");
   writeFileSync(path, "applications:\n  p: { charm: ./dist/prometheus-k8s_ubuntu@24.04-amd64.charm }\n");
   await assert.rejects(

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { parse as parseYaml } from "yaml";
 
 const BIN = new URL("../bin/charmkit.mjs", import.meta.url).pathname;
 const CHARM = new URL("./testdata/shell-charm", import.meta.url).pathname;
@@ -69,10 +70,26 @@ test("charmkit up/status/config/relate/run-action/scale/logs/down", () => {
     ],
   );
   assert.match(table, /^a:out\s+b:in\s+demo\s+regular/m);
+  const asYaml = ck("status", "--format", "yaml");
+  assert.equal(asYaml.code, 0);
+  assert.deepEqual(parseYaml(asYaml.out), st);
+  const badFormat = ck("status", "--format", "xml");
+  assert.notEqual(badFormat.code, 0);
+  assert.match(badFormat.err, /Allowed choices are tabular, yaml, json/);
+  assert.match(ck("help", "scale").out, /until it has\s+<n>/);
 
   assert.match(ck("config", "a").out, /greeting: "hi"/);
-  assert.equal(ck("config", "a", "count=9").code, 0);
+  const set = ck("config", "a", "count=9");
+  assert.equal(set.code, 0);
+  assert.match(set.out, /^a: count set to 9 \(was 3\)$/m);
   assert.match(ck("config", "a").out, /count: 9/);
+  const reset = ck("config", "a", "--reset", "count,greeting");
+  assert.equal(reset.code, 0, reset.err);
+  assert.match(reset.out, /^a: count reset to its default 3 \(was 9\)$/m);
+  assert.match(reset.out, /^a: greeting reset to its default "hello" \(was "hi"\)$/m);
+  assert.match(ck("config", "a").out, /count: 3\ngreeting: "hello"/);
+  assert.match(ck("config", "a", "--reset", "nope").err, /unknown option "nope"/);
+  assert.equal(ck("config", "a", "greeting=hi").code, 0);
   const badCfg = ck("config", "a", "count=x");
   assert.equal(badCfg.code, 1);
   assert.match(badCfg.err, /option "count" expects an int/);
@@ -90,12 +107,24 @@ test("charmkit up/status/config/relate/run-action/scale/logs/down", () => {
   assert.match(failed.out, /status: failed \(it failed\)/);
   assert.match(ck("run-action", "q/0", "greet").err, /unit "q\/0" not found/);
 
-  assert.equal(ck("scale", "a", "1").code, 0);
+  const scaled = ck("scale", "a", "1");
+  assert.equal(scaled.code, 0);
+  assert.equal(scaled.out, "a: 2 -> 1 unit(s), removing a/1\n");
   assert.equal(ck("wait", "--timeout", "60").code, 0);
   assert.equal(JSON.parse(ck("status", "--format", "json").out).units.length, 2);
-  assert.match(ck("logs", "b/0").out, /running in-relation-departed/);
+  assert.match(ck("logs", "b/0").out, /^\S+ running in-relation-departed/m);
+  // Every unit's log, merged: each line names its unit once, as app/n.
+  const all = ck("logs").out.trimEnd().split("\n");
+  assert.ok(all.length > 10);
+  for (const line of all) {
+    assert.match(line, /^(a\/0|a\/1|b\/0): /, line);
+    assert.doesNotMatch(line, /^\S+: (a|b)[/-]\d: /, `prefixed twice: ${line}`);
+  }
+  assert.ok(all.some((l) => l.startsWith("b/0: ") && l.includes("running in-relation-departed")));
 
-  assert.equal(ck("down").code, 0);
+  const down = ck("down");
+  assert.equal(down.code, 0);
+  assert.match(down.out, /model stopped; deleted .* \(charmkit down --keep keeps it\)/);
   assert.ok(!existsSync(join(home, "model.json")));
   assert.ok(
     !readFileSync("/etc/hosts", "utf8").includes("e2e-cli.svc.cluster.local"),

@@ -16,6 +16,7 @@ import { type CharmMeta, coerceOption, effectiveConfig, loadCharmMeta } from "./
 import { installHookTools } from "./hooktools/install.js";
 import { runTool } from "./hooktools/tools.js";
 import { serveHookTools, type ToolReply, type ToolRequest } from "./hooktools/wire.js";
+import { removeCreatedMountPoints } from "./pebble/sandbox.js";
 import { podAddress, unitFqdn } from "./pods/naming.js";
 import { type Pod, PodRuntime, podTools } from "./pods/runtime.js";
 import { isPackedCharm, linkTree, prepareCharm, unpackedCharm } from "./runtime/charms.js";
@@ -177,7 +178,12 @@ export class Controller extends EventEmitter {
       u.error = undefined;
       u.agent = "idle";
       u.queue = u.queue.filter((e) => e.actionId === undefined && e.execId === undefined);
-      u.address = this.addressOf(u.name);
+      const address = this.addressOf(u.name);
+      if (address !== u.address) {
+        // The model's network changed while it was down: Juju's own keys follow the new address.
+        u.address = address;
+        for (const r of this.store.relationsOf(u.app)) if (r.bags[u.name]) this.fillUnitBag(r, u);
+      }
       await this.startPod(u);
       if (!u.dying && u.started) {
         for (const c of Object.keys(this.meta(u.app).containers).sort()) {
@@ -481,12 +487,22 @@ export class Controller extends EventEmitter {
     this.store.save();
   }
 
-  /** Sets config values (converted to the option types) and fires config-changed on every unit. */
+  /**
+   * Sets config values (converted to the option types), a null value resetting its option to the
+   * charm's default, and fires config-changed on every unit.
+   */
   setConfig(appName: string, values: Record<string, unknown>): void {
     const app = this.app(appName);
     const meta = this.meta(appName);
     const next = { ...app.config };
     for (const [k, v] of Object.entries(values)) {
+      if (v === null) {
+        // Back to the charm's default, as `juju config --reset` does.
+        if (!meta.options[k])
+          throw new ControllerError(`application "${appName}": unknown option "${k}" for charm ${meta.name}`);
+        delete next[k];
+        continue;
+      }
       const r = coerceOption(meta, k, v);
       if ("error" in r) throw new ControllerError(`application "${appName}": ${r.error}`);
       next[k] = r.value;
@@ -692,6 +708,7 @@ export class Controller extends EventEmitter {
     this.toolServers.clear();
     this.store.save();
     this.pods.close();
+    removeCreatedMountPoints();
   }
 
   // ----- helpers ------------------------------------------------------------------------------

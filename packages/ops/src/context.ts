@@ -9,7 +9,10 @@ import { ContextError } from "./errors.js";
 
 export { ContextError };
 
-/** Default directory of Pebble sockets in a Kubernetes charm container. */
+/**
+ * Where a Kubernetes charm container sees each workload's Pebble socket:
+ * `<dir>/<container>/pebble.socket` (ops/model.py `Container`). Not configurable: Juju mounts them there.
+ */
 export const DEFAULT_PEBBLE_SOCKET_DIR = "/charm/containers";
 
 /** The parsed, frozen environment of one dispatch. */
@@ -60,17 +63,6 @@ export interface JujuContext {
   readonly actionName?: string | undefined;
   readonly actionUuid?: string | undefined;
   readonly actionTag?: string | undefined;
-
-  /**
-   * Directory holding `<container>/pebble.socket`. Not a Juju variable: set only by our local
-   * runtime through `CHARMKIT_PEBBLE_SOCKET_DIR`; defaults to `/charm/containers`.
-   */
-  readonly pebbleSocketDir: string;
-  /**
-   * The unit's fully qualified host name. Not a Juju variable: set only by our local runtime
-   * through `CHARMKIT_UNIT_FQDN`.
-   */
-  readonly unitFqdn?: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -191,8 +183,6 @@ function fromEnv(env: Env, argv0?: string): JujuContext {
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean),
-    pebbleSocketDir: opt(env, "CHARMKIT_PEBBLE_SOCKET_DIR") ?? DEFAULT_PEBBLE_SOCKET_DIR,
-    unitFqdn: opt(env, "CHARMKIT_UNIT_FQDN"),
   };
 
   if (kind === "action") {

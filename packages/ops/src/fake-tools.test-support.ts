@@ -30,7 +30,6 @@ export function ctx(hook: string, extra: Partial<JujuContext> = {}): JujuContext
     charmDir: "/nonexistent",
     debug: false,
     debugAt: [],
-    pebbleSocketDir: "/tmp",
     ...extra,
   });
 }

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import type { HookTools, Pebble } from "./backend.js";
 import { type CharmClass, reportUncaught, runDispatch } from "./charm.js";
-import { JujuContext } from "./context.js";
+import { DEFAULT_PEBBLE_SOCKET_DIR, JujuContext } from "./context.js";
 import { ProcessHookTools } from "./hookcmds/index.js";
 import { type CharmMeta, loadCharmMeta, parseCharmMeta, type CharmMetaSources } from "./metadata.js";
 import { FileStateStore, STATE_FILE_NAME } from "./state.js";
@@ -76,7 +76,7 @@ export async function main(charmClass: CharmClass, options: MainOptions = {}): P
     });
     backend = tracing.wrapBackend(
       new ProcessHookTools({
-        pebble: (name) => pebbleFactory(join(context.pebbleSocketDir, name, "pebble.socket")),
+        pebble: (name) => pebbleFactory(join(DEFAULT_PEBBLE_SOCKET_DIR, name, "pebble.socket")),
       }),
     );
     await runDispatch({

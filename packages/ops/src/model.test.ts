@@ -219,7 +219,7 @@ describe("config, leadership, status, ports", () => {
     );
   });
 
-  test("fqdn: injected by code, else the local runtime's; containers checked against metadata", () => {
+  test("fqdn: injected by code (no environment variable); containers checked against metadata", () => {
     const injected = new Model({
       context: ctx("start"),
       metadata: meta,
@@ -227,7 +227,6 @@ describe("config, leadership, status, ports", () => {
       fqdn: () => "app-0.app-endpoints.m.svc.cluster.local",
     });
     assert.equal(injected.unit.fqdn, "app-0.app-endpoints.m.svc.cluster.local");
-    assert.equal(model(ctx("start", { unitFqdn: "app-0.local" })).unit.fqdn, "app-0.local");
     assert.throws(() => model().unit.container("nope"), /not declared/);
   });
 });

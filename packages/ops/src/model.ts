@@ -116,7 +116,7 @@ export class Model {
       this,
       opts.context.unitName,
       opts.now ?? Date.now,
-      opts.fqdn ?? (() => opts.context.unitFqdn ?? localFqdn()),
+      opts.fqdn ?? localFqdn,
     );
     this.config = new Config(opts.metadata, () => opts.backend.configGet());
   }

@@ -114,6 +114,22 @@ test("templates and app bag have the Python library's shape", () => {
   assert.deepEqual(noDropdowns.templates["file:x"]!.juju_topology, {});
 });
 
+// Issue 10: compression used to shell out to `xz`, which a charm container need not have. With no
+// PATH at all, a spawned `xz` would fail; both directions must still work, .xz input included.
+test("LZMABase64 needs no xz binary: compress and decompress with an empty PATH", async () => {
+  const path = process.env.PATH;
+  process.env.PATH = "";
+  try {
+    const text = JSON.stringify({ title: "no xz here", panels: [{ id: 7 }] });
+    assert.equal(await lzmaBase64Decompress(lzmaBase64Compress(text)), text);
+    // Python's lzma.compress(b"hello") (an .xz stream), as cosl's compress writes it.
+    const xz = "/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQAEaGVsbG8AAAAAsTe52+XaHpsAAR0FuC2Arx+2830BAAAAAARZWg==";
+    assert.equal(await lzmaBase64Decompress(xz), "hello");
+  } finally {
+    process.env.PATH = path;
+  }
+});
+
 test("LZMABase64 round trip in-process (.lzma), and the requirer reads it back", async () => {
   const text = JSON.stringify({ title: "Prometheus", panels: [{ id: 1 }], uni: "é \u{1f600}" });
   const b64 = lzmaBase64Compress(text);

@@ -295,7 +295,8 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
     return 0;
   } catch (e) {
     if (!(e instanceof StateFormatError || (e as Error).name === "TopologyError")) throw e;
-    io.err(`prometheus-scrape: ${(e as Error).message}\n`);
+    const message = (e as Error).message;
+    io.err(`prometheus-scrape: ${message.includes(file) ? message : `${file}: ${message}`}\n`);
     return 1;
   }
 }

@@ -87,7 +87,7 @@ export interface ConsumerOptions {
   /** The Prometheus major version the output must load in (rule keys, functions); default 3. */
   readonly prometheusMajor?: number;
   /** Per-relation bounds; unset fields take `DEFAULT_LIMITS`. */
-  readonly limits?: Partial<Limits>;
+  readonly limits?: Partial<Limits> | undefined;
   /**
    * Compact rendering: the per-unit jobs of one declared job become one job with a static_config
    * per unit, each carrying the `job` label the per-unit job would have had, so every scraped

@@ -11,7 +11,8 @@ import { Ajv } from "ajv";
 import fc from "fast-check";
 import { consume, type ScrapeRelation } from "./consumer.js";
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
+// The unit tier (scripts/test.mjs sets TEST_TIER=unit) runs 200 cases; --int and --all the 2000.
+const RUNS = Number(process.env.FUZZ_RUNS ?? (process.env.TEST_TIER === "unit" ? 200 : 2000));
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 
 const LABEL = "^[a-zA-Z_][a-zA-Z0-9_]*$";

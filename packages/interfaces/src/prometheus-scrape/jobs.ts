@@ -12,7 +12,10 @@ import type { JujuTopology } from "./topology.js";
 /** A scrape job as JSON data (provider-controlled until validated). */
 export type ScrapeJob = Record<string, unknown>;
 
-/** Top-level scrape_config keys a provider may set; anything else is dropped (§2.6). */
+/**
+ * Top-level scrape_config keys a provider may set; anything else is dropped (the Python library's
+ * `ALLOWED_KEYS`).
+ */
 export const ALLOWED_KEYS: ReadonlySet<string> = new Set([
   "job_name",
   "metrics_path",
@@ -63,7 +66,10 @@ export function jobNamePrefix(topology: JujuTopology): string {
   return `juju_${topology.identifier}_prometheus_scrape`;
 }
 
-/** Prefixes each job's name (§2.3): `P_name`, or just `P` when the job has no (or an empty) name. */
+/**
+ * Prefixes each job's name as the Python library does: `P_name`, or just `P` when the job has no
+ * (or an empty) name.
+ */
 export function prefixJobNames(jobs: readonly ScrapeJob[], topology: JujuTopology): ScrapeJob[] {
   const prefix = jobNamePrefix(topology);
   return jobs.map((job) => {
@@ -177,7 +183,7 @@ export function jobHash(job: unknown): string {
 // Dedupe
 
 /**
- * `_dedupe_job_names` (§2.7): jobs sharing a name are each renamed `{name}_{sha256(json)}` (hash
+ * `_dedupe_job_names`: jobs sharing a name are each renamed `{name}_{sha256(json)}` (hash
  * over the job before renaming), groups are flattened in first-occurrence order of their name,
  * then jobs whose JSON was already seen are dropped. Every job must have a string `job_name`.
  */
@@ -497,7 +503,7 @@ export function compactUnitJobs(jobs: readonly ScrapeJob[]): ScrapeJob[] {
 }
 
 /**
- * `expand_wildcard_targets_into_individual_jobs` (§2.4). Per job and static_config: jobs for
+ * `expand_wildcard_targets_into_individual_jobs`. Per job and static_config: jobs for
  * explicit targets matching a unit's address or FQDN, then one job per unit for wildcard targets;
  * unmatched explicit targets are gathered into one job without a unit suffix, emitted last. Jobs
  * without `static_configs` and static_configs without targets are dropped.

@@ -36,8 +36,17 @@ export function bag(v: unknown, field: string): Databag {
   return v as Databag;
 }
 
+/**
+ * The state's relations. A state always has a `relations` list (empty for a model without any): a
+ * JSON file without one is another kind of file (say an expected-output fixture), refused rather
+ * than read as an empty model.
+ */
 export function relationsOf(state: Record<string, unknown>): Record<string, unknown>[] {
-  const rels = state.relations ?? [];
+  const rels = state.relations;
+  if (rels === undefined)
+    throw new StateFormatError(
+      `not a state: it has no 'relations' list (keys: ${Object.keys(state).join(", ") || "none"})`,
+    );
   if (!Array.isArray(rels) || !rels.every(isRecord))
     throw new StateFormatError("'relations' must be a list of objects");
   return rels;

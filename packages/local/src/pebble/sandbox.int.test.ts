@@ -1,8 +1,13 @@
-// The sandbox seen from inside: two Pebble servers whose processes (real `cat`, `grep`, run
-// through unshare) see different files at the same container path, and the host sees neither.
+// The sandbox on the host: two Pebble servers whose processes (real `cat`, `grep`, run through
+// unshare) see different files at the same container path while the host sees neither, and the
+// mount points it had to create on the host removed again.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { prepareMountPoints, removeCreatedMountPoints } from "./sandbox.js";
 import { startHarness } from "./test-helpers.js";
 
 test("two servers give their processes two different views of the same container path", async () => {
@@ -24,5 +29,35 @@ test("two servers give their processes two different views of the same container
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test("mount points made on the host go again once unused; ones holding files, or made by others, stay", () => {
+  const top = `/srv/ck-mountpoints-${randomBytes(4).toString("hex")}`;
+  const src = mkdtempSync(join(tmpdir(), "ck-mp-src-"));
+  writeFileSync(join(src, "f"), "x");
+  mkdirSync(`${top}/theirs`, { recursive: true });
+  try {
+    const binds = [
+      { source: src, target: `${top}/etc/app-a` },
+      { source: join(src, "f"), target: `${top}/etc/app-a.conf` },
+      { source: src, target: `${top}/var/lib/app-b` },
+      { source: src, target: `${top}/theirs/app-c` },
+    ];
+    prepareMountPoints(binds);
+    assert.ok(existsSync(`${top}/etc/app-a`) && existsSync(`${top}/etc/app-a.conf`));
+    writeFileSync(`${top}/var/lib/app-b/kept`, "someone wrote here");
+    const removed = removeCreatedMountPoints();
+    assert.deepEqual(removed.filter((p) => p.startsWith(top)).sort(), [
+      `${top}/etc`,
+      `${top}/etc/app-a`,
+      `${top}/etc/app-a.conf`,
+      `${top}/theirs/app-c`,
+    ]);
+    assert.ok(existsSync(`${top}/var/lib/app-b/kept`), "a mount point holding files stays");
+    assert.ok(existsSync(`${top}/theirs`), "a directory that existed before stays");
+  } finally {
+    rmSync(top, { recursive: true, force: true });
+    rmSync(src, { recursive: true, force: true });
   }
 });

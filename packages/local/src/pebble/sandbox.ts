@@ -14,7 +14,8 @@
  *   (rootDir/etc/prometheus -> /etc/prometheus), hiding whatever the host has there.
  * - A regular file that sits directly in a shared directory is bound on its own.
  * - A missing mount point is created on the host (an empty directory or file), since a bind needs
- *   one. A host mount point that is a symlink is never bound over (it could redirect the bind
+ *   one; {@link removeCreatedMountPoints} removes them again when the model goes down (the tester
+ *   charms' /etc/<name> and /var/lib/<name> stayed behind). A host mount point that is a symlink is never bound over (it could redirect the bind
  *   onto a system directory); it is reported in `skipped`.
  * - Explicit `mounts` (storage) are bound last, so they win over the unit's own directories.
  *
@@ -23,7 +24,18 @@
  * process start when it is replaced by rename. The files API writes through {@link toHostPath}.
  */
 import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, statSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
 import { posix } from "node:path";
 
 /** Container directories shared with the host: the walk descends into them instead of binding. */
@@ -165,11 +177,22 @@ export function viewPath(binds: readonly Bind[], containerPath: string): string 
   return posix.join(best.source, containerPath.slice(best.target.length));
 }
 
+/** Host paths this process created as mount points, with the directories made to hold them. */
+const createdOnHost = new Set<string>();
+
+/** Records `path` and its missing ancestors as created on the host when it lies outside every bind. */
+function noteCreated(binds: readonly Bind[], path: string): void {
+  if (binds.some((b) => within(path, b.target))) return;
+  for (let p = path; p !== "/" && !existsSync(p); p = posix.dirname(p)) createdOnHost.add(p);
+}
+
 /** Creates missing mount points (empty dirs or files), in the view each bind is applied to. */
 export function prepareMountPoints(binds: readonly Bind[]): void {
   for (const [i, b] of binds.entries()) {
-    const point = viewPath(binds.slice(0, i), b.target);
+    const earlier = binds.slice(0, i);
+    const point = viewPath(earlier, b.target);
     if (existsSync(point)) continue;
+    noteCreated(earlier, b.target);
     const isDir = statSync(b.source).isDirectory();
     if (isDir) {
       mkdirSync(point, { recursive: true });
@@ -178,6 +201,52 @@ export function prepareMountPoints(binds: readonly Bind[]): void {
       closeSync(openSync(point, "a"));
     }
   }
+}
+
+/** Every mount point of every process's mount namespace (from /proc/<pid>/mountinfo). */
+function mountPointsInUse(): Set<string> {
+  const out = new Set<string>();
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/mountinfo`, "utf8");
+    } catch {
+      continue;
+    }
+    // Field 5 is the mount point, with space, tab, newline and backslash octal-escaped.
+    for (const line of text.split("\n")) {
+      const field = line.split(" ")[4];
+      if (field)
+        out.add(field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8))));
+    }
+  }
+  return out;
+}
+
+/**
+ * Removes the mount points {@link prepareMountPoints} created on the host, deepest first, once the
+ * processes that used them have stopped. Only what is still empty goes, and nothing that any
+ * process (another model's, say) still has a mount on: removing a mount point on the host detaches
+ * the mounts on it in every other namespace. Returns the paths removed.
+ */
+export function removeCreatedMountPoints(): string[] {
+  const inUse = mountPointsInUse();
+  const removed: string[] = [];
+  for (const p of [...createdOnHost].sort((a, b) => b.length - a.length)) {
+    if (inUse.has(p)) continue;
+    try {
+      const st = lstatSync(p);
+      if (st.isDirectory()) rmdirSync(p);
+      else if (st.isFile() && st.size === 0) unlinkSync(p);
+      else continue;
+      removed.push(p);
+      createdOnHost.delete(p);
+    } catch {
+      // Not empty (someone put files there), or already gone: leave it.
+    }
+  }
+  return removed;
 }
 
 let probe: Promise<void> | undefined;

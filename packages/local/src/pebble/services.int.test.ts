@@ -147,6 +147,9 @@ describe("services", () => {
       },
     });
     await h.client.startServices(["ctx"]);
+    // Started means running for Pebble's okay delay, not that the shell has written yet: on a
+    // loaded machine it may not have.
+    await eventually(async () => (await read(out).catch(() => "")).endsWith("\n"), 30_000);
     const [greeting, world, cwd, user] = (await read(out)).trim().split(" ");
     assert.deepEqual([greeting, world, cwd, user], ["hello", "world", "/tmp", "nobody"]);
     await h.client.stopServices(["ctx"]);

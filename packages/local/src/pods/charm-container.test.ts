@@ -2,15 +2,16 @@
 // arguments bind the unit's directories at Juju's paths, and how a path a hook names maps back to
 // the host (or is refused).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { charmContainerBinds, ContainerPaths, hostPathOf, ModelLayout } from "../runtime/layout.js";
 import { bwrapArgs, DEFAULT_CAPABILITIES, nodePathsUnderUsr } from "./charm-container.js";
 
-test("Node's files under /usr are found by name, and the running Node by its path", () => {
+test("Node's files under /usr are found by name, and the running Node by its path", (t) => {
   const usr = mkdtempSync(join(tmpdir(), "ck-usr-"));
+  t.after(() => rmSync(usr, { recursive: true, force: true }));
   for (const d of [
     "bin",
     "lib/x86_64-linux-gnu",

@@ -4,7 +4,7 @@
 // FQDN, that two models live side by side, and that nothing is left on the host after close or a
 // crash. Needs root, iproute2, util-linux and bubblewrap (scripts/install.sh).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -204,6 +204,36 @@ test("two models side by side get their own networks; a second model of the same
     Controller.open({ home: mkdtempSync(join(tmpdir(), "ck-pod-home-")), modelName: "side-one" }),
     /a model named "side-one" is already running at /,
   );
+});
+
+test("a kept model whose network was taken while it was down comes back on another; names stay", async () => {
+  const home = mkdtempSync(join(tmpdir(), "ck-pod-home-"));
+  const first = await controller("moved", home);
+  await first.addApplication("a", { charm: charm({}) });
+  await first.waitIdle({ timeoutMs: 60_000 });
+  const before = first.status().units[0]!;
+  await first.close();
+  open.splice(open.indexOf(first), 1);
+  // Something else takes the /16 while the model is down (its run directory went with it).
+  const octet = before.address.split(".")[1];
+  const dummy = `cktake${process.pid % 100_000}`;
+  execFileSync("ip", ["link", "add", dummy, "type", "bridge"]);
+  try {
+    execFileSync("ip", ["addr", "add", `10.${octet}.255.254/16`, "dev", dummy]);
+    const again = await controller("moved", home);
+    await again.waitIdle({ timeoutMs: 60_000 });
+    const after = again.status().units[0]!;
+    assert.notEqual(after.address.split(".")[1], octet, "another /16");
+    assert.equal(after.fqdn, before.fqdn, "the same name");
+    assert.equal(after.workload, before.workload);
+    // Juju's own keys in the peer relation's unit bag follow the new address.
+    const peer = again.relations().find((r) => r.peer)!;
+    assert.equal(again.relationData(peer.id)["a/0"]?.["ingress-address"], after.address);
+    const hosts = parseHostsFile(readFileSync("/etc/hosts", "utf8")).blocks.find((b) => b.model === "moved");
+    assert.ok(hosts?.names.includes(after.fqdn));
+  } finally {
+    execFileSync("ip", ["link", "del", dummy]);
+  }
 });
 
 test("close removes everything from the host; after a crash, down (or the next open) does", async () => {

@@ -25,7 +25,6 @@ import {
   podHostsFile,
   podName,
   type Subnet,
-  subnetCidr,
   unitFqdn,
   withHostBlock,
 } from "./naming.js";
@@ -145,9 +144,11 @@ export class PodRuntime {
         throw new PodError(
           `a model named "${opts.model}" is already running at ${other.home}; give this one another name`,
         );
-      const subnet = opts.subnet ?? freeSubnet(runDir);
+      // A kept model's network may have been taken while it was down (its run directory goes
+      // with it): it gets another, as a rescheduled pod gets a new address; its names stay.
+      const kept = opts.subnet && !usedOctets(runDir, key).has(opts.subnet.octet) ? opts.subnet : undefined;
+      const subnet = kept ?? freeSubnet(runDir);
       const rt = new PodRuntime(opts, subnet, tools);
-      rt.checkSubnetFree();
       mkdirSync(rt.dir, { recursive: true });
       writeFileSync(join(rt.dir, "owner"), `${process.pid}\n${opts.home}\n${subnet.octet}\n`);
       rt.createBridge();
@@ -272,14 +273,6 @@ export class PodRuntime {
     run(ip, ["link", "add", br, "type", "bridge"]);
     run(ip, ["addr", "add", `${gatewayAddress(this.subnet)}/16`, "dev", br]);
     run(ip, ["link", "set", br, "up"]);
-  }
-
-  private checkSubnetFree(): void {
-    const used = usedOctets(RUN_DIR, this.key);
-    if (used.has(this.subnet.octet))
-      throw new PodError(
-        `the model's subnet ${subnetCidr(this.subnet)} is now used by another network on this machine`,
-      );
   }
 }
 

@@ -96,12 +96,19 @@ function readdirNumeric(dir: string): number[] {
 }
 
 /**
+ * How long to wait for a live holder of the host lock. Holders do bounded work (a model's sweep,
+ * bridge and overlay, or the teardown of all its pods), but each step spawns `ip`, `mount` or
+ * `mknod`, and on a loaded machine a model of several pods takes well over 10 s to tear down.
+ */
+const HOST_LOCK_WAIT_MS = 120_000;
+
+/**
  * Runs `fn` holding a lock shared by every charmkit process on this machine (a directory made
  * atomically; a lock left by a dead process is taken over).
  */
 export function withHostLock<T>(lockDir: string, fn: () => T): T {
   const owner = join(lockDir, "owner");
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + HOST_LOCK_WAIT_MS;
   for (;;) {
     try {
       mkdirSync(lockDir);
@@ -118,7 +125,8 @@ export function withHostLock<T>(lockDir: string, fn: () => T): T {
       // A holder that died, or died before writing its pid (seen as an old directory), is gone.
       const stale = Number.isNaN(holder) ? ageMs(lockDir) > 2000 : !alive(holder);
       if (stale) rmSync(lockDir, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new PodError(`lock ${lockDir} is held by pid ${holder}`);
+      if (Date.now() > deadline)
+        throw new PodError(`lock ${lockDir} is held by pid ${holder} (waited ${HOST_LOCK_WAIT_MS / 1000} s)`);
       sleepSync(20);
     }
   }

@@ -47,7 +47,7 @@ const STATES = mkdtempSync(join(tmpdir(), "prometheus-scrape-states-"));
  */
 function crossModelState(name: string): string {
   const state = JSON.parse(readFileSync(join(FIX, "consumer", `${name}.json`), "utf8")) as {
-    relations: { app_data: Record<string, string>; remote_model_uuid?: string }[];
+    relations: { app_data: Record<string, string>; remote_model_uuid?: string | undefined }[];
   };
   for (const rel of state.relations)
     rel.remote_model_uuid = (
