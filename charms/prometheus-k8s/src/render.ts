@@ -118,8 +118,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * TLS post-processing of one job (the Python charm's `_process_tls_config`): PEM contents in `tls_config` become files under
- * /etc/prometheus and the job refers to their paths.
+ * TLS post-processing of one job (the Python charm's `_process_tls_config`): PEM contents in
+ * `tls_config` become files under /etc/prometheus and the job refers to their paths.
  * @returns the rewritten job and its files, or a rejection reason.
  */
 export function processJobTls(
