@@ -62,7 +62,10 @@ export interface RenderOutput {
 
 /** Options of {@link renderFromState}. */
 export interface RenderOptions {
-  /** What the charm passes for Prometheus 3 (default true); false also checks rules for Prometheus 2. */
+  /**
+   * What the charm passes for Prometheus 3 (true) or 2 (false, which also checks rules for
+   * Prometheus 2). Overrides the state's `config.fallback_scrape_protocol`; default true.
+   */
   readonly fallbackScrapeProtocol?: boolean;
   /** Overrides the state's `config.trusted_aggregators` (the charm option's comma-separated form). */
   readonly trustedAggregators?: readonly string[];
@@ -88,12 +91,21 @@ function stateModel(state: Record<string, unknown>): LocalModel {
  * keyed like the Python library's `alerts` (`{identifier}_{endpoint}_{id}`; the file on disk is
  * `juju_{key}.rules`), and the rejections. Relations are pinned to the state's model and their
  * remote application unless named in `config.trusted_aggregators` (or `opts.trustedAggregators`).
+ * `config.fallback_scrape_protocol` (a boolean) says whether the jobs get Prometheus 3's fallback
+ * protocol, as the charm decides from the Prometheus version it runs.
  */
 export function renderFromState(state: unknown, opts: RenderOptions = {}): RenderOutput {
   if (!isRecord(state)) throw new StateFormatError("state must be a JSON object");
+  if (state.config !== undefined && !isRecord(state.config))
+    throw new StateFormatError("'config' must be an object of charm options");
   const config = isRecord(state.config) ? state.config : {};
   const configured = optStr(config.trusted_aggregators, "config.trusted_aggregators");
-  const fallback = opts.fallbackScrapeProtocol ?? true;
+  const stateFallback = config.fallback_scrape_protocol;
+  if (stateFallback !== undefined && typeof stateFallback !== "boolean")
+    throw new StateFormatError(
+      `'config.fallback_scrape_protocol' must be true or false, not ${JSON.stringify(stateFallback)}`,
+    );
+  const fallback = opts.fallbackScrapeProtocol ?? stateFallback ?? true;
   const result = consume(consumerSnapshots(state), {
     model: stateModel(state),
     trustedAggregators: opts.trustedAggregators ?? parseTrustedAggregators(configured ?? ""),
@@ -167,7 +179,8 @@ Run the prometheus_scrape library on a captured model state and print JSON.
 Commands:
   render <file>   consumer state (fixtures/consumer format) -> {scrape_configs, alert_rules, rejected}
     --prometheus2           output for Prometheus 2: no fallback_scrape_protocol, rules checked
-                            against Prometheus 2's functions and keys
+                            against Prometheus 2's functions and keys (default: the state's
+                            config.fallback_scrape_protocol, true when absent)
     --trusted-aggregators <a,b>
                             applications allowed to speak for others (default: the state's
                             config.trusted_aggregators); every other relation is pinned to the
@@ -274,7 +287,7 @@ export async function main(argv: readonly string[], io: CliIo = STDIO): Promise<
     if (command === "render") {
       const trusted = values["trusted-aggregators"];
       output = renderFromState(readState(file), {
-        fallbackScrapeProtocol: values.prometheus2 !== true,
+        ...(values.prometheus2 === true ? { fallbackScrapeProtocol: false } : {}),
         ...(typeof trusted === "string" ? { trustedAggregators: parseTrustedAggregators(trusted) } : {}),
       });
     } else {
