@@ -1,79 +1,15 @@
+// renderConfig and its helpers as pure functions: the golden file, stable output, TLS material,
+// rejected jobs, YAML that Go reads back unchanged. What the real promtool makes of the output is
+// in render-promtool.int.test.ts.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import {
-  dumpYaml,
-  fileStem,
-  goQuoted,
-  processJobTls,
-  type RenderInput,
-  renderConfig,
-  renderWebConfig,
-} from "./render.js";
+import { dumpYaml, fileStem, goQuoted, processJobTls, renderConfig, renderWebConfig } from "./render.js";
+import { BASE, ZINC_JOB } from "./render.test-support.js";
 
-const TOPOLOGY = {
-  model: "cos",
-  modelUuid: "c2e9f4d5-dcb3-4870-8509-330eb9745ee8",
-  application: "prometheus",
-  unit: "prometheus/0",
-};
-const ZINC_JOB = {
-  job_name: "juju_cos_c2e9f4d5_zinc-k8s_prometheus_scrape-0",
-  metrics_path: "/metrics",
-  static_configs: [
-    {
-      targets: ["10.1.2.3:4080"],
-      labels: {
-        juju_model: "cos",
-        juju_model_uuid: "c2e9f4d5-dcb3-4870-8509-330eb9745ee8",
-        juju_application: "zinc-k8s",
-        juju_charm: "zinc-k8s",
-        juju_unit: "zinc-k8s/0",
-      },
-    },
-  ],
-  relabel_configs: [
-    {
-      source_labels: ["juju_model", "juju_model_uuid", "juju_application", "juju_unit"],
-      separator: "_",
-      target_label: "instance",
-      regex: "(.*)",
-    },
-  ],
-  fallback_scrape_protocol: "PrometheusText0.0.4",
-  // As the scrape library gives it for a trusted aggregator (the Python charm's value).
-  honor_labels: true,
-};
-const BASE: RenderInput = {
-  topology: TOPOLOGY,
-  fqdn: "prometheus-0.prometheus-endpoints.cos.svc.cluster.local",
-  tls: false,
-  evaluationInterval: "1m",
-  maxExemplars: 0,
-  jobs: [ZINC_JOB],
-  alertmanagers: [
-    {
-      scheme: "http",
-      path_prefix: "/",
-      static_configs: [{ targets: ["am-0.am-endpoints.cos.svc.cluster.local:9093"] }],
-    },
-  ],
-  prometheusMajor: 3,
-};
 const TESTDATA = join(import.meta.dirname, "..", "testdata");
-const PROMTOOL = "/usr/bin/promtool";
-
-function promtoolCheck(config: string): { ok: boolean; out: string } {
-  const dir = mkdtempSync(join(tmpdir(), "promcfg-"));
-  const file = join(dir, "prometheus.yml");
-  writeFileSync(file, config);
-  const r = spawnSync(PROMTOOL, ["check", "config", file], { encoding: "utf8" });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-}
 
 describe("renderConfig", () => {
   it("matches the golden file (Prometheus 3, one job, one alertmanager)", () => {
@@ -210,34 +146,6 @@ describe("renderConfig", () => {
       renderWebConfig("/etc/prometheus/server.cert", "/etc/prometheus/server.key"),
       "tls_server_config:\n  cert_file: /etc/prometheus/server.cert\n  key_file: /etc/prometheus/server.key\n",
     );
-  });
-});
-
-describe("renderConfig checked by the real promtool", {
-  skip: !existsSync(PROMTOOL) && "no /usr/bin/promtool",
-}, () => {
-  it("accepts the rendered Prometheus 2 config with alerting, exemplars and many jobs", () => {
-    const jobs = Array.from({ length: 50 }, (_, i) => ({
-      ...ZINC_JOB,
-      job_name: `job-${i}`,
-      scrape_interval: "30s",
-    }));
-    const out = renderConfig({ ...BASE, prometheusMajor: 2, jobs, maxExemplars: 100000 });
-    const r = promtoolCheck(out.config);
-    assert.ok(r.ok, r.out);
-    assert.match(r.out, /SUCCESS/);
-  });
-  it("the golden file minus the Prometheus 3 key is valid for Prometheus 2", () => {
-    const r = promtoolCheck(renderConfig({ ...BASE, prometheusMajor: 2 }).config);
-    assert.ok(r.ok, r.out);
-  });
-  it("promtool rejects a broken job that passes through (so apply must validate)", () => {
-    const out = renderConfig({
-      ...BASE,
-      prometheusMajor: 2,
-      jobs: [{ ...ZINC_JOB, sample_limit: { not_a_key: 1 } }],
-    });
-    assert.equal(promtoolCheck(out.config).ok, false);
   });
 });
 
