@@ -37,7 +37,9 @@ describe("services", () => {
     assert.equal(await status("sleeper"), "active");
     const t1 = Date.now();
     await h.client.stopServices(["sleeper"]);
-    assert.ok(Date.now() - t1 < 1000, "sleep dies on SIGTERM without waiting for kill-delay");
+    // Pebble's default kill-delay is 5 s (servstate): a stop well under it did not wait for SIGKILL.
+    // The margin is wide so that a loaded machine does not fail a behaviour test on timing.
+    assert.ok(Date.now() - t1 < 4000, "sleep dies on SIGTERM without waiting for kill-delay");
     assert.equal(await status("sleeper"), "inactive");
   });
 
@@ -50,7 +52,9 @@ describe("services", () => {
     const t0 = Date.now();
     await h.client.stopServices(["stubborn"]);
     const took = Date.now() - t0;
-    assert.ok(took >= 700 && took < 3000, `stop took ${took} ms`);
+    // At least the service's 700 ms, and less than the 5 s default it would take if the
+    // service's own kill-delay were ignored.
+    assert.ok(took >= 700 && took < 5000, `stop took ${took} ms`);
     assert.equal(await status("stubborn"), "inactive");
   });
 
