@@ -17,8 +17,8 @@ test("the request is the Python charm's (CN = app, DNS SAN = FQDN) plus the ingr
     "10.0.0.5",
   ]);
   assert.deepEqual(certificateRequest("prometheus", FQDN, "https://Prom.Example.com/x").sansDns, [
-    FQDN,
     "prom.example.com",
+    FQDN,
   ]);
   assert.equal(certificateRequest("p".repeat(80), FQDN).commonName.length, 64);
 });
