@@ -34,6 +34,7 @@ export function showConfigResult(plan: Plan, findings: Findings): ActionResults 
   return {
     "prometheus-yml": plan.desired.config,
     command: plan.command,
+    "retention-size-from": plan.retentionSizeSource ?? "",
     "rule-files": Object.keys(plan.desired.ruleFiles).join("\n"),
     rejected: rejected.join("\n"),
     statuses: allStatuses(findings)

@@ -103,6 +103,18 @@ class DirWorkload implements Workload {
     this.replans++;
     this.running = true;
   }
+  restarts = 0;
+  async restart() {
+    this.restarts++;
+    this.running = true;
+  }
+  logTargets: Record<string, { services?: readonly string[] }> = {};
+  async plannedLogTargets() {
+    return this.logTargets;
+  }
+  async addLogTargets(_label: string, targets: Record<string, { services?: readonly string[] }>) {
+    this.logTargets = { ...this.logTargets, ...targets };
+  }
 }
 
 class FakeApi implements PrometheusApi {

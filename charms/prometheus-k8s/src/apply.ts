@@ -26,7 +26,10 @@
  * unchanged over Pebble, in the state-transition harness and against in-memory fakes.
  */
 import { createHash } from "node:crypto";
+import type { LokiLogTarget, LokiTopology } from "@charmkit/interfaces/loki-push-api";
+import { applyTrustStore, type TrustStoreResult } from "./ca_store.js";
 import { PATHS } from "./flags.js";
+import { applyLogForwarding } from "./logging.js";
 import { type PrometheusLayer, SERVICE_NAME, serviceChanged } from "./layer.js";
 import { assembleConfig, type ConfigParts, configParts, RULE_FILES_GLOB } from "./render.js";
 import { planFiles, planIsEmpty, RULES_DIR } from "./rules.js";
@@ -62,6 +65,12 @@ export interface Workload {
   serviceRunning(name: string): Promise<boolean>;
   addLayer(label: string, layer: PrometheusLayer): Promise<void>;
   replan(): Promise<void>;
+  /** Restarts a running service (its definition unchanged). */
+  restart(name: string): Promise<void>;
+  /** The `log-targets` of the current plan. */
+  plannedLogTargets(): Promise<Readonly<Record<string, { services?: readonly string[] | undefined }>>>;
+  /** Adds (combines) a layer holding only these log targets. */
+  addLogTargets(label: string, targets: Readonly<Record<string, LokiLogTarget>>): Promise<void>;
 }
 
 /** Outcome of asking Prometheus to reload. */
@@ -85,6 +94,12 @@ export interface Desired {
   readonly extraFiles: Readonly<Record<string, string>>;
   /** Files that must not exist (e.g. the web config without TLS). */
   readonly absentFiles: readonly string[];
+  /** The CA files of the workload's trust store we manage (see ca_store.ts). */
+  readonly trustStore?: Readonly<Record<string, string>> | undefined;
+  /** Loki endpoints to forward the workload's logs to (unit name to push URL), when related. */
+  readonly logForwarding?:
+    | { readonly active: Readonly<Record<string, string>>; readonly topology: LokiTopology }
+    | undefined;
   readonly layer: PrometheusLayer;
 }
 
@@ -148,6 +163,10 @@ export interface ApplyResult {
   readonly promtoolOutput?: string | undefined;
   /** Parts left out because promtool refused them; what was applied is the rest. */
   readonly isolated?: readonly IsolatedPart[] | undefined;
+  /** What happened to the trust store (a change restarts Prometheus, which reads it at start). */
+  readonly trustStore?: TrustStoreResult | undefined;
+  /** Why the log forwarding layer could not be set, if so. */
+  readonly logForwardingError?: string | undefined;
 }
 
 /** Generous by default: large configs take long to load (upstream issue 700). */
@@ -179,6 +198,31 @@ export async function apply(
   w: Workload,
   api: PrometheusApi,
   opts: ApplyOptions = {},
+): Promise<ApplyResult> {
+  // The trust store first: promtool and Prometheus read the CAs the config points at.
+  const trustStore = desired.trustStore ? await applyTrustStore(w, desired.trustStore) : undefined;
+  const logForwardingError = await forwardLogs(w, desired);
+  const core = await applyConfig(desired, w, api, opts, trustStore?.changed === true);
+  return { ...core, trustStore, logForwardingError };
+}
+
+/** Sets the log forwarding layer; returns why it could not, if so. */
+async function forwardLogs(w: Workload, desired: Desired): Promise<string | undefined> {
+  if (!desired.logForwarding) return undefined;
+  try {
+    await applyLogForwarding(w, desired.logForwarding.active, desired.logForwarding.topology);
+    return undefined;
+  } catch (e) {
+    return errText(e);
+  }
+}
+
+async function applyConfig(
+  desired: Desired,
+  w: Workload,
+  api: PrometheusApi,
+  opts: ApplyOptions,
+  trustChanged: boolean,
 ): Promise<ApplyResult> {
   const base = {
     changed: false,
@@ -268,6 +312,27 @@ export async function apply(
       };
     }
     // A (re)start reads the current files, so any pending reload is satisfied.
+    return {
+      changed: filesChanged,
+      restarted: true,
+      reloaded: false,
+      reloadPending: false,
+      outcome: { kind: "ok" },
+      promtoolOutput,
+    };
+  }
+  if (trustChanged) {
+    // New CAs: Go reads the system roots once per process, so only a restart makes them count.
+    try {
+      await w.restart(SERVICE_NAME);
+    } catch (e) {
+      return {
+        ...base,
+        changed: filesChanged,
+        outcome: { kind: "restart-failed", detail: errText(e) },
+        promtoolOutput,
+      };
+    }
     return {
       changed: filesChanged,
       restarted: true,

@@ -41,6 +41,11 @@ class MemWorkload implements Workload {
   }
   async addLayer() {}
   async replan() {}
+  async restart() {}
+  async plannedLogTargets() {
+    return {};
+  }
+  async addLogTargets() {}
 }
 
 const A = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----";

@@ -196,12 +196,7 @@ describe("bad data on the other relations", () => {
 });
 
 describe("bad data on the write-only relations", () => {
-  for (const ep of [
-    "receive-remote-write",
-    "send-datasource",
-    "self-metrics-endpoint",
-    "grafana-dashboard",
-  ]) {
+  for (const ep of ["send-datasource", "self-metrics-endpoint", "grafana-dashboard"]) {
     it(`${ep}: garbage in the remote bags changes nothing`, async () => {
       const rel = relation({
         endpoint: ep,

@@ -48,7 +48,28 @@ import {
   saveParseCacheFile,
 } from "@charmkit/interfaces/prometheus-scrape";
 import { pyJsonDumps } from "@charmkit/interfaces/common";
-import { publishRemoteWrite } from "@charmkit/interfaces/prometheus-remote-write";
+import {
+  publishRemoteWrite,
+  publishRemoteWriteFeedback,
+  readRemoteWriteRules,
+} from "@charmkit/interfaces/prometheus-remote-write";
+import {
+  allCertificates,
+  readTransferredCertificates,
+  requestVersion1,
+} from "@charmkit/interfaces/certificate-transfer";
+import {
+  type LokiLogTarget,
+  publishLoggingMetadata,
+  readLokiEndpoints,
+} from "@charmkit/interfaces/loki-push-api";
+import {
+  charmTracingDestination,
+  parseProviderReceivers,
+  readTracingEndpoint,
+  requestProtocols,
+} from "@charmkit/interfaces/tracing";
+import { type TlsRead, TlsCertificatesRequirer } from "@charmkit/interfaces/tls-certificates";
 import { parseConfig } from "./config.js";
 import {
   type ApplyResult,
@@ -60,6 +81,9 @@ import {
 } from "./apply.js";
 import { NO_WORKLOAD, showConfigResult, validateConfigurationResult } from "./actions.js";
 import { filesystemCapacity, PATHS } from "./flags.js";
+import { inClusterKubernetes, type KubernetesPort } from "./kubernetes.js";
+import { parseQuantity, resourceRequirements, sameRequirements } from "./resources.js";
+import { certificateRequest, tlsFindings } from "./tls.js";
 import type { PrometheusLayer } from "./layer.js";
 import { type Collected, type Plan, planReconcile, withoutRelations } from "./plan.js";
 import { majorVersion, PrometheusHttp, parseVersion } from "./prometheus_api.js";
@@ -75,7 +99,13 @@ import {
 import { RULES_DIR, type RulesDoc, ruleFileName } from "./rules.js";
 import { loadYamlMemo, saveYamlMemo, YAML_MEMO_FILE } from "./yaml-memo.js";
 import type { CharmcraftNames } from "./charmcraft.gen.js";
-import { type ApplyOutcome, deriveStatus, type Findings, type RejectedRelation } from "./status.js";
+import {
+  type ApplyOutcome,
+  deriveStatus,
+  type Findings,
+  type RejectedRelation,
+  type UnitStatus,
+} from "./status.js";
 
 const CONTAINER = "prometheus";
 
@@ -104,6 +134,11 @@ const RECONCILE_ENDPOINTS = [
   "receive-remote-write",
   "prometheus-api",
   "send-datasource",
+  "certificates",
+  "receive-ca-cert",
+  "workload-tracing",
+  "charm-tracing",
+  "logging",
   // Unused by the charm logic, but a peer joining or leaving is a cheap moment to converge.
   "prometheus-peers",
 ] as const;
@@ -137,6 +172,23 @@ interface Stored extends Record<string, string | boolean | number> {
    * and upgrade-charm.
    */
   published: string;
+  /** When the served certificate is due for renewal (ms since epoch; 0: none), for update-status. */
+  tlsRenewAt: number;
+  /** The self-metrics jobs and URL last published, to republish only on change. */
+  selfMetrics: string;
+  /** A log forwarding layer was added, so an unrelated logging endpoint must still switch it off. */
+  logForwarding: boolean;
+}
+
+/** What collect reads for the publish step besides the plan's inputs. */
+interface SideReads {
+  readonly tls: TlsRead;
+  readonly remoteWriteFeedback: ReadonlyMap<number, string>;
+  readonly charmTracing: { readonly url: string; readonly ca?: string | undefined } | undefined;
+  /** The resource requirements to patch, when the Kubernetes API is there and they are not applied. */
+  readonly resourcesToPatch?:
+    | { readonly kube: KubernetesPort; readonly limits: ReturnType<typeof resourceRequirements> }
+    | undefined;
 }
 
 /** {@link Stored.published} as a map; anything malformed counts as no record (a read each). */
@@ -188,6 +240,8 @@ interface Collection {
   /** The metrics-endpoint relations read, and the leader's record of its `event` writes. */
   readonly relations: readonly Relation[];
   readonly published: ReadonlyMap<number, string | null>;
+  /** What publish needs besides the plan (certificates, feedback and destinations of the swap's endpoints). */
+  readonly side: SideReads;
 }
 
 /** {@link Collection} less the parts promtool refused before (see `prepare`). */
@@ -296,6 +350,19 @@ class PebbleWorkload implements Workload {
   replan(): Promise<void> {
     return this.c.replan();
   }
+
+  restart(name: string): Promise<void> {
+    return this.c.restart(name);
+  }
+
+  async plannedLogTargets(): Promise<Readonly<Record<string, { services?: readonly string[] | undefined }>>> {
+    const plan = await this.c.getPlan();
+    return (plan["log-targets"] ?? {}) as Readonly<Record<string, { services?: readonly string[] }>>;
+  }
+
+  addLogTargets(label: string, targets: Readonly<Record<string, LokiLogTarget>>): Promise<void> {
+    return this.c.addLayer(label, { "log-targets": targets } as never, { combine: true });
+  }
 }
 
 /** The charm. */
@@ -303,10 +370,19 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   /** How the charm talks to Prometheus' HTTP API; tests replace it with a fake. */
   static prometheusApi: (baseUrl: string) => PrometheusApi = (baseUrl) => new PrometheusHttp(baseUrl);
 
+  /**
+   * The Kubernetes API of this pod, `undefined` where there is none (the local runtime): used for
+   * resource limits and the PVC's capacity. Tests point it at a fake API server.
+   */
+  static kubernetes: () => Promise<KubernetesPort | undefined> = () => inClusterKubernetes();
+
   private readonly stored: Stored;
   /** The parse cache and YAML memo are read once per dispatch: a hook may reconcile more than once. */
   private parseCacheLoaded = false;
   private readonly selfMetrics: MetricsEndpointProvider;
+  private readonly tls: TlsCertificatesRequirer;
+  /** The most external URL of the last plan (self-metrics' external URL). */
+  private externalUrl: string | undefined;
 
   constructor(framework: Framework) {
     super(framework);
@@ -316,6 +392,9 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       lastStatus: "",
       version: "",
       published: "",
+      tlsRenewAt: 0,
+      selfMetrics: "",
+      logForwarding: false,
     });
     // One relation-get per remote unit of every relation in every hook was the cost of a hook at
     // scale (issue 13); through the view, the Model and the scrape library read only what the
@@ -324,11 +403,14 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     // other endpoints read in every reconcile too: their relation ids and remote bags are kept as
     // well, so a hook asks Juju only about the relation of its event.
     for (const ep of RECONCILE_ENDPOINTS) if (ep !== "prometheus-peers") framework.relationView(ep);
+    this.tls = new TlsCertificatesRequirer(this.model);
     this.selfMetrics = new MetricsEndpointProvider(this, {
       relationName: "self-metrics-endpoint",
       jobs: [{ scheme: "http", static_configs: [{ targets: [`*:${WEB_PORT}`] }] }],
       alertRulesPath: "./alert_rules",
       refreshEvents: [["pebble-ready", CONTAINER], "config-changed", "upgrade-charm", "leader-elected"],
+      // The most external URL, as the Python charm: another Prometheus scrapes us through ingress.
+      externalUrl: () => this.externalUrl,
       fqdn: () => this.fqdn(),
     });
 
@@ -360,6 +442,9 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     framework.observe("pebble-check-recovered", CONTAINER, run);
     for (const ep of RECONCILE_ENDPOINTS) for (const k of RELATION_KINDS) framework.observe(k, ep, run);
     framework.observe("update-status", () => this.onUpdateStatus());
+    // The Python library renews when its certificate secret expires; after a swap such a secret
+    // may still exist. Renewal is decided by the certificate's age at every reconcile anyway.
+    framework.observe("secret-expired", run);
     const dashboards = (): void => this.publishDashboards();
     framework.observe("relation-joined", "grafana-dashboard", dashboards);
     framework.observe("relation-changed", "grafana-dashboard", dashboards);
@@ -380,9 +465,9 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
 
   /**
    * Everything the plan needs, read from config and relations, plus what the scrape library would
-   * feed back to each relation. Only reads. Never throws on remote data.
+   * feed back to each relation and what publish needs besides the plan. Never throws on remote data.
    */
-  private collect(): Collection {
+  private async collect(): Promise<Collection> {
     const model = this.model;
     // Parsing alert expressions is most of the rendering work while V8 is cold, i.e. in every
     // hook; their parses are kept between hooks (they only save work: a lost file changes nothing).
@@ -451,13 +536,40 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     for (const r of ingress.rejected)
       rejected.push({ relation: `ingress:${r.relationId}`, remoteApp: r.unit, reason: r.reason });
 
-    let storage: Collected["storage"];
-    try {
-      const [db] = model.storages("database");
-      storage = { bytes: filesystemCapacity(db ? db.location : PATHS.tsdb) };
-    } catch (e) {
-      storage = { error: errText(e) };
-    }
+    // Rules forwarded by remote-write clients, as the Python provider writes them (no relation suffix).
+    const rw = readRemoteWriteRules(model);
+    for (const f of rw.ruleFiles) ruleFiles[f.key] = { groups: f.groups };
+    for (const r of rw.rejected)
+      rejected.push({ relation: `receive-remote-write:${r.relationId}`, reason: r.reason });
+
+    const statuses: UnitStatus[] = [];
+    const tlsRead = await this.tls.read(certificateRequest(model.app.name, this.fqdn(), ingress.url));
+    const tls = tlsFindings(tlsRead);
+    rejected.push(...tls.rejected);
+    if (tls.status) statuses.push(tls.status);
+
+    const transferred = readTransferredCertificates(model);
+    for (const r of transferred.rejected)
+      rejected.push({ relation: `receive-ca-cert:${r.relationId}`, remoteApp: r.unit, reason: r.reason });
+    const receivedCas = allCertificates(transferred.accepted);
+
+    const workloadTracing = readTracingEndpoint(model, "workload-tracing", "otlp_grpc");
+    for (const r of workloadTracing.rejected)
+      rejected.push({ relation: `workload-tracing:${r.relationId}`, reason: r.reason });
+    const charmTracingRels = model.relations("charm-tracing").map((r) => r.snapshot());
+    const charmTracing = parseProviderReceivers(charmTracingRels);
+    for (const r of charmTracing.rejected)
+      rejected.push({ relation: `charm-tracing:${r.relationId}`, reason: r.reason });
+    const caRelated = model.relations("receive-ca-cert").length > 0;
+
+    const loki = readLokiEndpoints(model);
+    for (const r of loki.rejected)
+      rejected.push({ relation: `logging:${r.relationId}`, remoteApp: r.unit, reason: r.reason });
+    const lokiActive: Record<string, string> = {};
+    for (const e of loki.accepted) Object.assign(lokiActive, e.endpoints);
+
+    const kube = await PrometheusCharm.kubernetes();
+    const platform = await this.platformFacts(kube, statuses);
 
     const collected: Collected = {
       rawConfig: model.config.toObject(),
@@ -470,7 +582,9 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       },
       fqdn: this.fqdn(),
       ingressUrl: ingress.url,
-      storage,
+      tls: tls.served,
+      receivedCas,
+      storage: platform.storage,
       jobs,
       jobRelations,
       ruleFiles,
@@ -478,16 +592,48 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       rejected,
       alertmanagers: rendered.alertmanagers as unknown as Collected["alertmanagers"],
       prometheusMajor: majorVersion(this.stored.version || undefined),
+      tracing: workloadTracing.url ? { endpoint: workloadTracing.url } : undefined,
+      logForwarding:
+        model.relations("logging").length > 0 || this.stored.logForwarding
+          ? {
+              active: lokiActive,
+              topology: {
+                model: model.name,
+                modelUuid: model.uuid,
+                application: model.app.name,
+                unit: model.unit.name,
+                charmName: this.meta.name,
+              },
+            }
+          : undefined,
+      statuses,
     };
-    return { collected, feedback: scrape.feedback, apps, relations: scrapeRelations, published };
+    const renew = tlsRead.kind === "related" ? tlsRead.plan.assigned?.renewAt.getTime() : undefined;
+    this.stored.tlsRenewAt = renew ?? 0;
+    return {
+      collected,
+      feedback: scrape.feedback,
+      apps,
+      relations: scrapeRelations,
+      published,
+      side: {
+        tls: tlsRead,
+        remoteWriteFeedback: rw.feedback,
+        charmTracing: charmTracingDestination(
+          charmTracing.accepted[0]?.receivers,
+          caRelated ? receivedCas : undefined,
+        ),
+        resourcesToPatch: platform.resourcesToPatch,
+      },
+    };
   }
 
   /**
    * What was collected, less the relation parts promtool refused earlier and that have not
    * changed since (named as rejected), and the remembered refusals still in force.
    */
-  private prepare(): Prepared {
-    const { collected: full, ...read } = this.collect();
+  private async prepare(): Promise<Prepared> {
+    const { collected: full, ...read } = await this.collect();
     const remembered = parseRefusals(this.stored.refused);
     const current = currentRefusals(full, remembered);
     const exclusion = toExclusion(current);
@@ -546,11 +692,129 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     return out;
   }
 
-  /** Writes what other applications read from us. Leader-only parts are skipped on other units. */
-  private publish(plan: Plan): void {
+  /**
+   * What the platform says: the database's size (the PVC's capacity through the Kubernetes API, as
+   * the Python charm, else statfs of the mount) and whether the cpu/memory limits are in effect.
+   * Statuses say when something cannot be done here instead of claiming it was.
+   */
+  private async platformFacts(
+    kube: KubernetesPort | undefined,
+    statuses: UnitStatus[],
+  ): Promise<{ storage: Collected["storage"]; resourcesToPatch: SideReads["resourcesToPatch"] }> {
+    const model = this.model;
+    const pod = model.unit.name.replace("/", "-");
+    const cpu = model.config.getString("cpu") || undefined;
+    const memory = model.config.getString("memory") || undefined;
+    const trust = (e: unknown) =>
+      (e as { status?: number }).status === 403 ? " (try running `juju trust` on this application)" : "";
+    if (!kube) {
+      if (cpu || memory) {
+        statuses.push({
+          name: "blocked",
+          message:
+            "cpu/memory limits are not applied: this platform has no Kubernetes API; unset cpu and memory, or deploy on Kubernetes (with juju trust)",
+        });
+      }
+      const [db] = model.storages("database");
+      const location = db ? db.location : PATHS.tsdb;
+      try {
+        return {
+          storage: {
+            bytes: filesystemCapacity(location),
+            source: `statfs of ${location} (no Kubernetes API here)`,
+          },
+          resourcesToPatch: undefined,
+        };
+      } catch (e) {
+        return {
+          storage: { error: errText(e), source: `statfs of ${location}` },
+          resourcesToPatch: undefined,
+        };
+      }
+    }
+    let storage: Collected["storage"];
+    try {
+      const cap = await kube.volumeCapacity(model.app.name, "database", pod);
+      const bytes = parseQuantity(cap.storage);
+      storage =
+        bytes === undefined
+          ? { error: `Invalid capacity value: ${cap.storage}`, source: `PVC ${cap.claim}` }
+          : { bytes, source: `PVC ${cap.claim} capacity ${cap.storage} (Kubernetes API)` };
+    } catch (e) {
+      storage = {
+        error: `${errText(e)}${trust(e)}`,
+        source: "the Kubernetes API",
+      };
+    }
+    const want = resourceRequirements(cpu, memory);
+    let resourcesToPatch: SideReads["resourcesToPatch"];
+    try {
+      const template = await kube.templateResources(model.app.name, CONTAINER);
+      if (!sameRequirements(template, want)) {
+        resourcesToPatch = { kube, limits: want };
+        statuses.push({ name: "waiting", message: "Waiting for resource limit patch to apply" });
+      } else if (!sameRequirements(await kube.podResources(pod, CONTAINER), want)) {
+        statuses.push({ name: "waiting", message: "Waiting for resource limit patch to apply" });
+      }
+    } catch (e) {
+      statuses.push({
+        name: "blocked",
+        message: `Kubernetes resources patch failed${trust(e) ? `: \`juju trust\` this application` : ""}. ${errText(e)}`,
+      });
+    }
+    return { storage, resourcesToPatch };
+  }
+
+  /**
+   * Writes what other applications read from us. Leader-only parts are skipped on other units.
+   * Returns the statuses of what could not be done (a certificate request, the resources patch).
+   */
+  private async publish(plan: Plan, side: SideReads): Promise<UnitStatus[]> {
     const model = this.model;
     const p = plan.published;
     const fqdn = this.fqdn();
+    const statuses: UnitStatus[] = [];
+    try {
+      await this.tls.publish(side.tls);
+    } catch (e) {
+      statuses.push({
+        name: "blocked",
+        message: `Cannot request a TLS certificate (${errText(e)}); see juju debug-log`,
+      });
+    }
+    requestVersion1(model, "receive-ca-cert");
+    requestProtocols(model, "workload-tracing", ["otlp_grpc"]);
+    requestProtocols(model, "charm-tracing", ["otlp_http"]);
+    publishRemoteWriteFeedback(model, side.remoteWriteFeedback);
+    if (model.relations("logging").length > 0) {
+      publishLoggingMetadata(model, {
+        model: model.name,
+        modelUuid: model.uuid,
+        application: model.app.name,
+        unit: model.unit.name,
+        charmName: this.meta.name,
+      });
+    }
+    this.framework.tracing.setDestination(side.charmTracing);
+    this.externalUrl = p.externalUrl;
+    const selfMetrics = JSON.stringify([p.selfMetricsJobs, p.externalUrl]);
+    if (selfMetrics !== this.stored.selfMetrics && model.relations("self-metrics-endpoint").length > 0) {
+      this.selfMetrics.updateScrapeJobSpec(p.selfMetricsJobs);
+      this.stored.selfMetrics = selfMetrics;
+    }
+    if (side.resourcesToPatch) {
+      const { kube, limits } = side.resourcesToPatch;
+      try {
+        await kube.patchResources(model.app.name, CONTAINER, limits);
+        this.log.info(`resource limits patched: ${JSON.stringify(limits)}`);
+      } catch (e) {
+        const trust = (e as { status?: number }).status === 403 ? ": `juju trust` this application" : "";
+        statuses.push({
+          name: "blocked",
+          message: `Kubernetes resources patch failed${trust}. ${errText(e)}`,
+        });
+      }
+    }
     publishGrafanaSource(
       model,
       {
@@ -585,9 +849,10 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       publishDatasourceExchange(model, datasourcesFromGrafanaSources(grafanas.accepted, "prometheus"));
     }
     model.unit.setPorts([{ protocol: "tcp", port: WEB_PORT }]);
+    return statuses;
   }
 
-  private findings(plan: Plan, outcome: ApplyOutcome): Findings {
+  private findings(plan: Plan, outcome: ApplyOutcome, other: readonly UnitStatus[] = []): Findings {
     return {
       configProblems: plan.configProblems,
       retentionSizeError: plan.retentionSizeError,
@@ -596,6 +861,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
         ...plan.renderRejected.map((j) => ({ relation: `job ${j.job}`, reason: j.reason })),
       ],
       apply: outcome,
+      other: [...plan.statuses, ...other],
     };
   }
 
@@ -615,7 +881,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     let plan: Plan;
     let prepared: Prepared;
     try {
-      prepared = this.prepare();
+      prepared = await this.prepare();
       plan = planReconcile(prepared.collected);
     } catch (e) {
       // A bug, not bad remote data (the libraries never throw on that): say so and retry later.
@@ -626,13 +892,13 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       );
       return undefined;
     }
-    this.publish(plan);
+    const published = await this.publish(plan, prepared.side);
 
     const container = this.container();
     if (!(await container.canConnect())) {
       this.stored.retryPending = true;
       this.publishScrapeFeedback(prepared, []);
-      this.setStatus(this.findings(plan, { kind: "no-container" }));
+      this.setStatus(this.findings(plan, { kind: "no-container" }, published));
       return undefined;
     }
     const base = this.internalApiUrl(plan);
@@ -674,7 +940,22 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     if (result.restarted) this.log.info("prometheus (re)started with a new command line");
     else if (result.reloaded) this.log.info("prometheus reloaded its configuration");
     if (result.outcome.kind !== "ok") this.log.warning(`apply: ${JSON.stringify(result.outcome)}`);
-    this.setStatus(this.findings(plan, result.outcome));
+    const other = [...published];
+    if (result.trustStore?.error) {
+      other.push({
+        name: "blocked",
+        message: `Cannot update the workload's trust store (${result.trustStore.error}); scrapes of targets signed by related CAs fail meanwhile`,
+      });
+    }
+    if (result.logForwardingError) {
+      other.push({
+        name: "blocked",
+        message: `Cannot set Pebble log forwarding (${result.logForwardingError}); see juju debug-log`,
+      });
+    }
+    if (plan.desired.logForwarding)
+      this.stored.logForwarding = Object.keys(plan.desired.logForwarding.active).length > 0;
+    this.setStatus(this.findings(plan, result.outcome, other));
     return result;
   }
 
@@ -749,7 +1030,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       }
     }
     const stale = this.stored.retryPending || this.stored.version === "";
-    if (stale || !healthy || !this.stored.lastStatus.startsWith("active:")) {
+    const renewalDue = this.stored.tlsRenewAt > 0 && Date.now() >= this.stored.tlsRenewAt;
+    if (stale || !healthy || renewalDue || !this.stored.lastStatus.startsWith("active:")) {
       await this.reconcile();
     }
   }
@@ -816,8 +1098,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     if (text !== this.stored.published) this.stored.published = text;
   }
 
-  private onShowConfig(e: ActionEvent): void {
-    const plan = planReconcile(this.prepare().collected);
+  private async onShowConfig(e: ActionEvent): Promise<void> {
+    const plan = planReconcile((await this.prepare()).collected);
     e.setResults(showConfigResult(plan, this.findings(plan, { kind: "ok" })));
   }
 }

@@ -12,7 +12,7 @@ const BASE: Collected = {
     unitName: "prometheus/0",
   },
   fqdn: "prometheus-0.prometheus-endpoints.cos.svc.cluster.local",
-  storage: { bytes: 2 ** 30 },
+  storage: { bytes: 2 ** 30, source: "statfs of /var/lib/prometheus" },
   jobs: [],
   ruleFiles: {},
   rejected: [],
@@ -62,9 +62,13 @@ describe("planReconcile", () => {
       "/etc/prometheus/prometheus-web-config.yml",
       "/etc/prometheus/server.cert",
       "/etc/prometheus/server.key",
-      "/usr/local/share/ca-certificates/ca.crt",
     ]);
+    // Our CA goes into the workload's trust store (the self-scrape's ca_file), as the Python charm's.
+    assert.deepEqual(p.desired.trustStore, { "/usr/local/share/ca-certificates/ca.crt": "A\n" });
     assert.deepEqual(p.desired.absentFiles, []);
+    assert.deepEqual(p.published.selfMetricsJobs, [
+      { scheme: "https", tls_config: { ca_file: "A" }, static_configs: [{ targets: ["*:9090"] }] },
+    ]);
   });
 
   it("reports a storage error and omits the size flag", () => {

@@ -4,6 +4,7 @@
  * the values to publish on relations, and the findings the status is derived from. No I/O, so
  * `show-config` and tests compute exactly what a hook would.
  */
+import { splitUrl } from "@charmkit/interfaces/common";
 import type { LocalIdentity } from "@charmkit/ops";
 import type { Desired } from "./apply.js";
 import { type ConfigProblem, parseConfig, type RawConfig } from "./config.js";
@@ -19,7 +20,8 @@ import {
   WEB_PORT,
 } from "./render.js";
 import { type RulesDoc, renderRuleFiles } from "./rules.js";
-import type { RejectedRelation } from "./status.js";
+import { trustStoreFiles } from "./ca_store.js";
+import type { RejectedRelation, UnitStatus } from "./status.js";
 
 export const SERVER_CERT = "/etc/prometheus/server.cert";
 export const SERVER_KEY = "/etc/prometheus/server.key";
@@ -34,8 +36,15 @@ export interface Collected {
   readonly ingressUrl?: string | undefined;
   /** Server TLS material from the certificates relation. */
   readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string } | undefined;
-  /** Size of the database storage, or why it is unknown. */
-  readonly storage: { readonly bytes: number } | { readonly error: string };
+  /** CAs received over `receive-ca-cert`, to install in the workload's trust store. */
+  readonly receivedCas?: readonly string[] | undefined;
+  /**
+   * Size of the database storage, or why it is unknown; `source` says where the size comes from
+   * (the PVC's capacity through the Kubernetes API, or statfs of the mount).
+   */
+  readonly storage:
+    | { readonly bytes: number; readonly source: string }
+    | { readonly error: string; readonly source?: string | undefined };
   /** Output of the prometheus_scrape consumer (and remote-write rules), already validated. */
   readonly jobs: readonly ScrapeJob[];
   /** The relation each of `jobs` came from (same order); absent when not known. */
@@ -47,6 +56,10 @@ export interface Collected {
   readonly alertmanagers: readonly AlertmanagerEntry[];
   readonly prometheusMajor: number;
   readonly tracing?: { readonly endpoint: string } | undefined;
+  /** Findings collected with their own status (TLS pending, resource limits, trust store...). */
+  readonly statuses?: readonly UnitStatus[] | undefined;
+  /** Loki endpoints for Pebble's log forwarding, when `logging` is (or was) related. */
+  readonly logForwarding?: Desired["logForwarding"];
 }
 
 /** URLs and values the publish step writes. */
@@ -59,6 +72,11 @@ export interface Published {
   /** Leader-only `prometheus-api` app data. */
   readonly prometheusApi: Readonly<Record<string, string>>;
   readonly ingressScheme: "http" | "https";
+  /**
+   * What `self-metrics-endpoint` offers, as the Python charm's `self_scraping_job`: a wildcard target
+   * on the port of the most external URL (80 or 443 when it has none), https with our CA under TLS.
+   */
+  readonly selfMetricsJobs: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** Result of {@link planReconcile}. */
@@ -68,6 +86,10 @@ export interface Plan {
   readonly published: Published;
   readonly configProblems: readonly ConfigProblem[];
   readonly retentionSizeError?: string | undefined;
+  /** Where the storage size used for `--storage.tsdb.retention.size` comes from. */
+  readonly retentionSizeSource?: string | undefined;
+  /** Findings collected with their own status. */
+  readonly statuses: readonly UnitStatus[];
   /** Relations rejected by the libraries plus jobs dropped at render time. */
   readonly rejected: readonly RejectedRelation[];
   readonly renderRejected: readonly RenderRejection[];
@@ -148,10 +170,22 @@ export function planReconcile(c: Collected): Plan {
     extraFiles[PATHS.webConfig] = renderWebConfig(SERVER_CERT, SERVER_KEY);
     extraFiles[SERVER_CERT] = c.tls.cert;
     extraFiles[SERVER_KEY] = c.tls.key;
-    extraFiles[CA_PATH] = c.tls.ca;
   } else {
     absentFiles.push(PATHS.webConfig, SERVER_CERT, SERVER_KEY);
   }
+  // The server's own CA (the self-scrape's ca_file) and the received ones go to the trust store.
+  const trustStore = trustStoreFiles(c.tls?.ca, c.receivedCas ?? []);
+
+  const port = splitUrl(externalUrl)?.port ?? (tls ? 443 : 80);
+  const selfMetricsJobs = [
+    tls
+      ? {
+          scheme: "https",
+          tls_config: { ca_file: c.tls?.ca ?? "" },
+          static_configs: [{ targets: [`*:${port}`] }],
+        }
+      : { scheme: "http", static_configs: [{ targets: [`*:${port}`] }] },
+  ];
 
   const prometheusApi: Record<string, string> = { direct_url: internalUrl };
   if (c.ingressUrl) prometheusApi.ingress_url = externalUrl;
@@ -162,6 +196,8 @@ export function planReconcile(c: Collected): Plan {
       ruleFiles: renderRuleFiles(c.ruleFiles),
       extraFiles,
       absentFiles,
+      trustStore,
+      logForwarding: c.logForwarding,
       layer,
     },
     command,
@@ -171,9 +207,12 @@ export function planReconcile(c: Collected): Plan {
       remoteWriteUrl: `${externalUrl}/api/v1/write`,
       prometheusApi,
       ingressScheme: scheme,
+      selfMetricsJobs,
     },
     configProblems: problems,
     retentionSizeError,
+    retentionSizeSource: c.storage.source,
+    statuses: c.statuses ?? [],
     rejected: c.rejected,
     renderRejected: rendered.rejected,
   };

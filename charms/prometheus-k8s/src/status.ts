@@ -38,6 +38,11 @@ export interface Findings {
   readonly retentionSizeError?: string | undefined;
   readonly rejected: readonly RejectedRelation[];
   readonly apply: ApplyOutcome;
+  /**
+   * Other findings with their own status: a certificate not issued yet, resource limits that cannot
+   * be applied on this platform, a trust store that could not be updated.
+   */
+  readonly other?: readonly UnitStatus[] | undefined;
 }
 
 const RANK: Record<StatusName, number> = { blocked: 3, maintenance: 2, waiting: 1, active: 0 };
@@ -86,7 +91,7 @@ function applyStatus(a: ApplyOutcome): UnitStatus | undefined {
   }
 }
 
-/** Every problem as a status, in a stable order (apply, config, retention, relations). */
+/** Every problem as a status, in a stable order (apply, config, retention, other findings, relations). */
 export function allStatuses(f: Findings): UnitStatus[] {
   const out: UnitStatus[] = [];
   const a = applyStatus(f.apply);
@@ -97,6 +102,7 @@ export function allStatuses(f: Findings): UnitStatus[] {
       name: "blocked",
       message: `Cannot size retention from the database storage (${f.retentionSizeError}); only metrics_retention_time applies`,
     });
+  for (const s of f.other ?? []) out.push(s);
   const rejected = [...f.rejected].sort((x, y) => x.relation.localeCompare(y.relation));
   for (const r of rejected) {
     const who = r.remoteApp ? `${r.relation} (${r.remoteApp})` : r.relation;

@@ -195,3 +195,16 @@ describe("equality and YAML", () => {
     assert.deepEqual(parsePlan(a), { services: { a: { command: "1" }, b: { command: "2" } } });
   });
 });
+
+it("log target names are not restricted (Pebble's plan.go Layer.Validate): LogForwarder uses unit names", () => {
+  const layer = validateLayer({
+    "log-targets": {
+      "loki/0": { override: "replace", type: "loki", location: "http://l/push", services: ["all"] },
+    },
+  });
+  assert.deepEqual(Object.keys(layer["log-targets"] ?? {}), ["loki/0"]);
+  assert.throws(
+    () => validateLayer({ services: { "a/b": { override: "replace", command: "x" } } }),
+    /invalid name/,
+  );
+});

@@ -270,7 +270,9 @@ function checkSection<T>(
   const out: Record<string, T> = {};
   for (const name of Object.keys(raw).sort()) {
     const field = `${section}.${name}`;
-    if (!NAME.test(name)) throw new LayerError(field, "invalid name");
+    // Pebble's plan.go (Layer.Validate) restricts no log target name; Python's LogForwarder names
+    // targets after Loki units ("loki/0").
+    if (section !== "log-targets" && !NAME.test(name)) throw new LayerError(field, "invalid name");
     if (section === "services" && name === "pebble") throw new LayerError(field, "reserved service name");
     const entry = raw[name];
     if (entry === null || entry === undefined) throw new LayerError(field, "entry cannot be null");
