@@ -211,6 +211,30 @@ describe("apply", () => {
     assert.deepEqual(await w.list("/etc/prometheus/rules"), []);
   });
 
+  it("never deletes rule files it did not write (the Python charm's, before a swap), only its own stale ones", async () => {
+    const w = new DirWorkload();
+    const foreign = "/etc/prometheus/rules/juju_cos_a1b2c3d4_agent.rules";
+    await w.write(foreign, "groups: []\n");
+    await apply(desired(), w, new FakeApi());
+    const ours = await w.list("/etc/prometheus/rules");
+    assert.ok(ours.includes(foreign) && ours.length > 1, ours.join());
+    await apply(desired({}, {}), w, new FakeApi());
+    assert.deepEqual(await w.list("/etc/prometheus/rules"), [foreign]);
+    // Once we write a file of that name it is ours, and goes when it is no longer wanted.
+    await apply(
+      desired(
+        {},
+        renderRuleFiles({
+          cos_a1b2c3d4_agent: { groups: [{ name: "g", rules: [{ alert: "A", expr: "up < 1" }] }] },
+        }),
+      ),
+      w,
+      new FakeApi(),
+    );
+    await apply(desired({}, {}), w, new FakeApi());
+    assert.deepEqual(await w.list("/etc/prometheus/rules"), []);
+  });
+
   it("keeps a pending reload after a timeout and retries it with unchanged files", async () => {
     const w = new DirWorkload();
     await apply(desired(), w, new FakeApi());

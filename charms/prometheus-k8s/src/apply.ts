@@ -36,6 +36,18 @@ import { planFiles, planIsEmpty, RULES_DIR } from "./rules.js";
 import type { ApplyOutcome } from "./status.js";
 
 export const PROMTOOL = "/usr/bin/promtool";
+/** The rule files this charm wrote (a JSON list of paths), so cleanup never deletes others'. */
+export const RULES_MANIFEST = "/etc/prometheus/rules.managed.json";
+
+function parseManifest(text: string | undefined): Set<string> {
+  if (text === undefined) return new Set();
+  try {
+    const v = JSON.parse(text) as unknown;
+    return new Set(Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
 export const STAGED_CONFIG = `${PATHS.config}.new`;
 export const STAGED_RULES_DIR = `${RULES_DIR}.new`;
 
@@ -237,7 +249,10 @@ async function applyConfig(
   try {
     const currentConfig = await w.read(PATHS.config);
     configChanged = currentConfig !== desired.config;
-    const ruleNames = await w.list(RULES_DIR);
+    // Only files we wrote may go: rule files another charm (the Python one, before a swap) left in
+    // the directory are kept unless we write a file of the same name.
+    const managed = parseManifest(await w.read(RULES_MANIFEST));
+    const ruleNames = (await w.list(RULES_DIR)).filter((p) => managed.has(p) || p in desired.ruleFiles);
     rulesPlan = planFiles(desired.ruleFiles, await readAll(w, ruleNames));
     extraPlan = planFiles(desired.extraFiles, await readAll(w, Object.keys(desired.extraFiles)));
     toRemove = [];
@@ -284,6 +299,7 @@ async function applyConfig(
       try {
         for (const [p, c] of Object.entries(rulesPlan.write)) await w.write(p, c);
         for (const p of rulesPlan.remove) await w.remove(p);
+        await w.write(RULES_MANIFEST, `${JSON.stringify(Object.keys(desired.ruleFiles).sort())}\n`);
         if (configChanged) await w.write(PATHS.config, desired.config);
       } catch (e) {
         return { ...base, outcome: { kind: "push-failed", detail: errText(e) } };
