@@ -176,16 +176,17 @@ export function planReconcile(c: Collected): Plan {
   // The server's own CA (the self-scrape's ca_file) and the received ones go to the trust store.
   const trustStore = trustStoreFiles(c.tls?.ca, c.receivedCas ?? []);
 
-  const port = splitUrl(externalUrl)?.port ?? (tls ? 443 : 80);
+  // As the Python charm's self_scraping_job, except that the scheme follows the most external URL:
+  // behind an http ingress a TLS-enabled Prometheus is still scraped over http.
+  const external = splitUrl(externalUrl);
+  const selfScheme = external?.scheme === "https" ? "https" : "http";
+  const port = external?.port ?? (selfScheme === "https" ? 443 : 80);
   const selfMetricsJobs = [
-    tls
-      ? {
-          scheme: "https",
-          tls_config: { ca_file: c.tls?.ca ?? "" },
-          static_configs: [{ targets: [`*:${port}`] }],
-        }
-      : { scheme: "http", static_configs: [{ targets: [`*:${port}`] }] },
+    selfScheme === "https" && c.tls
+      ? { scheme: "https", tls_config: { ca_file: c.tls.ca }, static_configs: [{ targets: [`*:${port}`] }] }
+      : { scheme: selfScheme, static_configs: [{ targets: [`*:${port}`] }] },
   ];
+
 
   const prometheusApi: Record<string, string> = { direct_url: internalUrl };
   if (c.ingressUrl) prometheusApi.ingress_url = externalUrl;
