@@ -202,12 +202,16 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
     throw new MetadataError(entryPath, "not found; the charm's code goes in src/charm.ts");
 
   mkdirSync(outDir, { recursive: true });
+  // Minifying renames the charm class; its source name goes in as the trace's charm_type.
+  const charmType = /export\s+default\s+class\s+([A-Za-z_$][\w$]*)/.exec(
+    readFileSync(entryPath, "utf8"),
+  )?.[1];
   const entry = [
     `import Charm from ${JSON.stringify(entryPath)};`,
     // The SDK's entry point alone, not its root export: the bundle carries only what main() uses.
     `import { main } from "@charmkit/ops/main";`,
     `const metadata = ${JSON.stringify(meta)};`,
-    "main(Charm, { metadata });",
+    `main(Charm, { metadata, charmType: ${JSON.stringify(charmType)} });`,
   ].join("\n");
 
   const bundle = join(outDir, "charm.bundle.js");

@@ -587,7 +587,7 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
   const loaded = opts.store.load();
   const stored = structuredClone(loaded.stored) as Record<string, Record<string, JsonValue>>;
   const framework = new Framework(model, stored, opts.cacheDir, opts.tracing);
-  const className = (opts.charmClass as { name?: string }).name ?? "Charm";
+  const className = opts.tracing?.charmType || (opts.charmClass as { name?: string }).name || "Charm";
   // ops names a handler's span `<event kind>: <charm class>` (framework.py `_reemit`).
   const traced = (ev: EventBase, handler: Handler<EventBase>, deferred: boolean) =>
     framework.tracing.span(`${ev.kind}: ${className}`, { event_name: ev.kind, deferred }, () => handler(ev));

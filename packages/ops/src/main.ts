@@ -20,6 +20,8 @@ export interface MainOptions {
   readonly metadata?: CharmMeta | CharmMetaSources | undefined;
   /** Builds the Pebble client for a socket path; defaults to a lazily loaded `PebbleClient`. */
   readonly pebble?: ((socketPath: string) => Pebble) | undefined;
+  /** The charm class's source name (a minified bundle renames it), for tracing's `charm_type`. */
+  readonly charmType?: string | undefined;
 }
 
 function isMeta(m: CharmMeta | CharmMetaSources): m is CharmMeta {
@@ -71,7 +73,7 @@ export async function main(charmClass: CharmClass, options: MainOptions = {}): P
         modelUuid: context.modelUuid,
         unitName: context.unitName,
         charmName: metadata.name,
-        charmType: charmClass.name,
+        charmType: options.charmType ?? charmClass.name,
       },
     });
     backend = tracing.wrapBackend(

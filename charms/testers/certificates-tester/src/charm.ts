@@ -52,6 +52,10 @@ export default class CertificatesTesterCharm extends CharmBase {
       framework.observe(k, "send-ca-cert", run);
     }
     framework.observe("action", "rotate-ca", (e) => this.onRotate(e));
+    framework.observe("action", "get-ca", (e) => {
+      if (this.stored.caCert === "") e.fail("no CA yet (the leader makes it)");
+      else e.setResults({ "ca-certificate": this.stored.caCert });
+    });
   }
 
   private async ensureCa(): Promise<void> {

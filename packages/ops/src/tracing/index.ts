@@ -61,6 +61,11 @@ export class CharmTracing {
     this.root = this.recorder.start(opts.rootName, opts.rootAttributes ?? {}, 2);
   }
 
+  /** The charm class's name, as spans name it. */
+  get charmType(): string {
+    return this.opts.resource.charmType;
+  }
+
   /** This dispatch's trace id (hex), e.g. for logs. */
   get traceId(): string {
     return this.recorder.traceId;
