@@ -45,6 +45,7 @@ import {
 } from "./envelope.js";
 import { ExecManager } from "./exec.js";
 import { FilesApi } from "./files.js";
+import { LogForwarder } from "./logforward.js";
 import { NoticeStore } from "./notices.js";
 import {
   combineExtensions,
@@ -105,6 +106,7 @@ export class PebbleServer {
   readonly #log: (line: string) => void;
   readonly #changes = new ChangeStore();
   readonly #notices = new NoticeStore();
+  readonly #logs: LogForwarder;
   readonly #services: ServiceManager;
   readonly #checks: CheckManager;
   readonly #exec: ExecManager;
@@ -144,7 +146,13 @@ export class PebbleServer {
       enter: options.enter,
     };
     const plan = () => this.#plan;
-    this.#services = new ServiceManager({ ...common, logDir: this.logDir, plan });
+    this.#logs = new LogForwarder({ userAgent: `pebble/${PEBBLE_VERSION}`, log: this.#log });
+    this.#services = new ServiceManager({
+      ...common,
+      logDir: this.logDir,
+      plan,
+      onLine: (service, line, time) => this.#logs.line(service, line, time),
+    });
     this.#checks = new CheckManager({
       ...common,
       plan,
@@ -190,6 +198,7 @@ export class PebbleServer {
   async stop(): Promise<void> {
     this.#checks.stopAll();
     await this.#services.stopAll();
+    await this.#logs.stop();
     for (const ws of this.#wss.clients) ws.terminate();
     const server = this.#server;
     this.#server = undefined;
@@ -337,6 +346,7 @@ export class PebbleServer {
     this.#ext = ext;
     this.#planExt = planExt;
     this.#checks.replan(previous);
+    this.#logs.planChanged(plan);
     return sync(true);
   }
 

@@ -45,6 +45,8 @@ export interface ServiceManagerOptions {
   log: (line: string) => void;
   /** Namespaces to enter before the container's own (see `IsolatedCommand.enter`). */
   enter?: readonly string[] | undefined;
+  /** Every output line of a service, as it is written (Pebble's log forwarding reads them). */
+  onLine?: ((service: string, line: string, time: Date) => void) | undefined;
 }
 
 class Record_ {
@@ -256,7 +258,9 @@ export class ServiceManager {
   #line(r: Record_, line: string): void {
     r.lines.push(line);
     if (r.lines.length > KEEP_LINES) r.lines.splice(0, r.lines.length - KEEP_LINES);
-    r.file?.write(`${new Date().toISOString()} [${r.name}] ${line}\n`);
+    const time = new Date();
+    r.file?.write(`${time.toISOString()} [${r.name}] ${line}\n`);
+    this.#opts.onLine?.(r.name, line, time);
   }
 
   #exited(r: Record_, proc: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
