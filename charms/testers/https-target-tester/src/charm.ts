@@ -2,8 +2,10 @@
  * The https target tester. The leader makes a private CA and shares it with its peers through the
  * peer relation's application bag (a tester's shortcut: a real charm would keep a CA key in a
  * secret); each unit signs a server certificate for its own address with it, serves metrics over
- * https, offers the target over `metrics-endpoint` and the CA over `send-ca-cert`.
+ * https (its server script pushed into the workload container), offers the target over
+ * `metrics-endpoint` and the CA over `send-ca-cert`.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ActiveStatus, CharmBase, type Framework, MaintenanceStatus, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
@@ -21,6 +23,8 @@ const SERVICE = "https-metrics";
 const PEERS = "https-peers";
 const CERT = "/etc/https-target/server.crt";
 const KEY = "/etc/https-target/server.key";
+/** Where the server script goes in the workload container (the charm's files are not there). */
+const SERVER = "/srv/https-target/server.mjs";
 const DAY = 86_400_000;
 
 interface Stored extends Record<string, string> {
@@ -110,8 +114,12 @@ export default class HttpsTargetTesterCharm extends CharmBase {
       await c.push(CERT, this.stored.cert, { makeDirs: true });
       await c.stop(SERVICE).catch(() => undefined);
     }
-    const script = join(this.charmDir, "workload", "server.mjs");
-    const command = `node ${script} --listen ${fqdn}:${port} --cert ${CERT} --key ${KEY}`;
+    const script = readFileSync(join(this.charmDir, "workload", "server.mjs"), "utf8");
+    if ((await c.pull(SERVER).catch(() => undefined)) !== script) {
+      await c.push(SERVER, script, { makeDirs: true });
+      await c.stop(SERVICE).catch(() => undefined);
+    }
+    const command = `node ${SERVER} --listen ${fqdn}:${port} --cert ${CERT} --key ${KEY}`;
     const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.[
       SERVICE
     ];

@@ -1,7 +1,8 @@
 /**
- * The Loki tester: runs workload/receiver.mjs as a Pebble service on the unit's address and offers
- * it over `logging` (loki_push_api) as Loki's units do.
+ * The Loki tester: pushes workload/receiver.mjs into its container, runs it there as a Pebble
+ * service on the unit's address and offers it over `logging` (loki_push_api) as Loki's units do.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ActionEvent,
@@ -16,6 +17,8 @@ import { publishLokiEndpoint } from "@charmkit/interfaces/loki-push-api";
 
 const CONTAINER = "receiver";
 const SERVICE = "receiver";
+/** Where the receiver script goes in the workload container (the charm's files are not there). */
+const RECEIVER = "/srv/loki-tester/receiver.mjs";
 
 /** One stream as the receiver recorded it. */
 interface Received {
@@ -53,7 +56,12 @@ export default class LokiTesterCharm extends CharmBase {
       this.model.unit.setStatus(WaitingStatus("waiting for the receiver container"));
       return;
     }
-    const command = `node ${join(this.charmDir, "workload", "receiver.mjs")} --listen ${this.model.unit.fqdn}:${this.port()}`;
+    const script = readFileSync(join(this.charmDir, "workload", "receiver.mjs"), "utf8");
+    if ((await c.pull(RECEIVER).catch(() => undefined)) !== script) {
+      await c.push(RECEIVER, script, { makeDirs: true });
+      await c.stop(SERVICE).catch(() => undefined);
+    }
+    const command = `node ${RECEIVER} --listen ${this.model.unit.fqdn}:${this.port()}`;
     const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.[
       SERVICE
     ];

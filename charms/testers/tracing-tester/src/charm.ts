@@ -1,7 +1,9 @@
 /**
- * The tracing tester: runs workload/receiver.mjs (OTLP over gRPC and HTTP) as a Pebble service and
- * publishes, on the leader, the receivers each related charm asked for, as Tempo does.
+ * The tracing tester: pushes workload/receiver.mjs (OTLP over gRPC and HTTP) into its container,
+ * runs it there as a Pebble service and publishes, on the leader, the receivers each related charm
+ * asked for, as Tempo does.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type ActionEvent,
@@ -22,6 +24,8 @@ const CONTAINER = "receiver";
 const SERVICE = "receiver";
 const GRPC_PORT = 4317;
 const HTTP_PORT = 4318;
+/** Where the receiver script goes in the workload container (the charm's files are not there). */
+const RECEIVER = "/srv/tracing-tester/receiver.mjs";
 
 /** What the receiver recorded. */
 interface Received {
@@ -77,8 +81,12 @@ export default class TracingTesterCharm extends CharmBase {
       return;
     }
     const fqdn = this.model.unit.fqdn;
-    const script = join(this.charmDir, "workload", "receiver.mjs");
-    const command = `node ${script} --grpc ${fqdn}:${GRPC_PORT} --http ${fqdn}:${HTTP_PORT}`;
+    const script = readFileSync(join(this.charmDir, "workload", "receiver.mjs"), "utf8");
+    if ((await c.pull(RECEIVER).catch(() => undefined)) !== script) {
+      await c.push(RECEIVER, script, { makeDirs: true });
+      await c.stop(SERVICE).catch(() => undefined);
+    }
+    const command = `node ${RECEIVER} --grpc ${fqdn}:${GRPC_PORT} --http ${fqdn}:${HTTP_PORT}`;
     const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.[
       SERVICE
     ];
