@@ -4,6 +4,7 @@
  * whole file (tests/e2e/swap-bundle.yaml); each test builds on the state the previous one left.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -33,6 +34,11 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
     req.on("error", reject);
     req.end();
   });
+}
+
+/** The start of a PEM block's base64 body, whitespace removed (compared with a bundle likewise). */
+function pemBody(pem: string): string {
+  return pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "").slice(0, 200);
 }
 
 async function action(
@@ -119,6 +125,10 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
       v.map((x) => x.value[1]),
       ["1"],
     );
+    // update-ca-certificates ran in Prometheus' container, whose /etc/ssl is its own: the host's
+    // bundle never gets the model's CAs (local/src/trust-store.ts).
+    const hostBundle = readFileSync("/etc/ssl/certs/ca-certificates.crt", "utf8").replace(/\s+/g, "");
+    assert.ok(!hostBundle.includes(pemBody(ca)), "the CA tester's CA is in the host's trust store");
   });
 
   test("receive-remote-write: the client's samples arrive and its forwarded rule fires in Alertmanager", async () => {

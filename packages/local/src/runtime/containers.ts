@@ -10,6 +10,7 @@ import { PebbleServer } from "../pebble/server.js";
 import type { ModelLayout } from "./layout.js";
 import type { UnitRec } from "./model.js";
 import type { Pod, PodRuntime } from "../pods/runtime.js";
+import { seedTrustStore } from "../trust-store.js";
 
 /** A workload container's Pebble server, as the controller drives it. */
 export interface ContainerServer {
@@ -60,6 +61,9 @@ export class Containers {
         join(rootDir, "etc", "resolv.conf"),
         "# names resolve through /etc/hosts in the local runtime's pods\n",
       );
+      // A container's /etc/ssl is its own (an image's), so update-ca-certificates run by a
+      // workload rebuilds the copy and never the host's trust store.
+      seedTrustStore(rootDir);
       const m = mounts.map((mt) => ({
         containerPath: mt.location,
         hostPath: this.layout.storageDir(u.name, mt.storage),
