@@ -368,7 +368,8 @@ class PebbleWorkload implements Workload {
 /** The charm. */
 export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   /** How the charm talks to Prometheus' HTTP API; tests replace it with a fake. */
-  static prometheusApi: (baseUrl: string) => PrometheusApi = (baseUrl) => new PrometheusHttp(baseUrl);
+  static prometheusApi: (baseUrl: string, ca?: string) => PrometheusApi = (baseUrl, ca) =>
+    new PrometheusHttp(baseUrl, ca);
 
   /**
    * The Kubernetes API of this pod, `undefined` where there is none (the local runtime): used for
@@ -909,7 +910,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     const result = await apply(
       plan.desired,
       new PebbleWorkload(container),
-      PrometheusCharm.prometheusApi(base),
+      // Under TLS the internal URL is https with the issued certificate: trust its CA.
+      PrometheusCharm.prometheusApi(base, read.collected.tls?.ca),
       {
         reloadPending: this.stored.retryPending,
         isolate: {
