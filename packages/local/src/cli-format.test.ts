@@ -100,6 +100,16 @@ describe("whereToLook", () => {
     assert.doesNotMatch(text, /quiet/);
     assert.match(text, /model home: \/h/);
   });
+  test("a port that answered a TLS handshake is an https URL, the others stay http", () => {
+    const s = status([
+      unit("prometheus/0", { ports: ["9090/tcp"] }),
+      unit("alertmanager/0", { ports: ["9093/tcp"] }),
+    ]);
+    const tls = new Set(["prometheus-0.prometheus-endpoints.local.svc.cluster.local:9090"]);
+    const text = whereToLook(s, new Map(), "/h", tls);
+    assert.match(text, /^ {2}prometheus\/0 +https:\/\/prometheus-0\.[^ ]+:9090$/m);
+    assert.match(text, /^ {2}alertmanager\/0 +http:\/\/alertmanager-0\.[^ ]+:9093$/m);
+  });
   test("nothing to look at: nothing printed", () => {
     assert.equal(whereToLook(status([unit("a/0")]), new Map(), "/h"), "");
   });

@@ -75,16 +75,23 @@ export function ingressUrlOf(info: UnitInfo): string | undefined {
  * address sends a browser to paths only the ingress serves) and its own address for API clients.
  * Other units list every opened port on their FQDN. URLs a unit's status message names (a charm
  * saying where its workload answers or what it uses) follow on the unit's line. The FQDNs resolve
- * on this host through the model's block in /etc/hosts.
+ * on this host through the model's block in /etc/hosts. A port listed in `tls` (`fqdn:port`, it
+ * answered a TLS handshake) is given as https: open-port carries no scheme.
  */
-export function whereToLook(s: ModelStatus, ingress: ReadonlyMap<string, string>, home: string): string {
+export function whereToLook(
+  s: ModelStatus,
+  ingress: ReadonlyMap<string, string>,
+  home: string,
+  tls: ReadonlySet<string> = new Set(),
+): string {
   const lines: string[] = [];
   const indent = " ".repeat(2 + 18 + 1);
   for (const u of s.units) {
     const direct: string[] = [];
     for (const p of u.ports) {
       const [port, proto] = p.split("/");
-      if (port && proto !== "udp") direct.push(`http://${u.fqdn}:${port}`);
+      if (!port || proto === "udp") continue;
+      direct.push(`${tls.has(`${u.fqdn}:${port}`) ? "https" : "http"}://${u.fqdn}:${port}`);
     }
     const named = [...u.message.matchAll(/https?:\/\/[^\s;,)]+/g)].map((m) => m[0]);
     const viaIngress = ingress.get(u.name);

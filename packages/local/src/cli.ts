@@ -33,6 +33,7 @@ import {
 } from "./cli-format.js";
 import type { ActionResult, ExecOutcome, ModelStatus, UnitInfo } from "./controller.js";
 import { ApiError, callDaemon } from "./daemon.js";
+import { schemeOf } from "./tls-probe.js";
 import { teardownModelAt } from "./pods/runtime.js";
 
 const home = resolve(process.env.CHARMKIT_HOME ?? join(process.cwd(), ".charmkit"));
@@ -99,6 +100,19 @@ async function ensureDaemon(): Promise<void> {
   const logPath = join(home, "controller.log");
   const tail = existsSync(logPath) ? startFailure(readFileSync(logPath, "utf8")) : "";
   fail(`the controller did not start; see ${logPath}${tail ? `:\n${tail}` : ""}`);
+}
+
+/** The opened tcp ports of `s` that answer a TLS handshake, as `fqdn:port`. */
+async function tlsPorts(s: ModelStatus): Promise<Set<string>> {
+  const probes = s.units.flatMap((u) =>
+    u.ports
+      .filter((p) => !p.endsWith("/udp"))
+      .map(async (p) => {
+        const port = Number(p.split("/")[0]);
+        return (await schemeOf(u.address, port)) === "https" ? `${u.fqdn}:${port}` : "";
+      }),
+  );
+  return new Set((await Promise.all(probes)).filter((x) => x !== ""));
 }
 
 /** The ingress URL of every unit that has one (see {@link ingressUrlOf}). */
@@ -184,7 +198,7 @@ program
       `model settled: ${s.units.length} unit(s)${errors.length ? `, ${errors.length} in error` : ""} in ${elapsed(Date.now() - started)}\n`,
     );
     if (errors.length) process.exitCode = 1;
-    process.stdout.write(whereToLook(s, await ingressUrls(s), home));
+    process.stdout.write(whereToLook(s, await ingressUrls(s), home, await tlsPorts(s)));
   });
 
 const FORMATS = ["tabular", "yaml", "json"];
