@@ -163,7 +163,12 @@ describe("certificates: Prometheus serves TLS", () => {
   });
 
   it("asks with a key in a unit secret and a CSR; once issued, serves https everywhere and trusts the CA", async () => {
-    okApi();
+    // The reload client of each hook: its URL and the CA it trusts.
+    const clients: [string, string | undefined][] = [];
+    PrometheusCharm.prometheusApi = (url, ca) => {
+      clients.push([url, ca]);
+      return { reload: async (): Promise<ReloadResult> => ({ kind: "ok" }) };
+    };
     noKube();
     const c = ctx();
     const rel = relation({ endpoint: "certificates", id: 5, remoteAppName: "ca" });
@@ -212,6 +217,11 @@ describe("certificates: Prometheus serves TLS", () => {
     assert.match(getRelation(second, 6)?.localUnitData.grafana_source_host ?? "", /^https:\/\//);
     assert.match(getRelation(second, 7)?.localUnitData.remote_write ?? "", /"url": "https:\/\//);
     assert.deepEqual(second.unitStatus, { name: "active", message: "" });
+    // Plain HTTP before the certificate; afterwards the charm reloads over https trusting the CA.
+    assert.match(clients[0]?.[0] ?? "", /^http:\/\//);
+    assert.equal(clients[0]?.[1], undefined);
+    assert.match(clients.at(-1)?.[0] ?? "", /^https:\/\//);
+    assert.equal(clients.at(-1)?.[1], caCert);
   });
 });
 

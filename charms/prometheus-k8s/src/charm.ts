@@ -881,8 +881,10 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     if (this.stored.version === "") await this.refreshVersion();
     let plan: Plan;
     let prepared: Prepared;
+    let servedCa: string | undefined;
     try {
       prepared = await this.prepare();
+      servedCa = prepared.collected.tls?.ca;
       plan = planReconcile(prepared.collected);
     } catch (e) {
       // A bug, not bad remote data (the libraries never throw on that): say so and retry later.
@@ -911,7 +913,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       plan.desired,
       new PebbleWorkload(container),
       // Under TLS the internal URL is https with the issued certificate: trust its CA.
-      PrometheusCharm.prometheusApi(base, read.collected.tls?.ca),
+      PrometheusCharm.prometheusApi(base, servedCa),
       {
         reloadPending: this.stored.retryPending,
         isolate: {
