@@ -17,8 +17,11 @@ interface Target {
   lastError: string;
 }
 
-/** GET over https trusting only `ca`; resolves status, body and the served certificate's serial. */
-function httpsGet(url: string, ca: string): Promise<{ status: number; body: string; serial: string }> {
+/** GET over https trusting only `ca`; resolves status, body and the served certificate's serial and SANs. */
+function httpsGet(
+  url: string,
+  ca: string,
+): Promise<{ status: number; body: string; serial: string; sans: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { ca, timeout: 5000 }, (res) => {
       let body = "";
@@ -27,7 +30,12 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
       });
       res.on("end", () => {
         const cert = (res.socket as import("node:tls").TLSSocket).getPeerCertificate?.();
-        resolve({ status: res.statusCode ?? 0, body, serial: cert?.serialNumber ?? "" });
+        resolve({
+          status: res.statusCode ?? 0,
+          body,
+          serial: cert?.serialNumber ?? "",
+          sans: cert?.subjectaltname ?? "",
+        });
       });
     });
     req.on("timeout", () => req.destroy(new Error("timeout")));
@@ -38,7 +46,10 @@ function httpsGet(url: string, ca: string): Promise<{ status: number; body: stri
 
 /** The start of a PEM block's base64 body, whitespace removed (compared with a bundle likewise). */
 function pemBody(pem: string): string {
-  return pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "").slice(0, 200);
+  return pem
+    .replace(/-----[A-Z ]+-----/g, "")
+    .replace(/\s+/g, "")
+    .slice(0, 200);
 }
 
 async function action(
@@ -57,6 +68,7 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
   let host = "";
   let prom = "";
   let ca = "";
+  let upOutput = "";
 
   const promJson = async <T>(path: string): Promise<T> =>
     JSON.parse((await httpsGet(`${prom}${path}`, ca)).body) as T;
@@ -68,7 +80,7 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
     ).data.result;
 
   before(async () => {
-    await m.cli("up", join(ROOT, "tests/e2e/swap-bundle.yaml"), "--timeout", "300");
+    upOutput = await m.cli("up", join(ROOT, "tests/e2e/swap-bundle.yaml"), "--timeout", "300");
     host = (await m.unit("prometheus/0")).address;
     prom = `https://${host}:9090`;
     ca = (await action(m, "ca/0", "get-ca"))["ca-certificate"] ?? "";
@@ -86,7 +98,7 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
       },
       { timeoutMs: 180_000, unit: "prometheus/0" },
     );
-    assert.ok(s.units.length >= 8);
+    assert.equal(s.units.length, 9);
   });
 
   test("certificates: Prometheus serves https with the certificate the CA tester issued", async () => {
@@ -101,6 +113,8 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
     await assert.rejects(
       fetch(`http://${host}:9090/-/ready`).then((x) => x.text().then((t) => assert.match(t, /Ready/))),
     );
+    // `up` tells the user the https URL (the port answers TLS).
+    assert.match(upOutput, new RegExp(`prometheus/0 +https://${host.replaceAll(".", "\\.")}:9090\\b`));
     // The self-scrape goes over https with our CA.
     const self = (
       await promJson<{ data: { activeTargets: Target[] } }>("/api/v1/targets")
@@ -243,6 +257,38 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
     assert.equal(t.scrapeUrl, `https://${host}:9090/metrics`);
     const v = await query(observer, 'prometheus_build_info{juju_application="prometheus"}');
     assert.equal(v.length, 1);
+  });
+
+  test("self-metrics-endpoint through ingress: the observer scrapes the ingress URL, the certificate names the ingress host", async () => {
+    await m.cli("relate", "prometheus:ingress", "ingress:ingress");
+    const ingress = (await m.unit("ingress/0")).address;
+    const observer = `http://${(await m.unit("observer/0")).address}:9090`;
+    const t = await m.until(
+      "the observer scraping through the ingress",
+      async () => {
+        const all = (await getJson<{ data: { activeTargets: Target[] } }>(`${observer}/api/v1/targets`)).data
+          .activeTargets;
+        const x = all.find((y) => y.labels.juju_application === "prometheus");
+        return x?.health === "up" && x.scrapeUrl.startsWith(`http://${ingress}`) ? x : undefined;
+      },
+      { timeoutMs: 180_000, unit: "observer/0" },
+    );
+    assert.match(t.scrapeUrl, /^http:\/\/[\d.]+(:80)?\/[^/]+-prometheus-0\/metrics$/);
+    const flags = await promJson<{ data: Record<string, string> }>("/api/v1/status/flags");
+    assert.ok(
+      flags.data["web.external-url"]?.startsWith(`http://${ingress}/`),
+      flags.data["web.external-url"],
+    );
+    // The CSR gained the ingress host; the certificate issued for it is the one served.
+    const served = await m.until(
+      "a certificate naming the ingress host",
+      async () => {
+        const x = await httpsGet(`${prom}/-/ready`, ca).catch(() => undefined);
+        return x?.sans.includes(ingress) ? x : undefined;
+      },
+      { timeoutMs: 120_000, unit: "prometheus/0" },
+    );
+    assert.ok(served.sans.includes(host), served.sans);
   });
 
   test("cpu/memory: no Kubernetes API here, and the status says so instead of claiming active", async () => {
