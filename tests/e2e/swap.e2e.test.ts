@@ -80,7 +80,7 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
     ).data.result;
 
   before(async () => {
-    upOutput = await m.cli("up", join(ROOT, "tests/e2e/swap-bundle.yaml"), "--timeout", "300");
+    upOutput = await m.cli("up", join(ROOT, "tests/e2e/swap-bundle.yaml"), "--timeout", "600");
     host = (await m.unit("prometheus/0")).address;
     prom = `https://${host}:9090`;
     ca = (await action(m, "ca/0", "get-ca"))["ca-certificate"] ?? "";
