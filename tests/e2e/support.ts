@@ -24,9 +24,14 @@ export const CHARMS = [
   "charms/prometheus-k8s",
   "charms/testers/alertmanager-tester",
   "charms/testers/catalogue-tester",
+  "charms/testers/certificates-tester",
   "charms/testers/grafana-tester",
+  "charms/testers/https-target-tester",
   "charms/testers/ingress-tester",
+  "charms/testers/loki-tester",
   "charms/testers/metrics-tester",
+  "charms/testers/remote-write-tester",
+  "charms/testers/tracing-tester",
 ];
 
 /**

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { getJson, LocalModel, query, ROOT } from "./support.js";
+import { CHARMS, getJson, LocalModel, packCharms, query, ROOT } from "./support.js";
 
 interface Target {
   health: string;
@@ -64,7 +64,7 @@ async function action(
 }
 
 describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
-  const m = new LocalModel();
+  const m = new LocalModel("swap");
   let host = "";
   let prom = "";
   let ca = "";
@@ -80,8 +80,9 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
     ).data.result;
 
   before(async () => {
+    await packCharms(CHARMS);
     upOutput = await m.cli("up", join(ROOT, "tests/e2e/swap-bundle.yaml"), "--timeout", "600");
-    host = (await m.unit("prometheus/0")).address;
+    host = (await m.unit("prometheus/0")).fqdn;
     prom = `https://${host}:9090`;
     ca = (await action(m, "ca/0", "get-ca"))["ca-certificate"] ?? "";
   });
@@ -167,7 +168,7 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
         rule.query.includes(`juju_model_uuid="${s.model.uuid}"`),
       rule.query,
     );
-    const am = `http://${(await m.unit("alertmanager/0")).address}:9093`;
+    const am = `http://${(await m.unit("alertmanager/0")).fqdn}:9093`;
     await m.until(
       "RemoteWriteTesterAlwaysFiring in Alertmanager",
       async () => {
@@ -221,7 +222,7 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
     const endpoint = /tracing:\n {2}endpoint: (\S+):4317\n {2}insecure: false\n/.exec(
       r["prometheus-yml"] ?? "",
     )?.[1];
-    assert.ok(endpoint === tempo.address || endpoint?.startsWith("tempo-0."), r["prometheus-yml"]);
+    assert.ok(endpoint === tempo.fqdn, r["prometheus-yml"]);
     assert.match(
       r["prometheus-yml"] ?? "",
       / {2}tls_config:\n {4}ca_file: \/usr\/local\/share\/ca-certificates\/ca\.crt/,
@@ -243,7 +244,7 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
   });
 
   test("self-metrics-endpoint: another Prometheus scrapes this one over https with the CA in the job", async () => {
-    const observer = `http://${(await m.unit("observer/0")).address}:9090`;
+    const observer = `http://${(await m.unit("observer/0")).fqdn}:9090`;
     const t = await m.until(
       "the observer's target up",
       async () => {
@@ -261,8 +262,8 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
 
   test("self-metrics-endpoint through ingress: the observer scrapes the ingress URL, the certificate names the ingress host", async () => {
     await m.cli("relate", "prometheus:ingress", "ingress:ingress");
-    const ingress = (await m.unit("ingress/0")).address;
-    const observer = `http://${(await m.unit("observer/0")).address}:9090`;
+    const ingress = (await m.unit("ingress/0")).fqdn;
+    const observer = `http://${(await m.unit("observer/0")).fqdn}:9090`;
     const t = await m.until(
       "the observer scraping through the ingress",
       async () => {
@@ -273,7 +274,10 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
       },
       { timeoutMs: 180_000, unit: "observer/0" },
     );
-    assert.match(t.scrapeUrl, /^http:\/\/[\d.]+(:80)?\/[^/]+-prometheus-0\/metrics$/);
+    assert.match(
+      t.scrapeUrl,
+      new RegExp(`^http://${ingress.replaceAll(".", "\\.")}(:80)?/swap-prometheus-0/metrics$`),
+    );
     const flags = await promJson<{ data: Record<string, string> }>("/api/v1/status/flags");
     assert.ok(
       flags.data["web.external-url"]?.startsWith(`http://${ingress}/`),
