@@ -24,12 +24,13 @@ function httpsGet(
 ): Promise<{ status: number; body: string; serial: string; sans: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { ca, timeout: 5000 }, (res) => {
+      // The socket leaves the response once it ends (keep-alive): read the certificate now.
+      const cert = (res.socket as import("node:tls").TLSSocket | null)?.getPeerCertificate?.();
       let body = "";
       res.on("data", (c: Buffer) => {
         body += c.toString();
       });
       res.on("end", () => {
-        const cert = (res.socket as import("node:tls").TLSSocket).getPeerCertificate?.();
         resolve({
           status: res.statusCode ?? 0,
           body,

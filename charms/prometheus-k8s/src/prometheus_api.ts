@@ -2,6 +2,7 @@
  * Talks to the Prometheus HTTP API from the charm: the hot reload (`POST /-/reload`) and the
  * workload version from `prometheus --version`. Uses Node's global fetch; nothing at import time.
  */
+import { createRequire } from "node:module";
 import type { PrometheusApi, ReloadResult } from "./apply.js";
 
 /** A response as far as the reload needs it. */
@@ -28,7 +29,9 @@ export class PrometheusHttp implements PrometheusApi {
       const res = await fetch(url, { method, signal: AbortSignal.timeout(timeoutMs) });
       return { status: res.status, text: await res.text() };
     }
-    const { request } = await import("node:https");
+    // A dynamic import() has no loader in the bundled charm (run as a vm.Script with its code
+    // cache), so the lazy load goes through require, as the SDK's tracing export does.
+    const { request } = createRequire("/")("node:https") as typeof import("node:https");
     return new Promise<Reply>((resolve, reject) => {
       const req = request(url, { method, ca: this.ca, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
         let text = "";
