@@ -399,5 +399,9 @@ describe("self-metrics-endpoint through ingress", () => {
       jobs.map((j) => [j.scheme, j.static_configs[0]?.targets]),
       [["http", ["*:80"]]],
     );
+    // update-status: the library republishes the address before the reconcile runs; it must stay
+    // the ingress host, not turn into the unit's bind IP.
+    const next = await c.run(c.on.updateStatus(), out);
+    assert.equal(getRelation(next, 15)?.localUnitData.prometheus_scrape_unit_address, "10.0.0.5");
   });
 });

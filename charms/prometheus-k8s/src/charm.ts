@@ -180,6 +180,16 @@ interface Stored extends Record<string, string | boolean | number> {
   logForwarding: boolean;
 }
 
+/** The external URL recorded in {@link Stored.selfMetrics} (`[jobs, url]`), if any. */
+function publishedExternalUrl(text: string): string | undefined {
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    return Array.isArray(parsed) && typeof parsed[1] === "string" ? parsed[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What collect reads for the publish step besides the plan's inputs. */
 interface SideReads {
   readonly tls: TlsRead;
@@ -411,7 +421,10 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       alertRulesPath: "./alert_rules",
       refreshEvents: [["pebble-ready", CONTAINER], "config-changed", "upgrade-charm", "leader-elected"],
       // The most external URL, as the Python charm: another Prometheus scrapes us through ingress.
-      externalUrl: () => this.externalUrl,
+      // The library also publishes from its own handlers (update-status, relation-joined), which
+      // run before this hook's reconcile: they take the URL the last reconcile published, else the
+      // unit's bind IP would replace it in every update-status.
+      externalUrl: () => this.externalUrl ?? publishedExternalUrl(this.stored.selfMetrics),
       fqdn: () => this.fqdn(),
     });
 

@@ -87,7 +87,15 @@ export default class HttpsTargetTesterCharm extends CharmBase {
     }
     publishCertificates(this.model, "send-ca-cert", [ca.certificate]);
     const fqdn = this.model.unit.fqdn;
-    const names = splitSans([fqdn]);
+    // The scrape library publishes the bind IP as the unit's address when there is one (as the
+    // Python provider does), so Prometheus connects to that IP: the certificate must name it too.
+    let bindIp = "";
+    try {
+      bindIp = this.model.network("metrics-endpoint").bindAddress ?? "";
+    } catch {
+      bindIp = "";
+    }
+    const names = splitSans([fqdn, bindIp]);
     const current = this.stored.cert ? parseCertificate(this.stored.cert) : undefined;
     const fresh =
       current !== undefined &&
