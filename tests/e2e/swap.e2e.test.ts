@@ -309,7 +309,12 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
       return x.workload === "active" ? x : undefined;
     });
     const r = await action(m, "prometheus/0", "show-config");
-    assert.match(r["retention-size-from"] ?? "", /^statfs of \/var\/lib\/prometheus/);
+    // statfs of the database storage where the charm container sees it (storage-get's location,
+    // Juju's /var/lib/juju/storage/<name>/<n>), not the workload's mount point.
+    assert.match(
+      r["retention-size-from"] ?? "",
+      /^statfs of \/var\/lib\/juju\/storage\/database\/0 \(no Kubernetes API here\)$/,
+    );
   });
 
   test("certificates: a CA rotation revokes the certificate; Prometheus gets a new one from the new CA", async () => {
