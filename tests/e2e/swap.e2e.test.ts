@@ -117,11 +117,14 @@ describe("local model: the swap endpoints", { timeout: 900_000 }, () => {
     );
     // `up` tells the user the https URL (the port answers TLS).
     assert.match(upOutput, new RegExp(`prometheus/0 +https://${host.replaceAll(".", "\\.")}:9090\\b`));
-    // The self-scrape goes over https with our CA.
-    const self = (
-      await promJson<{ data: { activeTargets: Target[] } }>("/api/v1/targets")
-    ).data.activeTargets.find((t) => t.labels.job === "prometheus");
-    assert.ok(self?.scrapeUrl.startsWith("https://"), self?.scrapeUrl);
+    // The self-scrape goes over https with our CA (the target appears once the reloaded
+    // configuration's discovery has run, so it is waited for).
+    const self = await m.until("the self-scrape target", async () =>
+      (await promJson<{ data: { activeTargets: Target[] } }>("/api/v1/targets")).data.activeTargets.find(
+        (t) => t.labels.job === "prometheus",
+      ),
+    );
+    assert.ok(self.scrapeUrl.startsWith("https://"), self.scrapeUrl);
   });
 
   test("receive-ca-cert: a target whose certificate comes from another CA is scraped over https", async () => {
