@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { apply, type Desired, type PrometheusApi, type ReloadResult, type Workload } from "./apply.js";
+import { RECEIVED_CA_DIR } from "./ca_store.js";
 import { parseConfig } from "./config.js";
 import { prometheusCommand } from "./flags.js";
 import { buildLayer, type PrometheusLayer } from "./layer.js";
@@ -200,6 +201,26 @@ describe("apply", () => {
       api,
     );
     assert.deepEqual([r2.restarted, r2.reloaded, api.calls, w.replans], [true, false, 1, 2]);
+  });
+
+  it("restarts Prometheus, without a reload, when the trust store's CAs change (Go reads the roots once)", async () => {
+    class CaWorkload extends DirWorkload {
+      override async exec(argv: readonly string[]) {
+        if (argv[0]?.endsWith("update-ca-certificates")) return { exitCode: 0, stdout: "", stderr: "" };
+        return super.exec(argv);
+      }
+    }
+    const w = new CaWorkload();
+    await apply(desired(), w, new FakeApi());
+    const api = new FakeApi();
+    const withCa: Desired = { ...desired(), trustStore: { [`${RECEIVED_CA_DIR}/0.crt`]: "CA\n" } };
+    const r1 = await apply(withCa, w, api);
+    assert.deepEqual(
+      [r1.trustStore?.changed, r1.restarted, r1.reloaded, w.restarts, api.calls],
+      [true, true, false, 1, 0],
+    );
+    const r2 = await apply(withCa, w, api);
+    assert.deepEqual([r2.trustStore?.changed, r2.restarted, w.restarts], [false, false, 1]);
   });
 
   it("removes stale rule files and reloads", async () => {

@@ -315,10 +315,15 @@ async function applyConfig(
   } catch (e) {
     return { ...base, changed: filesChanged, outcome: { kind: "restart-failed", detail: errText(e) } };
   }
-  if (needRestart) {
+  if (needRestart || trustChanged) {
     try {
-      await w.addLayer("prometheus", desired.layer);
-      await w.replan();
+      if (needRestart) {
+        await w.addLayer("prometheus", desired.layer);
+        await w.replan();
+      } else {
+        // New CAs: Go reads the system roots once per process, so only a restart makes them count.
+        await w.restart(SERVICE_NAME);
+      }
     } catch (e) {
       return {
         ...base,
@@ -328,27 +333,6 @@ async function applyConfig(
       };
     }
     // A (re)start reads the current files, so any pending reload is satisfied.
-    return {
-      changed: filesChanged,
-      restarted: true,
-      reloaded: false,
-      reloadPending: false,
-      outcome: { kind: "ok" },
-      promtoolOutput,
-    };
-  }
-  if (trustChanged) {
-    // New CAs: Go reads the system roots once per process, so only a restart makes them count.
-    try {
-      await w.restart(SERVICE_NAME);
-    } catch (e) {
-      return {
-        ...base,
-        changed: filesChanged,
-        outcome: { kind: "restart-failed", detail: errText(e) },
-        promtoolOutput,
-      };
-    }
     return {
       changed: filesChanged,
       restarted: true,
