@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { showConfigResult, validateConfigurationResult } from "./actions.js";
-import { planReconcile } from "./plan.js";
+import { decide } from "./decide.js";
 
 describe("validateConfigurationResult", () => {
   it("is valid on SUCCESS with no stderr", () => {
@@ -22,7 +22,7 @@ describe("validateConfigurationResult", () => {
 
 describe("showConfigResult", () => {
   it("lists the config, the command and every rejection with its reason", () => {
-    const plan = planReconcile({
+    const decision = decide({
       rawConfig: { log_level: "loud" },
       identity: {
         modelName: "m",
@@ -38,9 +38,9 @@ describe("showConfigResult", () => {
       alertmanagers: [],
       prometheusMajor: 2,
     });
-    const r = showConfigResult(plan, {
-      configProblems: plan.configProblems,
-      rejected: plan.rejected,
+    const r = showConfigResult(decision, {
+      configProblems: decision.configProblems,
+      rejected: decision.rejected,
       apply: { kind: "ok" },
     });
     assert.match(r["prometheus-yml"]!, /job_name: prometheus/);

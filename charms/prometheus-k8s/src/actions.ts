@@ -1,9 +1,9 @@
 /**
  * Results of the two actions, as pure functions of what the charm observed, so the handlers in
- * the charm only run the command or the plan and pass the values through.
+ * the charm only run the command or the decision and pass the values through.
  */
 import type { ExecResult } from "./apply.js";
-import type { Plan } from "./plan.js";
+import type { Decision } from "./decide.js";
 import { allStatuses, type Findings } from "./status.js";
 
 /** Action results as `action-set` takes them (flat string values). */
@@ -22,20 +22,20 @@ export const NO_WORKLOAD = "Could not connect to the Prometheus workload!";
  * `show-config`: the rendered config, the command line, the rule files, and every rejection
  * (options, relations, jobs) with its reason.
  */
-export function showConfigResult(plan: Plan, findings: Findings): ActionResults {
+export function showConfigResult(decision: Decision, findings: Findings): ActionResults {
   const rejected = [
-    ...plan.configProblems.map((p) => `option ${p.option}: ${p.message}`),
-    ...[...plan.rejected]
+    ...decision.configProblems.map((p) => `option ${p.option}: ${p.message}`),
+    ...[...decision.rejected]
       .sort((a, b) => a.relation.localeCompare(b.relation))
       .map((r) => `relation ${r.relation}${r.remoteApp ? ` (${r.remoteApp})` : ""}: ${r.reason}`),
-    ...plan.renderRejected.map((j) => `job ${j.job}: ${j.reason}`),
+    ...decision.renderRejected.map((j) => `job ${j.job}: ${j.reason}`),
   ];
-  if (plan.retentionSizeError !== undefined) rejected.push(`storage: ${plan.retentionSizeError}`);
+  if (decision.retentionSizeError !== undefined) rejected.push(`storage: ${decision.retentionSizeError}`);
   return {
-    "prometheus-yml": plan.desired.config,
-    command: plan.command,
-    "retention-size-from": plan.retentionSizeSource ?? "",
-    "rule-files": Object.keys(plan.desired.ruleFiles).join("\n"),
+    "prometheus-yml": decision.desired.config,
+    command: decision.command,
+    "retention-size-from": decision.retentionSizeSource ?? "",
+    "rule-files": Object.keys(decision.desired.ruleFiles).join("\n"),
     rejected: rejected.join("\n"),
     statuses: allStatuses(findings)
       .map((s) => `${s.name}: ${s.message}`)

@@ -32,7 +32,7 @@ import { PATHS } from "./flags.js";
 import { applyLogForwarding } from "./logging.js";
 import { type PrometheusLayer, SERVICE_NAME, serviceChanged } from "./layer.js";
 import { assembleConfig, type ConfigParts, configParts, RULE_FILES_GLOB } from "./render.js";
-import { planFiles, planIsEmpty, RULES_DIR } from "./rules.js";
+import { diffFiles, noFileChanges, RULES_DIR } from "./rules.js";
 import type { ApplyOutcome } from "./status.js";
 
 export const PROMTOOL = "/usr/bin/promtool";
@@ -243,8 +243,8 @@ async function applyConfig(
     reloadPending: opts.reloadPending ?? false,
   };
   let configChanged: boolean;
-  let rulesPlan: ReturnType<typeof planFiles>;
-  let extraPlan: ReturnType<typeof planFiles>;
+  let ruleChanges: ReturnType<typeof diffFiles>;
+  let extraChanges: ReturnType<typeof diffFiles>;
   let toRemove: string[];
   try {
     const currentConfig = await w.read(PATHS.config);
@@ -253,8 +253,8 @@ async function applyConfig(
     // the directory are kept unless we write a file of the same name.
     const managed = parseManifest(await w.read(RULES_MANIFEST));
     const ruleNames = (await w.list(RULES_DIR)).filter((p) => managed.has(p) || p in desired.ruleFiles);
-    rulesPlan = planFiles(desired.ruleFiles, await readAll(w, ruleNames));
-    extraPlan = planFiles(desired.extraFiles, await readAll(w, Object.keys(desired.extraFiles)));
+    ruleChanges = diffFiles(desired.ruleFiles, await readAll(w, ruleNames));
+    extraChanges = diffFiles(desired.extraFiles, await readAll(w, Object.keys(desired.extraFiles)));
     toRemove = [];
     for (const p of desired.absentFiles) if (await w.exists(p)) toRemove.push(p);
   } catch (e) {
@@ -264,19 +264,19 @@ async function applyConfig(
     };
   }
   const filesChanged =
-    configChanged || !planIsEmpty(rulesPlan) || !planIsEmpty(extraPlan) || toRemove.length > 0;
+    configChanged || !noFileChanges(ruleChanges) || !noFileChanges(extraChanges) || toRemove.length > 0;
 
   let promtoolOutput: string | undefined;
   if (filesChanged) {
     try {
       // TLS material first: the candidate refers to it and promtool checks that it exists.
-      for (const [p, c] of Object.entries(extraPlan.write)) await w.write(p, c);
+      for (const [p, c] of Object.entries(extraChanges.write)) await w.write(p, c);
       for (const p of toRemove) await w.remove(p);
     } catch (e) {
       return { ...base, outcome: { kind: "push-failed", detail: errText(e) } };
     }
 
-    if (configChanged || !planIsEmpty(rulesPlan)) {
+    if (configChanged || !noFileChanges(ruleChanges)) {
       const timeout = opts.promtoolTimeoutMs ?? 60_000;
       const check = await checkCandidate(desired, w, timeout, opts.verified);
       if (check.kind !== "ok") {
@@ -297,8 +297,8 @@ async function applyConfig(
       }
       promtoolOutput = check.output;
       try {
-        for (const [p, c] of Object.entries(rulesPlan.write)) await w.write(p, c);
-        for (const p of rulesPlan.remove) await w.remove(p);
+        for (const [p, c] of Object.entries(ruleChanges.write)) await w.write(p, c);
+        for (const p of ruleChanges.remove) await w.remove(p);
         await w.write(RULES_MANIFEST, `${JSON.stringify(Object.keys(desired.ruleFiles).sort())}\n`);
         if (configChanged) await w.write(PATHS.config, desired.config);
       } catch (e) {

@@ -25,7 +25,7 @@ import { lzmaBase64Decompress } from "@charmkit/interfaces/grafana-dashboard";
 import type { ReloadResult } from "./apply.js";
 import { consume } from "@charmkit/interfaces/prometheus-scrape";
 import PrometheusCharm, { PARSE_CACHE_FILE } from "./charm.js";
-import type { Collected } from "./plan.js";
+import type { Collected } from "./decide.js";
 import { partDigest } from "./refusals.js";
 import { PATHS } from "./flags.js";
 

@@ -2,7 +2,7 @@
  * The prometheus-k8s charm: one reconcile per relevant event.
  *
  * collect (config, every relation through the interface libraries, the workload's facts) →
- * plan (pure: {@link planReconcile}) → publish (relation data: this unit's addresses and URLs,
+ * decide (pure: {@link decide}) → publish (relation data: this unit's addresses and URLs,
  * the ingress request, the catalogue item) → apply (push only what changed, promtool before
  * activating, reload or restart, keep the last good config on any failure) → status (derived
  * from what was found). Publish comes before apply on purpose: what it writes does not depend on
@@ -85,7 +85,7 @@ import { inClusterKubernetes, type KubernetesPort } from "./kubernetes.js";
 import { parseQuantity, resourceRequirements, sameRequirements } from "./resources.js";
 import { certificateRequest, tlsFindings } from "./tls.js";
 import type { PrometheusLayer } from "./layer.js";
-import { type Collected, type Plan, planReconcile, withoutRelations } from "./plan.js";
+import { type Collected, type Decision, decide, withoutRelations } from "./decide.js";
 import { majorVersion, PrometheusHttp, parseVersion } from "./prometheus_api.js";
 import { WEB_PORT } from "./render.js";
 import {
@@ -190,7 +190,7 @@ function publishedExternalUrl(text: string): string | undefined {
   }
 }
 
-/** What collect reads for the publish step besides the plan's inputs. */
+/** What collect reads for the publish step besides what {@link decide} takes. */
 interface SideReads {
   readonly tls: TlsRead;
   readonly remoteWriteFeedback: ReadonlyMap<number, string>;
@@ -242,7 +242,7 @@ function isNotFound(e: unknown): boolean {
   return (e instanceof PathError || e instanceof APIError) && e.kind === "not-found";
 }
 
-/** What collect found: the plan's input, the scrape library's feedback, each relation's app. */
+/** What collect found: what {@link decide} takes, the scrape library's feedback, each relation's app. */
 interface Collection {
   readonly collected: Collected;
   readonly feedback: ReadonlyMap<number, string>;
@@ -250,7 +250,7 @@ interface Collection {
   /** The metrics-endpoint relations read, and the leader's record of its `event` writes. */
   readonly relations: readonly Relation[];
   readonly published: ReadonlyMap<number, string | null>;
-  /** What publish needs besides the plan (certificates, feedback and destinations of the swap's endpoints). */
+  /** What publish needs besides the decision (certificates, feedback and destinations of the swap's endpoints). */
   readonly side: SideReads;
 }
 
@@ -392,7 +392,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   private parseCacheLoaded = false;
   private readonly selfMetrics: MetricsEndpointProvider;
   private readonly tls: TlsCertificatesRequirer;
-  /** The most external URL of the last plan (self-metrics' external URL). */
+  /** The most external URL of the last decision (self-metrics' external URL). */
   private externalUrl: string | undefined;
 
   constructor(framework: Framework) {
@@ -478,8 +478,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   }
 
   /**
-   * Everything the plan needs, read from config and relations, plus what the scrape library would
-   * feed back to each relation and what publish needs besides the plan. Never throws on remote data.
+   * Everything {@link decide} needs, read from config and relations, plus what the scrape library would
+   * feed back to each relation and what publish needs besides the decision. Never throws on remote data.
    */
   private async collect(): Promise<Collection> {
     const model = this.model;
@@ -783,9 +783,9 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
    * Writes what other applications read from us. Leader-only parts are skipped on other units.
    * Returns the statuses of what could not be done (a certificate request, the resources patch).
    */
-  private async publish(plan: Plan, side: SideReads): Promise<UnitStatus[]> {
+  private async publish(decision: Decision, side: SideReads): Promise<UnitStatus[]> {
     const model = this.model;
-    const p = plan.published;
+    const p = decision.published;
     const fqdn = this.fqdn();
     const statuses: UnitStatus[] = [];
     try {
@@ -866,16 +866,16 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     return statuses;
   }
 
-  private findings(plan: Plan, outcome: ApplyOutcome, other: readonly UnitStatus[] = []): Findings {
+  private findings(decision: Decision, outcome: ApplyOutcome, other: readonly UnitStatus[] = []): Findings {
     return {
-      configProblems: plan.configProblems,
-      retentionSizeError: plan.retentionSizeError,
+      configProblems: decision.configProblems,
+      retentionSizeError: decision.retentionSizeError,
       rejected: [
-        ...plan.rejected,
-        ...plan.renderRejected.map((j) => ({ relation: `job ${j.job}`, reason: j.reason })),
+        ...decision.rejected,
+        ...decision.renderRejected.map((j) => ({ relation: `job ${j.job}`, reason: j.reason })),
       ],
       apply: outcome,
-      other: [...plan.statuses, ...other],
+      other: [...decision.statuses, ...other],
     };
   }
 
@@ -892,13 +892,13 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     // Pebble, not a running or healthy Prometheus: one that cannot start because of its
     // configuration would otherwise never let the charm learn the version that fixes it.
     if (this.stored.version === "") await this.refreshVersion();
-    let plan: Plan;
+    let decision: Decision;
     let prepared: Prepared;
     let servedCa: string | undefined;
     try {
       prepared = await this.prepare();
       servedCa = prepared.collected.tls?.ca;
-      plan = planReconcile(prepared.collected);
+      decision = decide(prepared.collected);
     } catch (e) {
       // A bug, not bad remote data (the libraries never throw on that): say so and retry later.
       this.log.error(`reconcile: ${errText(e)}`);
@@ -908,22 +908,22 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       );
       return undefined;
     }
-    const published = await this.publish(plan, prepared.side);
+    const published = await this.publish(decision, prepared.side);
 
     const container = this.container();
     if (!(await container.canConnect())) {
       this.stored.retryPending = true;
       this.publishScrapeFeedback(prepared, []);
-      this.setStatus(this.findings(plan, { kind: "no-container" }, published));
+      this.setStatus(this.findings(decision, { kind: "no-container" }, published));
       return undefined;
     }
-    const base = this.internalApiUrl(plan);
+    const base = this.internalApiUrl(decision);
     const collected = prepared.collected;
     const ruleFileRelations = new Map<string, number>();
     for (const [key, id] of Object.entries(collected.ruleFileRelations ?? {}))
       ruleFileRelations.set(`${RULES_DIR}/${ruleFileName(key)}`, id);
     const result = await apply(
-      plan.desired,
+      decision.desired,
       new PebbleWorkload(container),
       // Under TLS the internal URL is https with the issued certificate: trust its CA.
       PrometheusCharm.prometheusApi(base, servedCa),
@@ -932,7 +932,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
         isolate: {
           jobRelations: [...new Set(collected.jobRelations ?? [])],
           ruleFileRelations,
-          candidate: (ex) => planReconcile(withoutRelations(collected, ex)).desired,
+          candidate: (ex) => decide(withoutRelations(collected, ex)).desired,
         },
         verified: this.verifiedStore(),
       },
@@ -944,9 +944,9 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     if (newlyRefused.length > 0) {
       for (const r of newlyRefused)
         this.log.warning(`metrics-endpoint:${r.relationId} left out: ${r.reason}`);
-      plan = {
-        ...plan,
-        rejected: [...plan.rejected, ...newlyRefused.map((r) => refusedRelation(r, prepared.apps))],
+      decision = {
+        ...decision,
+        rejected: [...decision.rejected, ...newlyRefused.map((r) => refusedRelation(r, prepared.apps))],
       };
     }
     const refused = JSON.stringify([...prepared.refused, ...newlyRefused]);
@@ -970,9 +970,9 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
         message: `Cannot set Pebble log forwarding (${result.logForwardingError}); see juju debug-log`,
       });
     }
-    if (plan.desired.logForwarding)
-      this.stored.logForwarding = Object.keys(plan.desired.logForwarding.active).length > 0;
-    this.setStatus(this.findings(plan, result.outcome, other));
+    if (decision.desired.logForwarding)
+      this.stored.logForwarding = Object.keys(decision.desired.logForwarding.active).length > 0;
+    this.setStatus(this.findings(decision, result.outcome, other));
     return result;
   }
 
@@ -998,8 +998,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   }
 
   /** Where the charm reaches Prometheus' HTTP API: the unit's own address. */
-  private internalApiUrl(plan: Plan): string {
-    return plan.published.internalUrl;
+  private internalApiUrl(decision: Decision): string {
+    return decision.published.internalUrl;
   }
 
   /**
@@ -1116,7 +1116,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   }
 
   private async onShowConfig(e: ActionEvent): Promise<void> {
-    const plan = planReconcile((await this.prepare()).collected);
-    e.setResults(showConfigResult(plan, this.findings(plan, { kind: "ok" })));
+    const decision = decide((await this.prepare()).collected);
+    e.setResults(showConfigResult(decision, this.findings(decision, { kind: "ok" })));
   }
 }

@@ -50,7 +50,10 @@ export function prometheusArgs(input: FlagInputs): string[] {
   return args;
 }
 
-/** The Pebble `command` string (a single string; its order matters for plan equality). */
+/**
+ * The Pebble `command` string (a single string; its order matters: it is compared with the
+ * service's command in Pebble's plan).
+ */
 export function prometheusCommand(input: FlagInputs): string {
   return prometheusArgs(input).join(" ");
 }

@@ -35,7 +35,7 @@ describe("buildLayer", () => {
 
 describe("serviceChanged", () => {
   const wanted = buildLayer("/bin/prometheus --a").services.prometheus;
-  it("is false for the same service read back from the plan", () => {
+  it("is false for the same service read back from Pebble's plan", () => {
     assert.equal(serviceChanged({ ...wanted }, wanted), false);
     assert.equal(
       serviceChanged({ override: "replace", command: wanted.command, startup: "enabled" }, wanted),

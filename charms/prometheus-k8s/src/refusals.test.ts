@@ -1,7 +1,7 @@
 /** Tests of the remembered promtool refusals: digests, parsing, what they leave out. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Collected } from "./plan.js";
+import type { Collected } from "./decide.js";
 import { currentRefusals, parseRefusals, partDigest, refusedRelation, toExclusion } from "./refusals.js";
 
 const collected = (

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { IsolatedPart } from "./apply.js";
-import type { Collected, Exclusion } from "./plan.js";
+import type { Collected, Exclusion } from "./decide.js";
 import type { RejectedRelation } from "./status.js";
 
 /** A relation part promtool refused, with a digest of what it was. */

@@ -1,7 +1,10 @@
 /**
- * Renders `prometheus.yml` (spec §3.4) as a pure function: the self-scrape job, the jobs the
- * prometheus_scrape library accepted (with the `honor_labels` it chose and the TLS post-processing
- * of §2.9), alerting, rule_files, exemplar storage and tracing. Keys are sorted like PyYAML's
+ * Renders `prometheus.yml` as a pure function, with the content the Python charm's
+ * `_generate_prometheus_config` (src/charm.py) writes: the self-scrape job, the jobs the
+ * prometheus_scrape library accepted (with the `honor_labels` it chose, and the Python charm's
+ * `_process_tls_config` step: PEM contents sent in a job's `tls_config` `ca_file`, `cert_file` and
+ * `key_file` become files in the workload, named after the job, that the job then points to),
+ * alerting, rule_files, exemplar storage and tracing. Keys are sorted like PyYAML's
  * `safe_dump`, so unchanged inputs give byte-identical output and no needless reload, and the YAML
  * holds only what Go's yaml.v2 (Prometheus' config reader) reads back unchanged.
  */

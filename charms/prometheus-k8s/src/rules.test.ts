@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { planFiles, planIsEmpty, renderRuleFiles, ruleFileName } from "./rules.js";
+import { diffFiles, noFileChanges, renderRuleFiles, ruleFileName } from "./rules.js";
 
 const GROUP = {
   name: "cos_c2e9f4d5_zinc_k8s_HostHealth_rules",
@@ -34,16 +34,16 @@ describe("renderRuleFiles", () => {
   });
 });
 
-describe("planFiles", () => {
+describe("diffFiles", () => {
   it("writes changed and new files and removes stale ones", () => {
-    const plan = planFiles(
+    const changes = diffFiles(
       { "/r/a": "1", "/r/b": "2", "/r/c": "3" },
       { "/r/a": "1", "/r/b": "old", "/r/z": "x", "/r/y": undefined },
     );
-    assert.deepEqual(plan, { write: { "/r/b": "2", "/r/c": "3" }, remove: ["/r/y", "/r/z"] });
-    assert.equal(planIsEmpty(plan), false);
+    assert.deepEqual(changes, { write: { "/r/b": "2", "/r/c": "3" }, remove: ["/r/y", "/r/z"] });
+    assert.equal(noFileChanges(changes), false);
   });
   it("is empty when the disk already matches", () => {
-    assert.equal(planIsEmpty(planFiles({ "/r/a": "1" }, { "/r/a": "1" })), true);
+    assert.equal(noFileChanges(diffFiles({ "/r/a": "1" }, { "/r/a": "1" })), true);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Alert rule files on disk (as the Python consumer's `alerts` writes them): one `juju_<key>.rules` per relation plus the charm's own
- * self-monitoring rules, and the plan that turns what is on disk into that set (write the changed
+ * self-monitoring rules, and the changes that turn what is on disk into that set (write the changed
  * ones, remove the stale ones) so unchanged rules cause no reload.
  */
 import { dumpYaml, fileStem } from "./render.js";
@@ -38,7 +38,7 @@ export function renderRuleFiles(entries: Readonly<Record<string, RulesDoc>>): Re
 }
 
 /** What to change on disk to reach the wanted rule files. */
-export interface FilePlan {
+export interface FileChanges {
   /** Paths to (re)write with their content. */
   readonly write: Readonly<Record<string, string>>;
   /** Paths to delete. */
@@ -49,10 +49,10 @@ export interface FilePlan {
  * Diffs wanted files against those on disk. `onDisk` maps path to content, or to `undefined`
  * when only the name is known (it is then rewritten to be safe).
  */
-export function planFiles(
+export function diffFiles(
   wanted: Readonly<Record<string, string>>,
   onDisk: Readonly<Record<string, string | undefined>>,
-): FilePlan {
+): FileChanges {
   const write: Record<string, string> = {};
   for (const path of Object.keys(wanted).sort()) {
     if (onDisk[path] !== wanted[path]) write[path] = wanted[path]!;
@@ -63,7 +63,7 @@ export function planFiles(
   return { write, remove };
 }
 
-/** True when a plan changes nothing. */
-export function planIsEmpty(plan: FilePlan): boolean {
-  return Object.keys(plan.write).length === 0 && plan.remove.length === 0;
+/** True when `changes` writes and removes nothing. */
+export function noFileChanges(changes: FileChanges): boolean {
+  return Object.keys(changes.write).length === 0 && changes.remove.length === 0;
 }

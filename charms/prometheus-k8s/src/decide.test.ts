@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { type Collected, planReconcile } from "./plan.js";
+import { type Collected, decide } from "./decide.js";
 
 const BASE: Collected = {
   rawConfig: {},
@@ -20,9 +20,9 @@ const BASE: Collected = {
   prometheusMajor: 3,
 };
 
-describe("planReconcile", () => {
+describe("decide", () => {
   it("uses the internal URL without ingress and sizes retention from storage", () => {
-    const p = planReconcile(BASE);
+    const p = decide(BASE);
     assert.match(
       p.command,
       /--web\.external-url=http:\/\/prometheus-0\.prometheus-endpoints\.cos\.svc\.cluster\.local:9090 /,
@@ -43,7 +43,7 @@ describe("planReconcile", () => {
   });
 
   it("uses the ingress URL everywhere external, keeping the internal one for prometheus-api direct_url", () => {
-    const p = planReconcile({ ...BASE, ingressUrl: "http://10.0.0.1/cos-prometheus-0/" });
+    const p = decide({ ...BASE, ingressUrl: "http://10.0.0.1/cos-prometheus-0/" });
     assert.match(
       p.command,
       /--web\.external-url=http:\/\/10\.0\.0\.1\/cos-prometheus-0 --web\.route-prefix=\//,
@@ -54,7 +54,7 @@ describe("planReconcile", () => {
   });
 
   it("switches to https with TLS and writes the server files", () => {
-    const p = planReconcile({ ...BASE, tls: { cert: "C", key: "K", ca: "A" } });
+    const p = decide({ ...BASE, tls: { cert: "C", key: "K", ca: "A" } });
     assert.match(p.command, /--web\.config\.file=\/etc\/prometheus\/prometheus-web-config\.yml/);
     assert.equal(p.published.internalUrl.startsWith("https://"), true);
     assert.equal(p.published.ingressScheme, "https");
@@ -72,13 +72,13 @@ describe("planReconcile", () => {
   });
 
   it("reports a storage error and omits the size flag", () => {
-    const p = planReconcile({ ...BASE, storage: { error: "ENOENT /var/lib/prometheus" } });
+    const p = decide({ ...BASE, storage: { error: "ENOENT /var/lib/prometheus" } });
     assert.equal(p.retentionSizeError, "ENOENT /var/lib/prometheus");
     assert.doesNotMatch(p.command, /retention\.size/);
   });
 
   it("does not need storage when maximum_retention_size is invalid", () => {
-    const p = planReconcile({
+    const p = decide({
       ...BASE,
       rawConfig: { maximum_retention_size: "lots" },
       storage: { error: "x" },
@@ -88,7 +88,7 @@ describe("planReconcile", () => {
   });
 
   it("sets the tracing environment and config section", () => {
-    const p = planReconcile({ ...BASE, tracing: { endpoint: "tempo:4317" } });
+    const p = decide({ ...BASE, tracing: { endpoint: "tempo:4317" } });
     assert.match(
       p.desired.layer.services.prometheus.environment.OTEL_RESOURCE_ATTRIBUTES ?? "",
       /juju_unit=prometheus\/0/,
@@ -97,7 +97,7 @@ describe("planReconcile", () => {
   });
 
   it("passes rejected relations through and renders rule files", () => {
-    const p = planReconcile({
+    const p = decide({
       ...BASE,
       rejected: [{ relation: "metrics-endpoint:3", reason: "bad" }],
       ruleFiles: { k: { groups: [{ name: "g", rules: [] }] } },
@@ -107,6 +107,6 @@ describe("planReconcile", () => {
   });
 
   it("is deterministic", () => {
-    assert.deepEqual(planReconcile(BASE), planReconcile({ ...BASE }));
+    assert.deepEqual(decide(BASE), decide({ ...BASE }));
   });
 });

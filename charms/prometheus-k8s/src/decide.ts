@@ -79,8 +79,8 @@ export interface Published {
   readonly selfMetricsJobs: readonly Readonly<Record<string, unknown>>[];
 }
 
-/** Result of {@link planReconcile}. */
-export interface Plan {
+/** Result of {@link decide}. */
+export interface Decision {
   readonly desired: Desired;
   readonly command: string;
   readonly published: Published;
@@ -118,7 +118,7 @@ export function withoutRelations(c: Collected, ex: Exclusion): Collected {
 }
 
 /** Computes the wanted state from what was collected. Pure and deterministic. */
-export function planReconcile(c: Collected): Plan {
+export function decide(c: Collected): Decision {
   const { config, problems } = parseConfig(c.rawConfig);
   const tls = c.tls !== undefined;
   const scheme = tls ? "https" : "http";
