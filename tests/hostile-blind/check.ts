@@ -234,7 +234,10 @@ export function hostileChecks(
   return problems;
 }
 
-/** Rule-file attribution from the naming convention `…_metrics-endpoint_<id>` (spec §2.11). */
+/**
+ * Rule-file attribution from the file's name: the Python consumer's `alerts` keys a relation's
+ * rules `<identifier>_<relation name>_<relation id>`, so its files end `_metrics-endpoint_<id>`.
+ */
 export function ownerFromName(name: string): number | undefined {
   const m = /_metrics-endpoint_(\d+)(?:\.rules)?$/.exec(name);
   return m ? Number(m[1]) : undefined;

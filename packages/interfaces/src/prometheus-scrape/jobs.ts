@@ -278,8 +278,10 @@ export interface UnitEntry extends UnitHost {
 }
 
 /**
- * Python's reading of a unit bag (§2.2): name from `prometheus_scrape_unit_name` (else the unit
- * name), address from `prometheus_scrape_unit_address` (else legacy `prometheus_scrape_host`);
+ * Python's reading of a unit bag (the library's `_relation_hosts`): name from
+ * `prometheus_scrape_unit_name` (else the unit name), address from
+ * `prometheus_scrape_unit_address` (else legacy `prometheus_scrape_host`), path from
+ * `prometheus_scrape_unit_path` and FQDN from `prometheus_scrape_unit_fqdn` (both default "");
  * no address (an empty bag has none) means the unit is not scraped.
  */
 export function pythonUnitEntry(unit: string, bag: Readonly<Record<string, string>>): UnitEntry | undefined {
@@ -294,9 +296,11 @@ export function pythonUnitEntry(unit: string, bag: Readonly<Record<string, strin
 }
 
 /**
- * Builds the host map (§2.2) from remote unit bags, each read by `resolve` (Python's reading by
- * default; the consumer's checks its values). Units it returns `undefined` for are left out. The
- * result is ordered by unit number, so output does not depend on bag order.
+ * Builds the host map (unit name to address, path and FQDN, as the Python library's
+ * `_relation_hosts`) from remote unit bags, each read by `resolve` (Python's reading by default;
+ * the consumer's checks its values). Units it returns `undefined` for are left out. The result is
+ * ordered by unit number, so output does not depend on bag order (Python iterates ops'
+ * `relation.units`, a set, in no fixed order).
  */
 export function buildHostMap(
   units: Readonly<Record<string, Readonly<Record<string, string>>>>,
