@@ -361,9 +361,11 @@ add(
 add(
   "relabel_target_ref_prefix",
   "topology-spoof",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Prometheus' relabel reference syntax
   "relabel writes ${1}_model built from a label value",
   {
     scrape_jobs: jobs(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Prometheus' relabel reference syntax
       wildcard({ relabel_configs: [{ source_labels: ["x"], regex: "(.*)", target_label: "${1}_model" }] }),
     ),
   },

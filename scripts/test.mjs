@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs the project's tests in tiers: check package boundaries (scripts/check-deps.mjs), type-check
-// everything once, then node's test runner (through tsx) over the test files beside the code.
+// Runs the project's tests in tiers: check package boundaries (scripts/check-deps.mjs), lint and
+// format (biome, warnings included), type-check everything once, then node's test runner (through
+// tsx) over the test files beside the code.
 //   *.test.ts      unit tier: no processes, no sockets; `npm test` runs only these
 //   *.int.test.ts  integration tier: real processes (promtool, Pebble services, CLIs)
 //   *.e2e.test.ts  end-to-end tier: the local model with the real Debian prometheus,
@@ -51,6 +52,27 @@ files.sort();
 // Package boundaries first: it takes milliseconds and names the file at fault.
 const deps = spawnSync(process.execPath, [join(root, "scripts/check-deps.mjs")], { stdio: "inherit" });
 if (deps.status !== 0) process.exit(deps.status ?? 1);
+
+// Lint and formatting (biome.json): a second or two, and it keeps the tree clean instead of
+// collecting warnings nobody reads. A narrowed run (paths given) leaves it out.
+if (!skipTypecheck && filters.length === 0) {
+  const lint = spawnSync(
+    process.execPath,
+    [
+      join(root, "node_modules/@biomejs/biome/bin/biome"),
+      "check",
+      "--error-on-warnings",
+      "--diagnostic-level=warn",
+      root,
+    ],
+    { stdio: ["ignore", "ignore", "pipe"], cwd: root },
+  );
+  if (lint.status !== 0) {
+    process.stderr.write(lint.stderr);
+    console.error("lint failed: `npm run format` fixes the formatting; each other finding names its rule");
+    process.exit(lint.status ?? 1);
+  }
+}
 
 if (!skipTypecheck) {
   const tsc = spawnSync(

@@ -59,6 +59,8 @@ export async function panelsOf(browser: BrowserContext, url: string): Promise<Pa
       return {
         title: el.dataset.title ?? "",
         state: el.dataset.state ?? "",
+        // The text a person sees (layout-aware, hidden elements left out), which is what the tests mean.
+        // biome-ignore lint/performance/useDomNodeTextContent: textContent would include hidden text
         text: el.innerText,
         series: JSON.parse(el.dataset.series ?? "[]"),
         queries: JSON.parse(el.dataset.queries ?? "[]"),

@@ -187,7 +187,6 @@ export function decide(c: Collected): Decision {
       : { scheme: selfScheme, static_configs: [{ targets: [`*:${port}`] }] },
   ];
 
-
   const prometheusApi: Record<string, string> = { direct_url: internalUrl };
   if (c.ingressUrl) prometheusApi.ingress_url = externalUrl;
 

@@ -159,14 +159,23 @@ export class FakeKubeApi {
     const sts = `/apis/apps/v1/namespaces/${namespace}/statefulsets/${app}`;
     const podPrefix = `/api/v1/namespaces/${namespace}/pods/`;
     const pvcPrefix = `/api/v1/namespaces/${namespace}/persistentvolumeclaims/`;
-    if (url.pathname === sts && method === "GET") return json(res, this.statefulSet());
-    if (url.pathname === sts && method === "PATCH") return this.apply(url, body, res);
+    if (url.pathname === sts && method === "GET") {
+      json(res, this.statefulSet());
+      return;
+    }
+    if (url.pathname === sts && method === "PATCH") {
+      this.apply(url, body, res);
+      return;
+    }
     if (url.pathname.startsWith(podPrefix) && method === "GET") {
       const pod = url.pathname.slice(podPrefix.length);
       const i = pod.startsWith(`${app}-`) ? Number(pod.slice(app.length + 1)) : Number.NaN;
       const containers = this.pods[i];
-      if (!containers) return status(res, 404, "NotFound", `pods "${pod}" not found`);
-      return json(res, {
+      if (!containers) {
+        status(res, 404, "NotFound", `pods "${pod}" not found`);
+        return;
+      }
+      json(res, {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name: pod, namespace },
@@ -182,18 +191,22 @@ export class FakeKubeApi {
           ],
         },
       });
+      return;
     }
     if (url.pathname.startsWith(pvcPrefix) && method === "GET") {
       const name = url.pathname.slice(pvcPrefix.length);
-      if (!/-database-7f3c2a1b-/.test(name))
-        return status(res, 404, "NotFound", `persistentvolumeclaims "${name}" not found`);
-      return json(res, {
+      if (!/-database-7f3c2a1b-/.test(name)) {
+        status(res, 404, "NotFound", `persistentvolumeclaims "${name}" not found`);
+        return;
+      }
+      json(res, {
         apiVersion: "v1",
         kind: "PersistentVolumeClaim",
         metadata: { name, namespace },
         spec: { resources: { requests: { storage: "1Gi" } } },
         status: { phase: "Bound", capacity: { storage: this.cluster.pvcCapacity } },
       });
+      return;
     }
     status(
       res,

@@ -156,8 +156,8 @@ export async function kubernetesFromConfig(
       } catch (e) {
         throw wrap(`reading Pod ${pod}`, e);
       }
-      const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      const pattern = new RegExp(`^${escape(app)}-${escape(storage)}-.*?-${escape(pod)}$`);
+      const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const pattern = new RegExp(`^${escapeRegExp(app)}-${escapeRegExp(storage)}-.*?-${escapeRegExp(pod)}$`);
       const claim = (p.spec?.volumes ?? [])
         .map((v) => v.persistentVolumeClaim?.claimName)
         .find((c) => c && pattern.test(c));

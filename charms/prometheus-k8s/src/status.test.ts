@@ -13,7 +13,11 @@ describe("deriveStatus", () => {
   it("maps every apply outcome to a status that says what to do", () => {
     const cases: [ApplyOutcome, string, RegExp][] = [
       [{ kind: "no-container" }, "waiting", /container/],
-      [{ kind: "push-failed", detail: "EIO" }, "blocked", /\(EIO\); check the container, then run juju resolve or wait for update-status$/],
+      [
+        { kind: "push-failed", detail: "EIO" },
+        "blocked",
+        /\(EIO\); check the container, then run juju resolve or wait for update-status$/,
+      ],
       [
         { kind: "invalid-config", detail: "FAILED: parsing YAML\nmore" },
         "blocked",

@@ -145,6 +145,7 @@ describe("packCharm", () => {
         },
       });
     // Node reads NODE_OPTIONS before the charm: this prints the running version on stderr.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the file's own template, for Node to run
     writeFileSync(join(dir, "print-version.cjs"), "process.stderr.write(`node ${process.version}\\n`);\n");
     const r1 = run();
     assert.equal(r1.status, 0, r1.stderr);

@@ -506,6 +506,7 @@ test("exec runs a command in the unit's hook context, as juju exec: tools, no ev
   const r = await c.exec("a/0", [
     "sh",
     "-c",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, for sh
     'echo "leader=$(is-leader --format=json) hook=[$JUJU_HOOK_NAME] dispatch=[${JUJU_DISPATCH_PATH-unset}]"; state-set k=v',
   ]);
   assert.deepEqual(r, {

@@ -112,12 +112,7 @@ export class Model {
     this.name = opts.context.modelName;
     this.uuid = opts.context.modelUuid;
     this.app = new Application(this, opts.context.appName);
-    this.unit = new Unit(
-      this,
-      opts.context.unitName,
-      opts.now ?? Date.now,
-      opts.fqdn ?? localFqdn,
-    );
+    this.unit = new Unit(this, opts.context.unitName, opts.now ?? Date.now, opts.fqdn ?? localFqdn);
     this.config = new Config(opts.metadata, () => opts.backend.configGet());
   }
 

@@ -33,7 +33,7 @@ export function nginxConfig(port: number, requests: readonly IngressRequestFromU
       `    location ${prefix}/ {`,
       `      proxy_pass ${pass};`,
       "      proxy_set_header Host $host;",
-      "      proxy_set_header X-Forwarded-Prefix " + prefix + ";",
+      `      proxy_set_header X-Forwarded-Prefix ${prefix};`,
       "    }",
     ].join("\n");
   });

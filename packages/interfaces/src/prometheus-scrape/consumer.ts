@@ -609,7 +609,8 @@ function guardTopologyLabels(job: ScrapeJob): void {
   for (const l of SORTED_TOPOLOGY_LABELS) {
     for (const sc of scs) {
       if (typeof sc.labels?.[l] === "string") continue;
-      (missing ??= []).push(l);
+      missing ??= [];
+      missing.push(l);
       break;
     }
   }

@@ -133,6 +133,7 @@ const target = fc.oneof(
 const relabelGen = fc.record(
   {
     source_labels: fc.array(labelName, { maxLength: 2 }),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Prometheus' relabel reference syntax
     target_label: fc.oneof(labelName, fc.constantFrom("juju_$1", "${1}_model", "instance")),
     regex: fc.oneof(fc.constantFrom("(.*)", "juju_.*", "(", "x_(.*)"), fc.string({ maxLength: 6 })),
     replacement: fc.oneof(fc.constantFrom("$1", "juju_$1"), fc.string({ maxLength: 6 })),

@@ -201,7 +201,7 @@ export class LogForwarder {
     const wanted = plan["log-targets"] ?? {};
     for (const [name, t] of this.targets) {
       const spec = wanted[name];
-      if (!spec || spec.type !== "loki") {
+      if (spec?.type !== "loki") {
         this.targets.delete(name);
         void t.stop();
       }
