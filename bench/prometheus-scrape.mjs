@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { generate, RULES, UNITS } from "./scrape-model.mjs";
 
 const root = join(import.meta.dirname, "..");
@@ -145,7 +145,7 @@ try {
   const { build } = await import("esbuild");
   const lib = join(tmp, "lib.mjs");
   await build({
-    entryPoints: [join(root, "packages/interfaces/src/prometheus-scrape/index.ts")],
+    entryPoints: [fileURLToPath(import.meta.resolve("@charmkit/interfaces/prometheus-scrape"))],
     bundle: true,
     platform: "node",
     format: "esm",

@@ -245,13 +245,14 @@ test("close removes everything from the host; after a crash, down (or the next o
   open.splice(open.indexOf(c), 1);
   assert.deepEqual(leftovers(c.home), []);
 
-  // A controller process killed outright, with a workload running in its pod.
+  // A controller process killed outright, with a workload running in its pod. Its script lives in
+  // a temp dir, where a bare specifier would not resolve: the SDK is resolved here, by its exports.
   const home = mkdtempSync(join(tmpdir(), "ck-pod-home-"));
   const script = join(home, "crash.mts");
   writeFileSync(
     script,
     `import { Controller } from ${JSON.stringify(new URL("../controller.ts", import.meta.url).pathname)};
-import { PebbleClient } from ${JSON.stringify(join(REPO, "packages/ops/src/pebble/index.ts"))};
+import { PebbleClient } from ${JSON.stringify(import.meta.resolve("@charmkit/ops/pebble"))};
 const c = await Controller.open({ home: ${JSON.stringify(home)}, modelName: "podcrash", updateStatusIntervalMs: 0 });
 await c.addApplication("a", { charm: ${JSON.stringify(charm({}))} });
 await c.waitIdle({ timeoutMs: 60_000 });
