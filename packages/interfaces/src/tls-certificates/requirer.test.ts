@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import type { CsrAttributes } from "./attributes.js";
 import { generateCaCertificate, generateCsr, parseCsr, signCsr } from "./csr.js";
-import { generatePrivateKeyPem, parseCertificate } from "./pki.js";
+import { parseCertificate } from "./pki.js";
 import { planRequirer, type RequirerInputs } from "./requirer.js";
+import { testOnlyKey } from "./test-keys.test-support.js";
 import { type CertificateEntry, type CsrEntry, parseCertificatesBag, parseCsrsBag } from "./wire.js";
 
 const DAY = 86_400_000;
@@ -24,9 +25,10 @@ let otherKey = "";
 let ca = { certificate: "", privateKey: "" };
 
 before(async () => {
-  key = generatePrivateKeyPem();
-  otherKey = generatePrivateKeyPem();
-  const caKey = generatePrivateKeyPem();
+  // Fixed keys: the plan compares keys, it does not make them (sdk.test.ts makes one).
+  key = testOnlyKey(1);
+  otherKey = testOnlyKey(2);
+  const caKey = testOnlyKey(3);
   ca = {
     certificate: await generateCaCertificate({
       commonName: "test-ca",

@@ -4,8 +4,8 @@ import type { Databag, RelationSnapshot } from "@charmkit/ops";
 import type { RelationLike } from "../common/sdk.js";
 import { generateCaCertificate, parseCsr, signCsr } from "./csr.js";
 import { answerRequests, collectRequests, revokeAll } from "./provider.js";
-import { generatePrivateKeyPem } from "./pki.js";
 import { privateKeySecretLabel, type TlsModelLike, TlsCertificatesRequirer } from "./sdk.js";
+import { testOnlyKey } from "./test-keys.test-support.js";
 import { parseCsrsBag, TLS_LIBID } from "./wire.js";
 
 const DAY = 86_400_000;
@@ -105,10 +105,12 @@ test("first hooks: the key goes into a unit secret with the Python library's lab
 
 test("a provider answers; the requirer serves it; rotating the CA revokes, and a new certificate follows", async () => {
   const w = world();
+  // The unit's key is already in its secret (making one is the first test's), as after a first hook.
+  w.secrets.set(privateKeySecretLabel("prometheus/0", "certificates"), { "private-key": testOnlyKey(1) });
   const r = new TlsCertificatesRequirer(w.requirerModel, { now: () => new Date(Date.now() + 1000) });
   await r.publish(await r.read(DESIRED));
 
-  const caKey = generatePrivateKeyPem();
+  const caKey = testOnlyKey(3);
   let caCert = await generateCaCertificate({ commonName: "ca-1", keyPem: caKey, validityMs: 30 * DAY });
   const answer = async () => {
     const view = w.providerView();
@@ -147,10 +149,10 @@ test("a provider answers; the requirer serves it; rotating the CA revokes, and a
 });
 
 test("provider side: CSRs from every unit and the app bag; a malformed bag is rejected alone; withdrawn CSRs lose their certificate", async () => {
-  const caKey = generatePrivateKeyPem();
+  const caKey = testOnlyKey(3);
   const caCert = await generateCaCertificate({ commonName: "ca", keyPem: caKey, validityMs: 30 * DAY });
   const { generateCsr } = await import("./csr.js");
-  const k = generatePrivateKeyPem();
+  const k = testOnlyKey(1);
   const a = await generateCsr(DESIRED, k);
   const b = await generateCsr({ ...DESIRED, commonName: "app-level" }, k);
   const rel: RelationSnapshot = {
