@@ -6,7 +6,9 @@
  * text of `code-cache.cjs` plus the call). Next to them go an executable POSIX `dispatch` script
  * and the charm's YAML files (`charmcraft.yaml` plus the generated `metadata.yaml`, `config.yaml`,
  * `actions.yaml`, as `charmcraft pack` would write them), and the browser bundles of a charm that
- * serves a page (`web/`, see web.ts). `pack.ts` turns this tree, with a Node runtime, into a `.charm`.
+ * serves a page (`web/`, see web.ts) and the scripts of a charm that runs its own programs in its
+ * workload container (`workload/`, see workload.ts). `pack.ts` turns this tree, with a Node
+ * runtime, into a `.charm`.
  *
  * A package the charm only reaches through a dynamic `import("pkg")` (a Kubernetes client used on
  * Kubernetes only, say) goes into a file of its own, `lazy/<pkg>.cjs`, required when the import
@@ -21,6 +23,7 @@ import { MetadataError } from "@charmkit/ops";
 import { parseCharmMeta } from "@charmkit/ops/internal";
 import { CHARM_TYPES_FILE, writeCharmTypes } from "./charm-types.js";
 import { bundleWebAssets } from "./web.js";
+import { bundleWorkloadScripts } from "./workload.js";
 import type { Plugin } from "esbuild";
 
 /** Options of `bundleCharm`. */
@@ -291,6 +294,7 @@ export async function bundleCharm(opts: BundleOptions): Promise<BundleResult> {
   // would make Node load it as ESM and fail on `require`.
   write("package.json", `${JSON.stringify({ type: "commonjs" })}\n`);
   files.push(...(await bundleWebAssets(charmDir, outDir, opts.minify ?? true)));
+  files.push(...(await bundleWorkloadScripts(charmDir, outDir)));
 
   return { bundle, dispatch, bytes: readFileSync(bundle).length, files, lazy: [...lazy.keys()].sort() };
 }

@@ -25,6 +25,7 @@ import { parse, stringify } from "yaml";
 import { ZipFile } from "yazl";
 import { bundleCharm, LAZY_DIR, PACKED_NODE } from "./bundle.js";
 import { WEB_DIR } from "./web.js";
+import { WORKLOAD_DIR, workloadEntries } from "./workload.js";
 import { type Arch, ARCHES, defaultCacheDir, NODE_RUNTIMES, nodeRuntime } from "./node-runtime.js";
 
 export { type Arch, ARCHES, defaultCacheDir, NODE_RUNTIMES, NodeRuntimeError } from "./node-runtime.js";
@@ -63,7 +64,8 @@ export const STAGED_DIR = "dist";
 
 /**
  * Top-level entries of a charm directory that are sources or tooling, not charm content. Every
- * other entry (alert_rules/, grafana_dashboards/, a tester's workload/...) is packed as it is.
+ * other entry (alert_rules/, grafana_dashboards/...) is packed as it is, save the output directories
+ * of the build (web/, lazy/, and workload/ for a charm listing `charmkit.workload` scripts).
  */
 const NOT_PACKED = new Set([
   "src",
@@ -247,6 +249,12 @@ export async function packCharm(opts: PackOptions): Promise<PackResult> {
       throw new MetadataError(
         join(charmDir, e),
         `the bundle's split-off packages go in ${LAZY_DIR}/; rename this directory`,
+      );
+    }
+    if (e === WORKLOAD_DIR && workloadEntries(charmDir).length > 0) {
+      throw new MetadataError(
+        join(charmDir, e),
+        `the charm's bundled workload scripts (charmkit.workload) go in ${WORKLOAD_DIR}/; move these files under src/ and list them there`,
       );
     }
     copyTree(join(charmDir, e), join(staged, e));

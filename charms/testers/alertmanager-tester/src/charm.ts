@@ -6,8 +6,10 @@
 import { ActiveStatus, BlockedStatus, CharmBase, type Framework, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
 import { buildAlertmanagerProviderUnitData } from "@charmkit/interfaces/alertmanager-dispatch";
+import { ensureService, observeLifecycle, pushIfChanged, serviceState } from "@charmkit/tester-kit";
 
 const CONTAINER = "alertmanager";
+const SERVICE = "alertmanager";
 const CONFIG = "/etc/alertmanager-tester/alertmanager.yml";
 const DATA = "/var/lib/alertmanager-tester";
 export const PORT = 9093;
@@ -35,13 +37,7 @@ export function alertmanagerCommand(binary: string): string {
 export default class AlertmanagerTesterCharm extends CharmBase {
   constructor(framework: Framework) {
     super(framework);
-    const run = async (): Promise<void> => {
-      await this.ensure();
-    };
-    framework.observe("pebble-ready", CONTAINER, run);
-    framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
-    framework.observe("update-status", run);
+    observeLifecycle(framework, () => this.ensure(), CONTAINER);
     framework.observe("relation-joined", "alertmanager", () => this.publish());
   }
 
@@ -63,25 +59,10 @@ export default class AlertmanagerTesterCharm extends CharmBase {
       return;
     }
     const binary = this.model.config.getString("binary") ?? "/usr/bin/prometheus-alertmanager";
-    const current = (await c.exists(CONFIG)) ? await c.pull(CONFIG) : undefined;
-    if (current !== ALERTMANAGER_CONFIG) await c.push(CONFIG, ALERTMANAGER_CONFIG, { makeDirs: true });
+    await pushIfChanged(c, CONFIG, ALERTMANAGER_CONFIG);
     if (!(await c.exists(DATA))) await c.makeDir(DATA, { makeParents: true });
-    const command = alertmanagerCommand(binary);
-    const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)
-      ?.alertmanager;
-    const running = (await c.getServices("alertmanager")).get("alertmanager")?.current === "active";
-    if (planned?.command !== command || !running) {
-      await c.addLayer(
-        "alertmanager",
-        {
-          summary: "alertmanager",
-          services: { alertmanager: { override: "replace", command, startup: "enabled" } },
-        },
-        { combine: true },
-      );
-      await c.replan();
-    }
-    const state = (await c.getServices("alertmanager")).get("alertmanager")?.current;
+    await ensureService(c, { name: SERVICE, command: alertmanagerCommand(binary), summary: "alertmanager" });
+    const state = await serviceState(c, SERVICE);
     if (state !== "active") {
       this.model.unit.setStatus(
         BlockedStatus(`alertmanager is ${state ?? "missing"}; check ${binary} and the unit log`),

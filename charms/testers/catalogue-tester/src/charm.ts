@@ -2,14 +2,20 @@
  * The catalogue tester: collects catalogue items and serves them with workload/server.mjs, which it
  * pushes into its workload container and runs there on every interface of the pod.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { ActiveStatus, BlockedStatus, CharmBase, type Framework, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
 import { type CatalogueEntry, parseCatalogueItems } from "@charmkit/interfaces/catalogue";
+import {
+  ensureService,
+  observeLifecycle,
+  pushIfChanged,
+  pushWorkloadScript,
+  serviceState,
+} from "@charmkit/tester-kit";
 
 const CONTAINER = "web";
 const ENDPOINT = "catalogue";
+const SERVICE = "web";
 const ITEMS = "/var/lib/catalogue-tester/items.json";
 /** Where the page server goes in the workload container (the charm's files are not there). */
 export const SERVER = "/srv/catalogue-tester/server.mjs";
@@ -33,13 +39,8 @@ export function itemsJson(items: readonly CatalogueEntry[]): string {
 export default class CatalogueTesterCharm extends CharmBase {
   constructor(framework: Framework) {
     super(framework);
-    const run = async (): Promise<void> => {
-      await this.reconcile();
-    };
-    framework.observe("pebble-ready", CONTAINER, run);
-    framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
-    framework.observe("update-status", run);
+    const run = (): Promise<void> => this.reconcile();
+    observeLifecycle(framework, run, CONTAINER);
     for (const k of ["relation-joined", "relation-changed", "relation-departed", "relation-broken"] as const)
       framework.observe(k, ENDPOINT, run);
   }
@@ -52,29 +53,13 @@ export default class CatalogueTesterCharm extends CharmBase {
       this.model.unit.setStatus(WaitingStatus("waiting for the web container"));
       return;
     }
-    const content = itemsJson(parsed.accepted);
-    const current = (await c.exists(ITEMS)) ? await c.pull(ITEMS) : undefined;
-    if (current !== content) await c.push(ITEMS, content, { makeDirs: true });
+    await pushIfChanged(c, ITEMS, itemsJson(parsed.accepted));
     const port = this.model.config.getNumber("port") ?? 80;
     const address = this.model.unit.fqdn;
-    const script = readFileSync(join(this.charmDir, "workload", "server.mjs"), "utf8");
-    const pushed = (await c.exists(SERVER)) ? await c.pull(SERVER) : undefined;
-    if (pushed !== script) await c.push(SERVER, script, { makeDirs: true });
+    await pushWorkloadScript(c, this.charmDir, "server.mjs", SERVER, SERVICE);
     const command = `node ${SERVER} --listen :${port} --items ${ITEMS}`;
-    const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.web;
-    const running = (await c.getServices("web")).get("web")?.current === "active";
-    if (planned?.command !== command || !running) {
-      await c.addLayer(
-        "web",
-        {
-          summary: "catalogue page",
-          services: { web: { override: "replace", command, startup: "enabled" } },
-        },
-        { combine: true },
-      );
-      await c.replan();
-    }
-    const state = (await c.getServices("web")).get("web")?.current;
+    await ensureService(c, { name: SERVICE, command, summary: "catalogue page" });
+    const state = await serviceState(c, SERVICE);
     if (state !== "active") {
       this.model.unit.setStatus(BlockedStatus(`the page server is ${state ?? "missing"}; see the unit log`));
       return;

@@ -21,12 +21,15 @@ const SOURCE_DIR = join(import.meta.dirname, "..");
 const work = mkdtempSync(join(tmpdir(), "grafana-tester-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-/** A charm directory as the build leaves it: metadata, the workload server and the page. */
+/**
+ * A charm directory as the build leaves it: metadata, the workload server (its source stands in
+ * for the bundle the build makes of it) and the page.
+ */
 function charmDir(withPage: boolean): string {
   const dir = join(work, withPage ? "built" : "unbuilt");
   mkdirSync(join(dir, "workload"), { recursive: true });
   cpSync(join(SOURCE_DIR, "charmcraft.yaml"), join(dir, "charmcraft.yaml"));
-  cpSync(join(SOURCE_DIR, "workload", "server.mjs"), join(dir, "workload", "server.mjs"));
+  cpSync(join(SOURCE_DIR, "src", "workload", "server.mjs"), join(dir, "workload", "server.mjs"));
   if (withPage) {
     mkdirSync(join(dir, "web"), { recursive: true });
     writeFileSync(join(dir, "web", "dashboard.js"), "/* page */\n");
@@ -66,7 +69,7 @@ describe("grafana-tester", () => {
       state({ leader: true, relations: [dash], containers: [workload()] }),
     );
     const fs = getContainer(out, "grafana")?.filesystem ?? {};
-    assert.equal(fs[SERVER], readFileSync(join(SOURCE_DIR, "workload", "server.mjs"), "utf8"));
+    assert.equal(fs[SERVER], readFileSync(join(SOURCE_DIR, "src", "workload", "server.mjs"), "utf8"));
     assert.equal(fs[`${WEB_DIR}/dashboard.js`], "/* page */\n");
     assert.equal(fs[`${WEB_DIR}/dashboard.css`], "/* style */\n");
     assert.equal(fs[`${DATA_DIR}/datasources.json`], "[]\n");

@@ -23,6 +23,13 @@ import {
   type GrafanaDatasource,
   parseGrafanaSources,
 } from "@charmkit/interfaces/grafana-datasource";
+import {
+  ensureService,
+  observeLifecycle,
+  pushIfChanged,
+  pushWorkloadScript,
+  serviceState,
+} from "@charmkit/tester-kit";
 import { DATA_DIR, type Provisioning, provision } from "./provision.js";
 
 const SOURCE_ENDPOINT = "grafana-source";
@@ -60,9 +67,7 @@ export async function queryDatasource(url: string, expr: string, timeoutMs = 500
 export default class GrafanaTesterCharm extends CharmBase {
   constructor(framework: Framework) {
     super(framework);
-    const run = async (): Promise<void> => {
-      await this.reconcile();
-    };
+    const run = (): Promise<void> => this.reconcile();
     for (const endpoint of [SOURCE_ENDPOINT, DASHBOARD_ENDPOINT])
       for (const k of [
         "relation-joined",
@@ -71,10 +76,7 @@ export default class GrafanaTesterCharm extends CharmBase {
         "relation-broken",
       ] as const)
         framework.observe(k, endpoint, run);
-    framework.observe("pebble-ready", CONTAINER, run);
-    framework.observe("update-status", run);
-    framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
+    observeLifecycle(framework, run, CONTAINER);
     framework.observe("leader-elected", run);
     framework.observe("action", "query", (e) => this.onQuery(e));
   }
@@ -136,10 +138,6 @@ export default class GrafanaTesterCharm extends CharmBase {
   ): Promise<{ summary: string } | { problem: string; waiting: boolean }> {
     const c = this.model.unit.container(CONTAINER) as Container;
     if (!(await c.canConnect())) return { problem: "waiting for the grafana container", waiting: true };
-    const pushIfChanged = async (path: string, content: string) => {
-      const current = (await c.exists(path)) ? await c.pull(path) : undefined;
-      if (current !== content) await c.push(path, content, { makeDirs: true });
-    };
     const web = join(this.charmDir, "web");
     let pageFiles: string[];
     try {
@@ -150,10 +148,10 @@ export default class GrafanaTesterCharm extends CharmBase {
         waiting: false,
       };
     }
-    await pushIfChanged(SERVER, readFileSync(join(this.charmDir, "workload", "server.mjs"), "utf8"));
-    for (const f of pageFiles) await pushIfChanged(`${WEB_DIR}/${f}`, readFileSync(join(web, f), "utf8"));
+    await pushWorkloadScript(c, this.charmDir, "server.mjs", SERVER, SERVICE);
+    for (const f of pageFiles) await pushIfChanged(c, `${WEB_DIR}/${f}`, readFileSync(join(web, f), "utf8"));
     for (const [rel, content] of Object.entries(planned.files))
-      await pushIfChanged(`${DATA_DIR}/${rel}`, content);
+      await pushIfChanged(c, `${DATA_DIR}/${rel}`, content);
     const dir = `${DATA_DIR}/dashboards`;
     const present = (await c.exists(dir)) ? await c.listFiles(dir) : [];
     for (const f of present)
@@ -162,22 +160,12 @@ export default class GrafanaTesterCharm extends CharmBase {
     const port = this.model.config.getNumber("port") ?? 3000;
     // Every interface of the pod, as a Kubernetes workload listens; the page is published by FQDN.
     const command = `node ${SERVER} --listen :${port} --data ${DATA_DIR} --web ${WEB_DIR}`;
-    const plannedCommand = (
-      (await c.getPlan()).services as Record<string, { command?: string }> | undefined
-    )?.[SERVICE]?.command;
-    const running = (await c.getServices(SERVICE)).get(SERVICE)?.current === "active";
-    if (plannedCommand !== command || !running) {
-      await c.addLayer(
-        SERVICE,
-        {
-          summary: "Grafana stand-in: dashboards drawn from the datasources",
-          services: { [SERVICE]: { override: "replace", command, startup: "enabled" } },
-        },
-        { combine: true },
-      );
-      await c.replan();
-    }
-    const state = (await c.getServices(SERVICE)).get(SERVICE)?.current;
+    await ensureService(c, {
+      name: SERVICE,
+      command,
+      summary: "Grafana stand-in: dashboards drawn from the datasources",
+    });
+    const state = await serviceState(c, SERVICE);
     if (state !== "active")
       return { problem: `the dashboard server is ${state ?? "missing"}; see the unit log`, waiting: false };
     const n = planned.dashboards.length;

@@ -5,8 +5,6 @@
  * https (its server script pushed into the workload container), offers the target over
  * `metrics-endpoint` and the CA over `send-ca-cert`.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { ActiveStatus, CharmBase, type Framework, MaintenanceStatus, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
 import { publishCertificates } from "@charmkit/interfaces/certificate-transfer";
@@ -17,6 +15,7 @@ import {
   parseCertificate,
   splitSans,
 } from "@charmkit/interfaces/tls-certificates";
+import { ensureService, observeLifecycle, pushWorkloadScript } from "@charmkit/tester-kit";
 
 const CONTAINER = "workload";
 const SERVICE = "https-metrics";
@@ -46,12 +45,8 @@ export default class HttpsTargetTesterCharm extends CharmBase {
       refreshEvents: [["pebble-ready", CONTAINER], "config-changed", "upgrade-charm", "leader-elected"],
       fqdn: () => this.model.unit.fqdn,
     });
-    const run = async (): Promise<void> => {
-      await this.reconcile(port());
-    };
-    framework.observe("pebble-ready", CONTAINER, run);
-    framework.observe("config-changed", run);
-    framework.observe("update-status", run);
+    const run = (): Promise<void> => this.reconcile(port());
+    observeLifecycle(framework, run, CONTAINER);
     framework.observe("leader-elected", run);
     for (const k of ["relation-created", "relation-changed"] as const) framework.observe(k, PEERS, run);
     for (const k of ["relation-joined", "relation-changed"] as const)
@@ -122,28 +117,11 @@ export default class HttpsTargetTesterCharm extends CharmBase {
       await c.push(CERT, this.stored.cert, { makeDirs: true });
       await c.stop(SERVICE).catch(() => undefined);
     }
-    const script = readFileSync(join(this.charmDir, "workload", "server.mjs"), "utf8");
-    if ((await c.pull(SERVER).catch(() => undefined)) !== script) {
-      await c.push(SERVER, script, { makeDirs: true });
-      await c.stop(SERVICE).catch(() => undefined);
-    }
+    await pushWorkloadScript(c, this.charmDir, "server.mjs", SERVER, SERVICE);
     const command = `node ${SERVER} --listen ${fqdn}:${port} --cert ${CERT} --key ${KEY}`;
-    const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.[
-      SERVICE
-    ];
-    const running = (await c.getServices(SERVICE)).get(SERVICE)?.current === "active";
-    if (planned?.command !== command || !running) {
-      this.model.unit.setStatus(MaintenanceStatus("starting the https metrics server"));
-      await c.addLayer(
-        SERVICE,
-        {
-          summary: "https target",
-          services: { [SERVICE]: { override: "replace", command, startup: "enabled" } },
-        },
-        { combine: true },
-      );
-      await c.replan();
-    }
+    await ensureService(c, { name: SERVICE, command, summary: "https target" }, () =>
+      this.model.unit.setStatus(MaintenanceStatus("starting the https metrics server")),
+    );
     this.model.unit.setStatus(ActiveStatus(`serving https://${fqdn}:${port}/metrics`));
   }
 }

@@ -10,9 +10,11 @@ import {
   type IngressRequestFromUnit,
   parseIngressRequests,
 } from "@charmkit/interfaces/ingress-per-unit";
+import { ensureService, observeLifecycle, pushIfChanged, serviceState } from "@charmkit/tester-kit";
 
 const CONTAINER = "nginx";
 const ENDPOINT = "ingress";
+const SERVICE = "nginx";
 const DIR = "/var/lib/ingress-tester";
 const CONF = `${DIR}/nginx.conf`;
 
@@ -63,14 +65,9 @@ ${locations.join("\n")}
 export default class IngressTesterCharm extends CharmBase {
   constructor(framework: Framework) {
     super(framework);
-    const run = async (): Promise<void> => {
-      await this.reconcile();
-    };
-    framework.observe("pebble-ready", CONTAINER, run);
-    framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
+    const run = (): Promise<void> => this.reconcile();
+    observeLifecycle(framework, run, CONTAINER);
     framework.observe("leader-elected", run);
-    framework.observe("update-status", run);
     for (const k of ["relation-joined", "relation-changed", "relation-departed", "relation-broken"] as const)
       framework.observe(k, ENDPOINT, run);
   }
@@ -96,23 +93,12 @@ export default class IngressTesterCharm extends CharmBase {
       this.model.unit.setStatus(WaitingStatus("waiting for the nginx container"));
       return;
     }
-    const conf = nginxConfig(port, parsed.accepted);
-    const current = (await c.exists(CONF)) ? await c.pull(CONF) : undefined;
-    if (current !== conf) await c.push(CONF, conf, { makeDirs: true });
+    const confChanged = await pushIfChanged(c, CONF, nginxConfig(port, parsed.accepted));
     const command = `/usr/sbin/nginx -c ${CONF}`;
-    const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.nginx;
-    const running = (await c.getServices("nginx")).get("nginx")?.current === "active";
-    if (planned?.command !== command || !running) {
-      await c.addLayer(
-        "nginx",
-        { summary: "nginx", services: { nginx: { override: "replace", command, startup: "enabled" } } },
-        { combine: true },
-      );
-      await c.replan();
-    } else if (current !== conf) {
-      await c.sendSignal("SIGHUP", "nginx");
-    }
-    const state = (await c.getServices("nginx")).get("nginx")?.current;
+    const started = await ensureService(c, { name: SERVICE, command, summary: "nginx" });
+    // A running nginx reads a changed configuration on SIGHUP, without dropping connections.
+    if (!started && confChanged) await c.sendSignal("SIGHUP", SERVICE);
+    const state = await serviceState(c, SERVICE);
     if (state !== "active") {
       this.model.unit.setStatus(BlockedStatus(`nginx is ${state ?? "missing"}; see the unit log`));
       return;

@@ -2,8 +2,6 @@
  * The Loki tester: pushes workload/receiver.mjs into its container, runs it there as a Pebble
  * service on the unit's address and offers it over `logging` (loki_push_api) as Loki's units do.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   type ActionEvent,
   ActiveStatus,
@@ -14,6 +12,7 @@ import {
 } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
 import { publishLokiEndpoint } from "@charmkit/interfaces/loki-push-api";
+import { ensureService, observeLifecycle, pushWorkloadScript } from "@charmkit/tester-kit";
 
 const CONTAINER = "receiver";
 const SERVICE = "receiver";
@@ -29,13 +28,8 @@ interface Received {
 export default class LokiTesterCharm extends CharmBase {
   constructor(framework: Framework) {
     super(framework);
-    const run = async (): Promise<void> => {
-      await this.reconcile();
-    };
-    framework.observe("pebble-ready", CONTAINER, run);
-    framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
-    framework.observe("update-status", run);
+    const run = (): Promise<void> => this.reconcile();
+    observeLifecycle(framework, run, CONTAINER);
     for (const k of ["relation-created", "relation-joined", "relation-changed"] as const)
       framework.observe(k, "logging", run);
     framework.observe("action", "received", (e) => this.onReceived(e));
@@ -56,28 +50,11 @@ export default class LokiTesterCharm extends CharmBase {
       this.model.unit.setStatus(WaitingStatus("waiting for the receiver container"));
       return;
     }
-    const script = readFileSync(join(this.charmDir, "workload", "receiver.mjs"), "utf8");
-    if ((await c.pull(RECEIVER).catch(() => undefined)) !== script) {
-      await c.push(RECEIVER, script, { makeDirs: true });
-      await c.stop(SERVICE).catch(() => undefined);
-    }
+    await pushWorkloadScript(c, this.charmDir, "receiver.mjs", RECEIVER, SERVICE);
     const command = `node ${RECEIVER} --listen ${this.model.unit.fqdn}:${this.port()}`;
-    const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.[
-      SERVICE
-    ];
-    const running = (await c.getServices(SERVICE)).get(SERVICE)?.current === "active";
-    if (planned?.command !== command || !running) {
-      this.model.unit.setStatus(MaintenanceStatus("starting the Loki receiver"));
-      await c.addLayer(
-        SERVICE,
-        {
-          summary: "loki tester",
-          services: { [SERVICE]: { override: "replace", command, startup: "enabled" } },
-        },
-        { combine: true },
-      );
-      await c.replan();
-    }
+    await ensureService(c, { name: SERVICE, command, summary: "loki tester" }, () =>
+      this.model.unit.setStatus(MaintenanceStatus("starting the Loki receiver")),
+    );
     const got = await this.received().catch(() => undefined);
     const lines = got?.reduce((n, s) => n + s.values.length, 0) ?? 0;
     this.model.unit.setStatus(ActiveStatus(`push API at ${this.baseUrl()}; ${lines} lines received`));

@@ -3,14 +3,14 @@
  * Pebble service listening on every interface of the pod, and offers it to Prometheus through the
  * prometheus_scrape provider library (targets `<unit fqdn>:<port>`).
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { ActiveStatus, CharmBase, type Framework, MaintenanceStatus, WaitingStatus } from "@charmkit/ops";
 import type { Container } from "@charmkit/ops/pebble";
 import { MetricsEndpointProvider } from "@charmkit/interfaces/prometheus-scrape";
+import { ensureService, observeLifecycle, pushWorkloadScript } from "@charmkit/tester-kit";
 
 const CONTAINER = "workload";
 const ENDPOINT = "metrics-endpoint";
+const SERVICE = "metrics";
 /** Where the server script goes in the workload container (the charm's files are not there). */
 export const SERVER = "/srv/metrics-tester/server.mjs";
 
@@ -54,10 +54,7 @@ export default class MetricsTesterCharm extends CharmBase {
       await this.ensureWorkload(port());
       this.applyBrokenRule();
     };
-    framework.observe("pebble-ready", CONTAINER, ensure);
-    framework.observe("config-changed", ensure);
-    framework.observe("upgrade-charm", ensure);
-    framework.observe("update-status", ensure);
+    observeLifecycle(framework, ensure, CONTAINER);
     framework.observe("relation-joined", ENDPOINT, () => this.applyBrokenRule());
     framework.observe("relation-changed", ENDPOINT, () => this.applyBrokenRule());
   }
@@ -82,25 +79,11 @@ export default class MetricsTesterCharm extends CharmBase {
       return;
     }
     const address = this.model.unit.fqdn;
-    const script = readFileSync(join(this.charmDir, "workload", "server.mjs"), "utf8");
-    const pushed = (await c.exists(SERVER)) ? await c.pull(SERVER) : undefined;
-    if (pushed !== script) await c.push(SERVER, script, { makeDirs: true });
+    await pushWorkloadScript(c, this.charmDir, "server.mjs", SERVER, SERVICE);
     const command = `node ${SERVER} --listen :${port}`;
-    const plan = await c.getPlan();
-    const planned = (plan.services as Record<string, { command?: string }> | undefined)?.metrics;
-    const running = (await c.getServices("metrics")).get("metrics")?.current === "active";
-    if (planned?.command !== command || !running) {
-      this.model.unit.setStatus(MaintenanceStatus("starting the metrics server"));
-      await c.addLayer(
-        "metrics",
-        {
-          summary: "metrics tester",
-          services: { metrics: { override: "replace", command, startup: "enabled" } },
-        },
-        { combine: true },
-      );
-      await c.replan();
-    }
+    await ensureService(c, { name: SERVICE, command, summary: "metrics tester" }, () =>
+      this.model.unit.setStatus(MaintenanceStatus("starting the metrics server")),
+    );
     this.model.unit.setStatus(ActiveStatus(`serving http://${address}:${port}/metrics`));
   }
 }

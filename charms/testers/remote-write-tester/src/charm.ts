@@ -24,6 +24,7 @@ import {
   remoteWriteConsumerRules,
 } from "@charmkit/interfaces/prometheus-remote-write";
 import { JujuTopology, readRuleFiles } from "@charmkit/interfaces/prometheus-scrape";
+import { ensureService, observeLifecycle, pushIfChanged } from "@charmkit/tester-kit";
 import { stringify } from "yaml";
 
 const CONTAINER = "agent";
@@ -55,13 +56,8 @@ export function agentConfig(opts: {
 export default class RemoteWriteTesterCharm extends CharmBase {
   constructor(framework: Framework) {
     super(framework);
-    const run = async (): Promise<void> => {
-      await this.reconcile();
-    };
-    framework.observe("pebble-ready", CONTAINER, run);
-    framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
-    framework.observe("update-status", run);
+    const run = (): Promise<void> => this.reconcile();
+    observeLifecycle(framework, run, CONTAINER);
     framework.observe("leader-elected", run);
     for (const ep of [ENDPOINT, "receive-ca-cert", "agent-peers"]) {
       for (const k of [
@@ -142,8 +138,7 @@ export default class RemoteWriteTesterCharm extends CharmBase {
     );
     if (cas.length > 0) await c.push(CA_FILE, `${cas.join("\n")}\n`, { makeDirs: true });
     const config = agentConfig({ self, labels, endpoints, caFile: cas.length > 0 ? CA_FILE : undefined });
-    const changed = (await c.pull(CONFIG).catch(() => "")) !== config;
-    if (changed) await c.push(CONFIG, config, { makeDirs: true });
+    const changed = await pushIfChanged(c, CONFIG, config);
 
     const command = [
       "prometheus",
@@ -153,22 +148,10 @@ export default class RemoteWriteTesterCharm extends CharmBase {
       `--web.listen-address=${self}`,
       "--web.enable-lifecycle",
     ].join(" ");
-    const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.[
-      SERVICE
-    ];
-    const running = (await c.getServices(SERVICE)).get(SERVICE)?.current === "active";
-    if (planned?.command !== command || !running) {
-      this.model.unit.setStatus(MaintenanceStatus("starting Prometheus in agent mode"));
-      await c.addLayer(
-        SERVICE,
-        {
-          summary: "remote-write tester",
-          services: { [SERVICE]: { override: "replace", command, startup: "enabled" } },
-        },
-        { combine: true },
-      );
-      await c.replan();
-    } else if (changed) {
+    const started = await ensureService(c, { name: SERVICE, command, summary: "remote-write tester" }, () =>
+      this.model.unit.setStatus(MaintenanceStatus("starting Prometheus in agent mode")),
+    );
+    if (!started && changed) {
       const res = await fetch(`http://${self}/-/reload`, {
         method: "POST",
         signal: AbortSignal.timeout(30_000),

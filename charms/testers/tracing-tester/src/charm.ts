@@ -3,8 +3,6 @@
  * runs it there as a Pebble service and publishes, on the leader, the receivers each related charm
  * asked for, as Tempo does.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import {
   type ActionEvent,
   ActiveStatus,
@@ -19,6 +17,7 @@ import {
   parseRequestedProtocols,
   type ReceiverProtocol,
 } from "@charmkit/interfaces/tracing";
+import { ensureService, observeLifecycle, pushWorkloadScript } from "@charmkit/tester-kit";
 
 const CONTAINER = "receiver";
 const SERVICE = "receiver";
@@ -43,13 +42,8 @@ interface Received {
 export default class TracingTesterCharm extends CharmBase {
   constructor(framework: Framework) {
     super(framework);
-    const run = async (): Promise<void> => {
-      await this.reconcile();
-    };
-    framework.observe("pebble-ready", CONTAINER, run);
-    framework.observe("config-changed", run);
-    framework.observe("upgrade-charm", run);
-    framework.observe("update-status", run);
+    const run = (): Promise<void> => this.reconcile();
+    observeLifecycle(framework, run, CONTAINER);
     framework.observe("leader-elected", run);
     for (const k of ["relation-joined", "relation-changed"] as const) framework.observe(k, "tracing", run);
     framework.observe("action", "received", (e) => this.onReceived(e));
@@ -81,28 +75,11 @@ export default class TracingTesterCharm extends CharmBase {
       return;
     }
     const fqdn = this.model.unit.fqdn;
-    const script = readFileSync(join(this.charmDir, "workload", "receiver.mjs"), "utf8");
-    if ((await c.pull(RECEIVER).catch(() => undefined)) !== script) {
-      await c.push(RECEIVER, script, { makeDirs: true });
-      await c.stop(SERVICE).catch(() => undefined);
-    }
+    await pushWorkloadScript(c, this.charmDir, "receiver.mjs", RECEIVER, SERVICE);
     const command = `node ${RECEIVER} --grpc ${fqdn}:${GRPC_PORT} --http ${fqdn}:${HTTP_PORT}`;
-    const planned = ((await c.getPlan()).services as Record<string, { command?: string }> | undefined)?.[
-      SERVICE
-    ];
-    const running = (await c.getServices(SERVICE)).get(SERVICE)?.current === "active";
-    if (planned?.command !== command || !running) {
-      this.model.unit.setStatus(MaintenanceStatus("starting the OTLP receiver"));
-      await c.addLayer(
-        SERVICE,
-        {
-          summary: "tracing tester",
-          services: { [SERVICE]: { override: "replace", command, startup: "enabled" } },
-        },
-        { combine: true },
-      );
-      await c.replan();
-    }
+    await ensureService(c, { name: SERVICE, command, summary: "tracing tester" }, () =>
+      this.model.unit.setStatus(MaintenanceStatus("starting the OTLP receiver")),
+    );
     const got = await this.received().catch(() => undefined);
     this.model.unit.setStatus(
       ActiveStatus(

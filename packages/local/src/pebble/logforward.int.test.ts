@@ -7,7 +7,11 @@ import { resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { type Harness, startHarness } from "./test-helpers.js";
 
-const RECEIVER = resolve(import.meta.dirname, "../../../../charms/testers/loki-tester/workload/receiver.mjs");
+// The Loki tester's receiver, from its sources (which import the tester kit: hence tsx).
+const RECEIVER = resolve(
+  import.meta.dirname,
+  "../../../../charms/testers/loki-tester/src/workload/receiver.mjs",
+);
 // A random high port: integration tests run two files at a time.
 const PORT = 20_000 + Math.floor(Math.random() * 20_000);
 let receiver: ChildProcess;
@@ -33,7 +37,9 @@ async function until<T>(probe: () => Promise<T | undefined>, ms = 15_000): Promi
 }
 
 before(async () => {
-  receiver = spawn(process.execPath, [RECEIVER, "--listen", `127.0.0.1:${PORT}`], { stdio: "ignore" });
+  receiver = spawn(process.execPath, ["--import", "tsx", RECEIVER, "--listen", `127.0.0.1:${PORT}`], {
+    stdio: "ignore",
+  });
   await until(async () => ((await fetch(`http://127.0.0.1:${PORT}/ready`)).ok ? true : undefined));
   h = await startHarness();
 });

@@ -4,17 +4,10 @@
 // `GET /ready` answers like Loki. Usage: receiver.mjs --listen HOST:PORT [--record FILE]
 import { appendFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { listenAddress, option } from "@charmkit/tester-kit/workload";
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
-};
-const listen = opt("--listen", "127.0.0.1:3100");
-const record = opt("--record", "");
-const sep = listen.lastIndexOf(":");
-const host = listen.slice(0, sep).replace(/^\[|\]$/g, "");
-const port = Number(listen.slice(sep + 1));
+const { host, port } = listenAddress(option("--listen", "127.0.0.1:3100"));
+const record = option("--record", "");
 /** Every stream received, in arrival order: {stream: labels, values: [[ns, line], ...], userAgent}. */
 const received = [];
 let refused = 0;

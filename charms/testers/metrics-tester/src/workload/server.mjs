@@ -3,17 +3,10 @@
 // local model has a real scrape target. Usage: server.mjs --listen [HOST]:PORT [--path /metrics]
 // (no HOST: every interface, as a Kubernetes workload listens).
 import { createServer } from "node:http";
+import { listenAddress, option } from "@charmkit/tester-kit/workload";
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
-};
-const listen = opt("--listen", "127.0.0.1:8000");
-const path = opt("--path", "/metrics");
-const sep = listen.lastIndexOf(":");
-const host = listen.slice(0, sep).replace(/^\[|\]$/g, "");
-const port = Number(listen.slice(sep + 1));
+const { host, port } = listenAddress(option("--listen", "127.0.0.1:8000"));
+const path = option("--path", "/metrics");
 const started = Date.now() / 1000;
 let scrapes = 0;
 

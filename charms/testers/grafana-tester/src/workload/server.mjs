@@ -10,32 +10,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { basename, join } from "node:path";
+import { escapeHtml, listenAddress, option, readJson } from "@charmkit/tester-kit/workload";
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
-};
-const listen = opt("--listen", ":3000");
-const dataDir = opt("--data", "/var/lib/grafana-tester");
-const webDir = opt("--web", "/srv/grafana-tester/web");
-const sep = listen.lastIndexOf(":");
-const host = listen.slice(0, sep);
-const port = Number(listen.slice(sep + 1));
-
-const escapeHtml = (s) =>
-  String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
-  );
-
-function readJson(file, dflt) {
-  try {
-    return JSON.parse(readFileSync(file, "utf8"));
-  } catch {
-    return dflt;
-  }
-}
+const { host, port } = listenAddress(option("--listen", ":3000"));
+const dataDir = option("--data", "/var/lib/grafana-tester");
+const webDir = option("--web", "/srv/grafana-tester/web");
 
 /** Every provisioned dashboard file: {uid, title, relationId, id, charm, dashboard} or {..., error}. */
 function dashboards() {

@@ -7,16 +7,8 @@
 //     application/x-protobuf (recorded as base64); GET /received returns {http, grpc}.
 import { createServer as createHttp } from "node:http";
 import { createServer as createHttp2 } from "node:http2";
+import { listenAddress, option } from "@charmkit/tester-kit/workload";
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
-};
-const split = (hp) => {
-  const sep = hp.lastIndexOf(":");
-  return [hp.slice(0, sep).replace(/^\[|\]$/g, ""), Number(hp.slice(sep + 1))];
-};
 const EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 const received = { http: [], grpc: [] };
 
@@ -51,8 +43,8 @@ grpc.on("stream", (stream, headers) => {
     stream.end(Buffer.from([0, 0, 0, 0, 0]));
   });
 });
-const [gHost, gPort] = split(opt("--grpc", "127.0.0.1:4317"));
-grpc.listen(gPort, gHost, () => console.log(`OTLP/gRPC on ${gHost}:${gPort}`));
+const grpcAt = listenAddress(option("--grpc", "127.0.0.1:4317"));
+grpc.listen(grpcAt.port, grpcAt.host, () => console.log(`OTLP/gRPC on ${grpcAt.host}:${grpcAt.port}`));
 
 const http = createHttp((req, res) => {
   const url = new URL(req.url ?? "/", "http://x");
@@ -86,6 +78,6 @@ const http = createHttp((req, res) => {
     res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
   });
 });
-const [hHost, hPort] = split(opt("--http", "127.0.0.1:4318"));
-http.listen(hPort, hHost, () => console.log(`OTLP/HTTP on ${hHost}:${hPort}`));
+const httpAt = listenAddress(option("--http", "127.0.0.1:4318"));
+http.listen(httpAt.port, httpAt.host, () => console.log(`OTLP/HTTP on ${httpAt.host}:${httpAt.port}`));
 for (const sig of ["SIGTERM", "SIGINT"]) process.on(sig, () => process.exit(0));

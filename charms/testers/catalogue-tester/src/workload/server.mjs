@@ -2,33 +2,15 @@
 // The catalogue tester's workload: serves an HTML page listing the catalogue items the charm received
 // over the `catalogue` relation (a JSON file the charm pushes), and the same list as JSON at /items.
 // Usage: server.mjs --listen [HOST]:PORT --items FILE (no HOST: every interface).
-import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { escapeHtml, listenAddress, option, readJson } from "@charmkit/tester-kit/workload";
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
-};
-const listen = opt("--listen", "127.0.0.1:8080");
-const itemsFile = opt("--items", "/srv/catalogue/items.json");
-const sep = listen.lastIndexOf(":");
-const host = listen.slice(0, sep);
-const port = Number(listen.slice(sep + 1));
-
-const escapeHtml = (s) =>
-  String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
-  );
+const { host, port } = listenAddress(option("--listen", "127.0.0.1:8080"));
+const itemsFile = option("--items", "/srv/catalogue/items.json");
 
 function readItems() {
-  try {
-    const items = JSON.parse(readFileSync(itemsFile, "utf8"));
-    return Array.isArray(items) ? items : [];
-  } catch {
-    return [];
-  }
+  const items = readJson(itemsFile, []);
+  return Array.isArray(items) ? items : [];
 }
 
 const server = createServer((req, res) => {

@@ -3,19 +3,12 @@
 // Usage: server.mjs --listen HOST:PORT --cert FILE --key FILE
 import { readFileSync } from "node:fs";
 import { createServer } from "node:https";
+import { listenAddress, option } from "@charmkit/tester-kit/workload";
 
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
-};
-const listen = opt("--listen", "127.0.0.1:8443");
-const sep = listen.lastIndexOf(":");
-const host = listen.slice(0, sep).replace(/^\[|\]$/g, "");
-const port = Number(listen.slice(sep + 1));
+const { host, port } = listenAddress(option("--listen", "127.0.0.1:8443"));
 let scrapes = 0;
 const server = createServer(
-  { cert: readFileSync(opt("--cert", "")), key: readFileSync(opt("--key", "")) },
+  { cert: readFileSync(option("--cert", "")), key: readFileSync(option("--key", "")) },
   (req, res) => {
     if (new URL(req.url ?? "/", "https://x").pathname !== "/metrics") {
       res.writeHead(404).end();
