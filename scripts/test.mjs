@@ -53,48 +53,63 @@ files.sort();
 const deps = spawnSync(process.execPath, [join(root, "scripts/check-deps.mjs")], { stdio: "inherit" });
 if (deps.status !== 0) process.exit(deps.status ?? 1);
 
-// Lint and formatting (biome.json): a second or two, and it keeps the tree clean instead of
-// collecting warnings nobody reads. A narrowed run (paths given) leaves it out.
-if (!skipTypecheck && filters.length === 0) {
-  const lint = spawnSync(
-    process.execPath,
-    [
+/** Runs `node ARGS` with its output kept; resolves with its exit code and what it printed. */
+function captured(args, childEnv = process.env) {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      env: childEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const chunks = [];
+    child.stdout.on("data", (c) => chunks.push(c));
+    child.stderr.on("data", (c) => chunks.push(c));
+    child.on("close", (code, signal) =>
+      done({ code: code ?? (signal ? 1 : 0), out: Buffer.concat(chunks).toString() }),
+    );
+  });
+}
+
+// The checks, side by side (each is a process of its own, seconds long, and they read only):
+// lint and formatting (biome.json), warnings included, so the tree stays clean instead of
+// collecting warnings nobody reads; the type-check; the public surfaces against etc/api/
+// (scripts/api-report.mjs: seconds when the declarations are those the reports were made from, a
+// full api-extractor run otherwise). A narrowed run (paths given) does only the type-check, and
+// --no-typecheck none of them. Their outputs are printed in this order, the first failure ends
+// the run.
+const checks = [];
+if (!skipTypecheck && filters.length === 0)
+  checks.push({
+    name: "lint",
+    args: [
       join(root, "node_modules/@biomejs/biome/bin/biome"),
       "check",
       "--error-on-warnings",
       "--diagnostic-level=warn",
       root,
     ],
-    { stdio: ["ignore", "ignore", "pipe"], cwd: root },
-  );
-  if (lint.status !== 0) {
-    process.stderr.write(lint.stderr);
-    console.error("lint failed: `npm run format` fixes the formatting; each other finding names its rule");
-    process.exit(lint.status ?? 1);
-  }
-}
-
-if (!skipTypecheck) {
-  const tsc = spawnSync(
-    process.execPath,
-    [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")],
-    {
-      stdio: "inherit",
-    },
-  );
-  if (tsc.status !== 0) {
-    console.error("type-check failed");
-    process.exit(tsc.status ?? 1);
-  }
-}
-
-// The public surfaces against etc/api/ (scripts/api-report.mjs): seconds when the declarations
-// are those the reports were made from, a full api-extractor run otherwise.
-if (!skipTypecheck && filters.length === 0) {
-  const api = spawnSync(process.execPath, [join(root, "scripts/api-report.mjs"), "--fast"], {
-    stdio: "inherit",
+    quiet: true,
+    advice: "lint failed: `npm run format` fixes the formatting; each other finding names its rule",
   });
-  if (api.status !== 0) process.exit(api.status ?? 1);
+if (!skipTypecheck)
+  checks.push({
+    name: "type-check",
+    args: [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")],
+    advice: "type-check failed",
+  });
+if (!skipTypecheck && filters.length === 0)
+  checks.push({ name: "api", args: [join(root, "scripts/api-report.mjs"), "--fast"] });
+const outcomes = await Promise.all(checks.map((c) => captured(c.args)));
+for (const [i, c] of checks.entries()) {
+  const { code, out } = outcomes[i];
+  if (code === 0) {
+    // biome's success line says nothing a test run needs.
+    if (!c.quiet) process.stderr.write(out);
+    continue;
+  }
+  process.stderr.write(out);
+  if (c.advice) console.error(c.advice);
+  process.exit(code);
 }
 if (files.length === 0) {
   console.error("no test files found");
@@ -134,19 +149,10 @@ function nodeTest(list, concurrency) {
 
 /** Runs one shard of unit files in one process; resolves with its exit code and output. */
 function shard(list) {
-  return new Promise((done) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "--test-reporter=spec", join(root, "scripts/unit-shard.mjs"), ...list],
-      { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] },
-    );
-    const chunks = [];
-    child.stdout.on("data", (c) => chunks.push(c));
-    child.stderr.on("data", (c) => chunks.push(c));
-    child.on("close", (code, signal) =>
-      done({ code: code ?? (signal ? 1 : 0), out: Buffer.concat(chunks).toString() }),
-    );
-  });
+  return captured(
+    ["--import", "tsx", "--test-reporter=spec", join(root, "scripts/unit-shard.mjs"), ...list],
+    env,
+  );
 }
 
 async function unitTier(list) {
