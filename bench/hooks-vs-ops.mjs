@@ -290,10 +290,6 @@ function jujuEnv(fake, charmDir, unit, hook, extra = {}) {
     JUJU_CHARM_DIR: charmDir,
     JUJU_CONTEXT_ID: `${unit}-${hook}-1`,
     LANG: "C.UTF-8",
-    // Read by SDK builds older than the packed-charm work (they find Pebble and the address from
-    // these); ignored otherwise. 127.0.250.1 keeps Prometheus off every other address.
-    CHARMKIT_PEBBLE_SOCKET_DIR: pebbleDir,
-    CHARMKIT_UNIT_FQDN: "127.0.250.1",
     ...extra,
   };
 }
