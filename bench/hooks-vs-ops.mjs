@@ -22,7 +22,8 @@
 // Usage: node --import tsx bench/hooks-vs-ops.mjs --ops ./operator
 //          [--python-charm DIR (default: <ops>/test/charms/test_relation)]
 //          [--charm FILE.charm | DIR (default: dist/prometheus-k8s_ubuntu@24.04-amd64.charm,
-//           made by `npm run pack`)] [--python /usr/bin/python3] [--runs 21]
+//           made by `npm run pack`); repeat it to compare builds A, B, ... run interleaved]
+//          [--python /usr/bin/python3] [--runs 21]
 import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
@@ -56,7 +57,9 @@ if (!OPS || !existsSync(join(OPS, "ops", "__init__.py"))) {
   process.exit(2);
 }
 const PY_CHARM = opt("--python-charm", join(OPS, "test/charms/test_relation"));
-const PACKED = opt("--charm", join(root, "dist/prometheus-k8s_ubuntu@24.04-amd64.charm"));
+/** Every `--charm` given (A/B comparisons run them interleaved), else `npm run pack`'s output. */
+const PACKED = args.flatMap((a, i) => (a === "--charm" && args[i + 1] ? [args[i + 1]] : []));
+if (PACKED.length === 0) PACKED.push(join(root, "dist/prometheus-k8s_ubuntu@24.04-amd64.charm"));
 const PYTHON = opt("--python", "/usr/bin/python3");
 const RUNS = Number(opt("--runs", "21"));
 const UUID = "00000000-0000-4000-8000-000000000000";
@@ -111,22 +114,25 @@ def get_current_span(*args, **kwargs):
 
 // ----- the TypeScript charm, as packed ------------------------------------------------------------
 
-const tsCharm = join(work, "prometheus-k8s");
-let tsRuntime;
-if (PACKED.endsWith(".charm") && existsSync(PACKED)) {
-  // Juju unpacks the zip keeping unix modes; unzip does the same.
-  const r = spawnSync("unzip", ["-q", PACKED, "-d", tsCharm], { stdio: "inherit" });
-  if (r.status !== 0) throw new Error(`cannot unpack ${PACKED}`);
-  tsRuntime = `packed ${PACKED.split("/").pop()}`;
-} else if (existsSync(join(PACKED, "dispatch"))) {
-  cpSync(PACKED, tsCharm, { recursive: true });
-  tsRuntime = `staged tree ${PACKED}`;
-} else {
-  console.error(`no packed charm at ${PACKED}: run \`npm run pack\` first, or pass --charm`);
-  process.exit(2);
-}
-const bundled = existsSync(join(tsCharm, "node", "bin", "node"));
-tsRuntime += bundled ? " (its own Node)" : " (Node on PATH)";
+/** One TypeScript charm to time: where it is unpacked and how it was given. */
+const variants = PACKED.map((given, i) => {
+  const dir = join(work, `prometheus-k8s-${i}`);
+  let runtime;
+  if (given.endsWith(".charm") && existsSync(given)) {
+    // Juju unpacks the zip keeping unix modes; unzip does the same.
+    const r = spawnSync("unzip", ["-q", given, "-d", dir], { stdio: "inherit" });
+    if (r.status !== 0) throw new Error(`cannot unpack ${given}`);
+    runtime = `packed ${given}`;
+  } else if (existsSync(join(given, "dispatch"))) {
+    cpSync(given, dir, { recursive: true });
+    runtime = `staged tree ${given}`;
+  } else {
+    console.error(`no packed charm at ${given}: run \`npm run pack\` first, or pass --charm`);
+    process.exit(2);
+  }
+  runtime += existsSync(join(dir, "node", "bin", "node")) ? " (its own Node)" : " (Node on PATH)";
+  return { label: PACKED.length > 1 ? String.fromCharCode(65 + i) : "TypeScript", dir, runtime };
+});
 
 // The charm finds its container's Pebble at /charm/containers/<c>/pebble.socket, as on Juju.
 const pebbleDir = join(work, "containers");
@@ -163,6 +169,8 @@ function prometheusModel(fake, apps) {
   fake.respond("relation-ids", "*", "[]");
   fake.respond("relation-get", "*", "{}");
   fake.respond("relation-list", "*", "[]");
+  // jujuc's relation-model-get prints the model of the relation's remote side.
+  fake.respond("relation-model-get", "*", JSON.stringify({ uuid: UUID }));
   fake.respond("status-get", "*", JSON.stringify({ message: "", status: "active", "status-data": {} }));
   fake.respond(
     "network-get",
@@ -295,78 +303,120 @@ function jujuEnv(fake, charmDir, unit, hook, extra = {}) {
 }
 
 /**
- * Runs one dispatch as a whole process under /usr/bin/time; resolves its wall time and the CPU
- * time (user + system) of the hook and every process it waited for (hook tools included), in ms.
+ * Times one process: forks, execs argv[1], and reports wall time from the fork to the end of
+ * wait4, and the user and system CPU time wait4 returns for the child (which includes every
+ * process it waited for), in ms with microsecond resolution. GNU time prints the same rusage
+ * only to 10 ms, too coarse for hooks that take 50-100 ms; the wrapper's own start is not counted.
+ */
+const TIMER = `
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+wall = (time.perf_counter() - t0) * 1000
+sys.stderr.write("\\n%.3f %.3f %.3f\\n" % (wall, ru.ru_utime * 1000, ru.ru_stime * 1000))
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+
+/**
+ * Runs one dispatch as a whole process under TIMER; resolves its wall time and the CPU time
+ * (user + system) of the hook and every process it waited for (hook tools included), in ms.
  * CPU time is the steadier figure on a shared machine.
  */
 function dispatch(charmDir, env) {
   return new Promise((res, rej) => {
-    const t0 = process.hrtime.bigint();
-    const p = spawn("/usr/bin/time", ["-f", "%U %S", join(charmDir, "dispatch")], { env, cwd: charmDir });
+    const p = spawn(PYTHON, ["-c", TIMER, join(charmDir, "dispatch")], { env, cwd: charmDir });
     let err = "";
     p.stderr.on("data", (d) => {
       err += d;
     });
     p.stdout.resume();
     p.on("close", (code) => {
-      const wall = Number(process.hrtime.bigint() - t0) / 1e6;
       if (code !== 0) return rej(new Error(`${charmDir} ${env.JUJU_HOOK_NAME} failed (${code}): ${err}`));
-      const [user, sys] = err.trim().split("\n").at(-1).split(" ").map(Number);
-      res({ wall, cpu: (user + sys) * 1000 });
+      const [wall, user, sys] = err.trim().split("\n").at(-1).split(" ").map(Number);
+      res({ wall, cpu: user + sys });
     });
   });
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function series(charmDir, fake, env) {
-  await dispatch(charmDir, env); // warm the page cache (and the code cache, for the TS charm)
+/** A hook's first runs: page cache and code cache warmed, tool calls of one run recorded. */
+async function warm(charmDir, fake, env) {
+  await dispatch(charmDir, env);
   fake.reset();
   await dispatch(charmDir, env);
   const calls = fake.calls().length;
   if (process.env.BENCH_DEBUG) console.log(`${env.JUJU_HOOK_NAME}:\n  ${fake.calls().join("\n  ")}`);
-  const runs = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await dispatch(charmDir, env));
+  return calls;
+}
+
+function summary(runs, calls) {
   const wall = runs.map((r) => r.wall);
   return { median: median(wall), min: Math.min(...wall), cpu: median(runs.map((r) => r.cpu)), calls };
 }
 
+const loadAtStart = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const results = [];
 try {
-  const tsEnv = (hook, extra) => jujuEnv(tsFake, tsCharm, "prometheus/0", hook, extra);
+  const tsEnv = (v, hook, extra) => jujuEnv(tsFake, v.dir, "prometheus/0", hook, extra);
   const rel = (ep, id, app) => ({
     JUJU_RELATION: ep,
     JUJU_RELATION_ID: `${ep}:${id}`,
     JUJU_REMOTE_APP: app,
     JUJU_REMOTE_UNIT: `${app}/0`,
   });
-  await dispatch(tsCharm, tsEnv("install"));
-  await dispatch(tsCharm, tsEnv("prometheus-pebble-ready", { JUJU_WORKLOAD_NAME: "prometheus" }));
+  for (const v of variants) {
+    await dispatch(v.dir, tsEnv(v, "install"));
+    await dispatch(v.dir, tsEnv(v, "prometheus-pebble-ready", { JUJU_WORKLOAD_NAME: "prometheus" }));
+  }
   // Measure the steady state: Prometheus up, so update-status has nothing to reconcile.
   await prometheusReady();
-  await dispatch(tsCharm, tsEnv("update-status"));
+  for (const v of variants) await dispatch(v.dir, tsEnv(v, "update-status"));
   prometheusModel(tsFake, PROM_APPS);
-  await dispatch(tsCharm, tsEnv("metrics-endpoint-relation-changed", rel("metrics-endpoint", 100, "app-0")));
+  for (const v of variants) {
+    await dispatch(
+      v.dir,
+      tsEnv(v, "metrics-endpoint-relation-changed", rel("metrics-endpoint", 100, "app-0")),
+    );
+  }
   const pyEnv = (hook, extra) => jujuEnv(pyFake, pyCharm, "bench-py/0", hook, extra);
   await dispatch(pyCharm, pyEnv("install"));
   for (const [name, ts, py] of [
-    ["update-status", tsEnv("update-status"), pyEnv("update-status")],
+    ["update-status", (v) => tsEnv(v, "update-status"), pyEnv("update-status")],
     [
       "relation-changed",
-      tsEnv("metrics-endpoint-relation-changed", rel("metrics-endpoint", 100, "app-0")),
+      (v) => tsEnv(v, "metrics-endpoint-relation-changed", rel("metrics-endpoint", 100, "app-0")),
       pyEnv(`${pyEndpoint}-relation-changed`, rel(pyEndpoint, 7, "remote")),
     ],
   ]) {
     if (process.env.BENCH_PROFILE) {
-      // One extra run of the TypeScript hook with V8's CPU profiler (not counted).
-      await dispatch(tsCharm, {
-        ...ts,
-        NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}`,
-      });
+      // One extra run of each TypeScript hook with V8's CPU profiler (not counted).
+      for (const v of variants) {
+        await dispatch(v.dir, {
+          ...ts(v),
+          NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE}`,
+        });
+      }
     }
-    const a = await series(tsCharm, tsFake, ts);
-    const b = await series(pyCharm, pyFake, py);
-    results.push({ name, ts: a, py: b });
+    const calls = [];
+    for (const v of variants) calls.push(await warm(v.dir, tsFake, ts(v)));
+    const pyCalls = await warm(pyCharm, pyFake, py);
+    // Interleaved: each round runs every variant and the Python charm once, so a change of the
+    // machine's load hits them alike.
+    const runs = variants.map(() => []);
+    const pyRuns = [];
+    for (let i = 0; i < RUNS; i++) {
+      for (const [k, v] of variants.entries()) runs[k].push(await dispatch(v.dir, ts(v)));
+      pyRuns.push(await dispatch(pyCharm, py));
+    }
+    results.push({
+      name,
+      ts: variants.map((_, k) => summary(runs[k], calls[k])),
+      py: summary(pyRuns, pyCalls),
+    });
   }
 } finally {
   await server.stop();
@@ -376,19 +426,27 @@ try {
 console.log(
   `hooks as whole processes, wall-time median of ${RUNS} runs, same stub hook tools, ${new Date().toISOString().slice(0, 10)}`,
 );
-console.log(
-  `  prometheus-k8s: ${tsRuntime}; real Pebble server and Debian prometheus; ${PROM_APPS} related apps`,
-);
+for (const v of variants) {
+  console.log(
+    `  prometheus-k8s${variants.length > 1 ? ` ${v.label}` : ""}: ${v.runtime}; real Pebble server and Debian prometheus; ${PROM_APPS} related apps`,
+  );
+}
 console.log(
   `  python charm:   ${PY_CHARM.split("/").slice(-2).join("/")} with ops ${opsVersion()} on ${pythonVersion()}; ${otel}`,
 );
 for (const r of results) {
   const f = (x) =>
     `${x.median.toFixed(0)} ms (min ${x.min.toFixed(0)}, CPU ${x.cpu.toFixed(0)}), ${x.calls} tool calls`;
-  console.log(
-    `  ${r.name.padEnd(17)} TypeScript ${f(r.ts)} | Python ${f(r.py)} | ${(r.py.median / r.ts.median).toFixed(1)}x wall, ${(r.py.cpu / r.ts.cpu).toFixed(1)}x CPU`,
-  );
+  for (const [k, v] of variants.entries()) {
+    const ts = r.ts[k];
+    console.log(
+      `  ${r.name.padEnd(17)} ${v.label} ${f(ts)} | Python ${f(r.py)} | ${(r.py.median / ts.median).toFixed(1)}x wall, ${(r.py.cpu / ts.cpu).toFixed(1)}x CPU`,
+    );
+  }
 }
+console.log(
+  `  load average: ${loadAtStart} at the start, ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} at the end`,
+);
 process.exit(0);
 
 async function prometheusReady() {
