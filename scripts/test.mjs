@@ -49,7 +49,11 @@ if (!withInt) files = files.filter((f) => !isInt(f));
 if (filters.length) files = files.filter((f) => filters.some((p) => f === p || f.startsWith(`${p}/`)));
 files.sort();
 
-// Package boundaries first: it takes milliseconds and names the file at fault.
+// node_modules as the lockfile says first: a stale install fails later with confusing paths.
+const install = spawnSync(process.execPath, [join(root, "scripts/check-install.mjs")], { stdio: "inherit" });
+if (install.status !== 0) process.exit(install.status ?? 1);
+
+// Package boundaries next: it takes milliseconds and names the file at fault.
 const deps = spawnSync(process.execPath, [join(root, "scripts/check-deps.mjs")], { stdio: "inherit" });
 if (deps.status !== 0) process.exit(deps.status ?? 1);
 
