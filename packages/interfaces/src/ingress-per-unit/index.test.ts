@@ -92,7 +92,7 @@ test("requirer rejects malformed YAML, non-mappings and entries without url, kee
     ],
   );
   assert.match(r.rejected[0]!.reason, /'ingress' is not valid YAML/);
-  assert.match(r.rejected[1]!.reason, /mapping/);
+  assert.equal(r.rejected[1]!.reason, "'ingress' must be a YAML mapping of unit name to {url}");
 });
 
 test("ready / revoked / unchanged transitions", () => {
