@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the project's tests in tiers: check package boundaries (scripts/check-deps.mjs), lint and
-// format (biome, warnings included), type-check everything once, then node's test runner (through
-// tsx) over the test files beside the code.
+// Runs the project's tests in tiers: check the install (scripts/check-install.mjs) and the package
+// boundaries (scripts/check-deps.mjs); lint and format (biome, warnings included), type-check
+// everything once and check the API reports, side by side; then node's test runner (through tsx)
+// over the test files beside the code.
 //   *.test.ts      unit tier: no processes, no sockets; `npm test` runs only these
 //   *.int.test.ts  integration tier: real processes (promtool, Pebble services, CLIs)
 //   *.e2e.test.ts  end-to-end tier: the local model with the real Debian prometheus,
