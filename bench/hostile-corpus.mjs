@@ -16,8 +16,10 @@ import PrometheusCharm from "@charmkit/prometheus-k8s/charm";
 const root = join(import.meta.dirname, "..");
 const corpora = ["testdata/hostile", "testdata/hostile-blind"].map((d) => join(root, d)).filter(existsSync);
 const DB = mkdtempSync(join(tmpdir(), "bench-corpus-db-"));
-PrometheusCharm.prometheusApi = () => ({ reload: async () => ({ kind: "ok" }) });
-const ctx = new Context(PrometheusCharm, { charmDir: join(root, "charms/prometheus-k8s") });
+const ctx = new Context(PrometheusCharm, {
+  charmDir: join(root, "charms/prometheus-k8s"),
+  create: (f) => new PrometheusCharm(f, { prometheusApi: () => ({ reload: async () => ({ kind: "ok" }) }) }),
+});
 
 /** Both corpora's cases as [name, model, relations, config]. */
 function cases() {

@@ -40,24 +40,25 @@ before(async () => {
 });
 after(() => fake.stop());
 
-const realApi = PrometheusCharm.prometheusApi;
-const realKube = PrometheusCharm.kubernetes;
 afterEach(() => {
-  PrometheusCharm.prometheusApi = realApi;
-  PrometheusCharm.kubernetes = realKube;
   fake.forbid = false;
 });
-function useFake(): void {
-  PrometheusCharm.prometheusApi = () => ({ reload: async (): Promise<ReloadResult> => ({ kind: "ok" }) });
-  PrometheusCharm.kubernetes = () =>
-    kubernetesFromConfig((k8s) => {
-      const kc = new k8s.KubeConfig();
-      kc.loadFromOptions(fake.kubeConfigOptions());
-      return kc;
-    }, "cos");
-}
 
-const ctx = () => new Context(PrometheusCharm, { charmDir: CHARM_DIR });
+/** The charm built with the fake API server as its Kubernetes API, and reloads that succeed. */
+const ctx = () =>
+  new Context(PrometheusCharm, {
+    charmDir: CHARM_DIR,
+    create: (f) =>
+      new PrometheusCharm(f, {
+        prometheusApi: () => ({ reload: async (): Promise<ReloadResult> => ({ kind: "ok" }) }),
+        kubernetes: () =>
+          kubernetesFromConfig((k8s) => {
+            const kc = new k8s.KubeConfig();
+            kc.loadFromOptions(fake.kubeConfigOptions());
+            return kc;
+          }, "cos"),
+      }),
+  });
 function base(config: Record<string, string> = {}): State {
   return state({
     leader: true,
@@ -75,7 +76,6 @@ function command(s: State): string {
 
 describe("cpu and memory through the Kubernetes API", () => {
   it("patches the StatefulSet, waits while the pod rolls, then is active", async () => {
-    useFake();
     const c = ctx();
     const first = await c.run(c.on.configChanged(), base({ cpu: "500m", memory: "1Gi" }));
     assert.deepEqual(fake.templateResources("prometheus"), {
@@ -100,7 +100,6 @@ describe("cpu and memory through the Kubernetes API", () => {
   });
 
   it("unset options restore the Python charm's requests and no limits", async () => {
-    useFake();
     const c = ctx();
     await c.run(c.on.configChanged(), base());
     assert.deepEqual(fake.templateResources("prometheus"), {
@@ -110,7 +109,6 @@ describe("cpu and memory through the Kubernetes API", () => {
   });
 
   it("without juju trust (403): blocked, naming the fix, for both the patch and the retention size", async () => {
-    useFake();
     fake.forbid = true;
     const c = ctx();
     const out = await c.run(c.on.configChanged(), base({ cpu: "1" }));
@@ -131,7 +129,6 @@ describe("cpu and memory through the Kubernetes API", () => {
 
 describe("maximum_retention_size from the PVC's capacity", () => {
   it("80% of the PVC's 10Gi is 8GB, and show-config says so", async () => {
-    useFake();
     fake.rollPods();
     const c = ctx();
     const out = await c.run(c.on.configChanged(), base());

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { after, afterEach, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   Context,
@@ -18,22 +18,22 @@ import {
   state,
   storage,
 } from "@charmkit/ops/testing";
+import type { PrometheusApi, ReloadResult } from "./apply.js";
 import PrometheusCharm from "./charm.js";
 import { PATHS } from "./flags.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
 after(() => rmSync(DB, { recursive: true, force: true }));
-const realApi = PrometheusCharm.prometheusApi;
-PrometheusCharm.prometheusApi = () => ({ reload: async () => ({ kind: "ok" }) });
-afterEach(() => {
-  PrometheusCharm.prometheusApi = () => ({ reload: async () => ({ kind: "ok" }) });
-});
-process.on("exit", () => {
-  PrometheusCharm.prometheusApi = realApi;
-});
+/** A Prometheus API whose every reload answers `answer`. */
+const answering = (answer: ReloadResult): PrometheusApi => ({ reload: async () => answer });
 
-const ctx = () => new Context(PrometheusCharm, { charmDir: CHARM_DIR });
+/** The charm built with a Prometheus API that answers every reload with `reload` (ok by default). */
+const ctx = (reload: ReloadResult = { kind: "ok" }) =>
+  new Context(PrometheusCharm, {
+    charmDir: CHARM_DIR,
+    create: (f) => new PrometheusCharm(f, { prometheusApi: () => answering(reload) }),
+  });
 const base = (extra: Partial<State> = {}): State =>
   state({
     leader: true,
@@ -263,8 +263,7 @@ describe("every event the charm observes reconciles to the same configured workl
 
 describe("statuses", () => {
   it("a reload that does not finish in time: maintenance, retried later", async () => {
-    PrometheusCharm.prometheusApi = () => ({ reload: async () => ({ kind: "timeout" }) });
-    const c = ctx();
+    const c = ctx({ kind: "timeout" });
     const running = container({
       name: "prometheus",
       canConnect: true,

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterEach, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   type ContainerState,
@@ -30,7 +30,7 @@ import {
   TLS_LIBID,
 } from "@charmkit/interfaces/tls-certificates";
 import type { ReloadResult } from "./apply.js";
-import PrometheusCharm from "./charm.js";
+import PrometheusCharm, { type PrometheusDeps } from "./charm.js";
 import { PATHS } from "./flags.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -38,22 +38,21 @@ const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
 const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
 const RULES = "/etc/prometheus/rules";
 
-const realApi = PrometheusCharm.prometheusApi;
-const realKube = PrometheusCharm.kubernetes;
-afterEach(() => {
-  PrometheusCharm.prometheusApi = realApi;
-  PrometheusCharm.kubernetes = realKube;
-});
-function okApi(): void {
-  PrometheusCharm.prometheusApi = () => ({ reload: async (): Promise<ReloadResult> => ({ kind: "ok" }) });
-}
-// The local runtime has no Kubernetes API; these tests do not either (kubernetes.int.test.ts and
-// the fake-API tests below cover the Kubernetes path).
-function noKube(): void {
-  PrometheusCharm.kubernetes = async () => undefined;
-}
-
-const ctx = () => new Context(PrometheusCharm, { charmDir: CHARM_DIR });
+/**
+ * The charm built with `deps` over these defaults: every reload succeeds, and there is no
+ * Kubernetes API, as on the local runtime (kubernetes.int.test.ts and the fake-API tests cover
+ * the Kubernetes path).
+ */
+const ctx = (deps: Partial<PrometheusDeps> = {}) =>
+  new Context(PrometheusCharm, {
+    charmDir: CHARM_DIR,
+    create: (f) =>
+      new PrometheusCharm(f, {
+        prometheusApi: () => ({ reload: async (): Promise<ReloadResult> => ({ kind: "ok" }) }),
+        kubernetes: async () => undefined,
+        ...deps,
+      }),
+  });
 const UPDATE_CA = execMock({ command: ["update-ca-certificates", "--fresh"] });
 
 function workload(init: Partial<ContainerState> = {}): ContainerState {
@@ -107,8 +106,6 @@ describe("receive-remote-write: the rules clients forward", () => {
     });
 
   it("become juju_<identifier>.rules with topology injected; the leader clears errors in event", async () => {
-    okApi();
-    noKube();
     const rel = rw(
       11,
       JSON.stringify({
@@ -128,8 +125,6 @@ describe("receive-remote-write: the rules clients forward", () => {
   });
 
   it("rules Prometheus would refuse: nothing written for that client, the reason in event.errors and the status", async () => {
-    okApi();
-    noKube();
     const rel = rw(
       12,
       JSON.stringify({ groups: [{ name: "g", rules: [{ alert: "Bad", expr: "up <<< 1", labels }] }] }),
@@ -165,12 +160,12 @@ describe("certificates: Prometheus serves TLS", () => {
   it("asks with a key in a unit secret and a CSR; once issued, serves https everywhere and trusts the CA", async () => {
     // The reload client of each hook: its URL and the CA it trusts.
     const clients: [string, string | undefined][] = [];
-    PrometheusCharm.prometheusApi = (url, ca) => {
-      clients.push([url, ca]);
-      return { reload: async (): Promise<ReloadResult> => ({ kind: "ok" }) };
-    };
-    noKube();
-    const c = ctx();
+    const c = ctx({
+      prometheusApi: (url, ca) => {
+        clients.push([url, ca]);
+        return { reload: async (): Promise<ReloadResult> => ({ kind: "ok" }) };
+      },
+    });
     const rel = relation({ endpoint: "certificates", id: 5, remoteAppName: "ca" });
     const first = await c.run(c.on.relationJoined(rel, { remoteUnit: 0 }), base({ relations: [rel] }));
     const secret = first.secrets.find((s) => s.label === `${TLS_LIBID}-private-key-0-certificates`);
@@ -228,8 +223,6 @@ describe("certificates: Prometheus serves TLS", () => {
 describe("receive-ca-cert: CAs in the workload's trust store", () => {
   const A = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----";
   it("says version 1, writes juju_receive-ca-cert/<i>.crt, rebuilds the store and restarts Prometheus", async () => {
-    okApi();
-    noKube();
     const c = ctx();
     const rel = relation({
       endpoint: "receive-ca-cert",
@@ -262,8 +255,6 @@ describe("receive-ca-cert: CAs in the workload's trust store", () => {
 
 describe("tracing", () => {
   it("workload: asks for otlp_grpc, renders Prometheus' tracing section and the OTel resource attributes", async () => {
-    okApi();
-    noKube();
     const c = ctx();
     const rel = relation({
       endpoint: "workload-tracing",
@@ -295,8 +286,6 @@ describe("tracing", () => {
   });
 
   it("charm: the leader asks for otlp_http on charm-tracing", async () => {
-    okApi();
-    noKube();
     const c = ctx();
     const rel = relation({ endpoint: "charm-tracing", id: 10, remoteAppName: "tempo" });
     const out = await c.run(c.on.relationCreated(rel), base({ relations: [rel] }));
@@ -306,8 +295,6 @@ describe("tracing", () => {
 
 describe("logging: Pebble forwards the workload's logs to Loki", () => {
   it("a log-targets layer per Loki unit, labelled with the topology; metadata and rules from the leader", async () => {
-    okApi();
-    noKube();
     const c = ctx();
     const endpoint = (u: number) =>
       JSON.stringify({ url: `http://loki-${u}.loki-endpoints.cos.svc.cluster.local:3100/loki/api/v1/push` });
@@ -350,8 +337,6 @@ describe("logging: Pebble forwards the workload's logs to Loki", () => {
 
 describe("no Kubernetes API (the local runtime)", () => {
   it("cpu/memory set: the status says they are not applied instead of claiming active", async () => {
-    okApi();
-    noKube();
     const c = ctx();
     const out = await c.run(c.on.configChanged(), base({ config: { cpu: "500m" } }));
     assert.equal(out.unitStatus.name, "blocked");
@@ -364,8 +349,6 @@ describe("no Kubernetes API (the local runtime)", () => {
   });
 
   it("show-config says the retention size comes from statfs", async () => {
-    okApi();
-    noKube();
     const c = ctx();
     await c.run(c.on.action("show-config"), base());
     assert.match(String(c.actionResults?.["retention-size-from"]), new RegExp(`^statfs of ${DB}`));
@@ -374,8 +357,6 @@ describe("no Kubernetes API (the local runtime)", () => {
 
 describe("self-metrics-endpoint through ingress", () => {
   it("publishes the ingress host and path, and the job's port from the ingress URL", async () => {
-    okApi();
-    noKube();
     const c = ctx();
     const ingress = relation({
       endpoint: "ingress",

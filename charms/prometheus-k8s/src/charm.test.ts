@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { after, afterEach, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   type ContainerState,
   Context,
+  type ContextOptions,
   container,
   execMock,
   getContainer,
@@ -45,15 +46,16 @@ class FakeApi {
   }
 }
 
-function useApi(api: FakeApi): void {
-  PrometheusCharm.prometheusApi = () => api;
-}
-const realApi = PrometheusCharm.prometheusApi;
-afterEach(() => {
-  PrometheusCharm.prometheusApi = realApi;
-});
-
-const ctx = () => new Context(PrometheusCharm, { charmDir: CHARM_DIR });
+/**
+ * A harness whose charm is built with `api` as its Prometheus API (the production client when
+ * none is given), through the constructor as Juju's dispatch would build it with the defaults.
+ */
+const ctx = (api?: FakeApi, opts: Omit<ContextOptions, "create"> = {}) =>
+  new Context(PrometheusCharm, {
+    charmDir: CHARM_DIR,
+    ...opts,
+    create: (f) => new PrometheusCharm(f, api ? { prometheusApi: () => api } : {}),
+  });
 
 function workload(init: Partial<ContainerState> = {}): ContainerState {
   return container({ name: "prometheus", canConnect: true, ...init });
@@ -113,8 +115,8 @@ function pushedConfig(s: State): string {
 
 describe("prometheus-k8s charm", () => {
   it("pebble-ready: pushes prometheus.yml with the self-scrape job, plans the service, active", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const out = await c.run(c.on.pebbleReady(workload()), base());
     const cfg = pushedConfig(out);
     assert.match(cfg, /job_name: prometheus\n/);
@@ -130,14 +132,14 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("keeps the alert expressions' parses in its cache directory, and writes nothing without one", async () => {
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
     const rules = JSON.stringify({
       groups: [
         { name: "g", rules: [{ alert: "Lag", expr: "cache_test_lag_seconds{%%juju_topology%%} > 30" }] },
       ],
     });
     const a = scrapeRelation(5, "cachezinc", { rules });
-    const plain = ctx();
+    const plain = ctx(fakeApi);
     await plain.run(plain.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
     assert.equal(
       existsSync(join(CHARM_DIR, PARSE_CACHE_FILE)),
@@ -146,7 +148,7 @@ describe("prometheus-k8s charm", () => {
     );
 
     const dir = mkdtempSync(join(TMP, "prom-cache-"));
-    const cached = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
+    const cached = ctx(fakeApi, { cacheDir: dir });
     const file = join(dir, PARSE_CACHE_FILE);
     const b = scrapeRelation(6, "cachetin", {
       rules: JSON.stringify({
@@ -171,7 +173,7 @@ describe("prometheus-k8s charm", () => {
   // Prometheus would refuse the file and never become healthy. The version comes from
   // `prometheus --version` through Pebble exec, as the Python charm reads it.
   it("pebble-ready with scrape relations: reads the version first, no fallback_scrape_protocol for 2.x", async () => {
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
     const a = scrapeRelation(3, "zinc");
     const version = (v: string) =>
       workload({
@@ -182,7 +184,7 @@ describe("prometheus-k8s charm", () => {
           }),
         ],
       });
-    const c2 = ctx();
+    const c2 = ctx(fakeApi);
     const wl2 = version("2.42.0+ds");
     const out2 = await c2.run(c2.on.pebbleReady(wl2), base({ containers: [wl2], relations: [a] }));
     const cfg2 = pushedConfig(out2);
@@ -190,7 +192,7 @@ describe("prometheus-k8s charm", () => {
     assert.doesNotMatch(cfg2, /fallback_scrape_protocol/);
     assert.equal(out2.workloadVersion, "2.42.0");
 
-    const c3 = ctx();
+    const c3 = ctx(fakeApi);
     const wl3 = version("3.5.0");
     const out3 = await c3.run(c3.on.pebbleReady(wl3), base({ containers: [wl3], relations: [a] }));
     assert.match(pushedConfig(out3), /fallback_scrape_protocol: PrometheusText0\.0\.4/);
@@ -203,9 +205,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("metrics-endpoint: jobs of every related app and one rule file per relation, hot reload", async () => {
-    const c = ctx();
     const api = new FakeApi();
-    useApi(api);
+    const c = ctx(api);
     const started = await c.run(c.on.pebbleReady(workload()), base());
     const a = scrapeRelation(3, "zinc", { rules: GOOD_RULES });
     const b = scrapeRelation(4, "tin");
@@ -233,9 +234,9 @@ describe("prometheus-k8s charm", () => {
   // need read only the unit its event names. Here both units changed but only unit 0's hook ran:
   // unit 1 must still be what the last hook read, which shows its bag was not read again.
   it("metrics-endpoint through the cached view: a hook reads only the unit its event names", async () => {
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
     const dir = mkdtempSync(join(TMP, "prom-view-"));
-    const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
+    const c = ctx(fakeApi, { cacheDir: dir });
     const a = scrapeRelation(3, "zinc");
     const first = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
     assert.ok(pushedConfig(first).includes("10.1.3.2:8000"), "full read on the first hook");
@@ -258,7 +259,7 @@ describe("prometheus-k8s charm", () => {
     );
     assert.ok(pushedConfig(after).includes("10.9.9.2:8000"));
     // Without a cache directory every hook reads everything.
-    const plain = ctx();
+    const plain = ctx(fakeApi);
     const full = await plain.run(plain.on.relationChanged(moved, { remoteUnit: 0 }), s2);
     assert.ok(pushedConfig(full).includes("10.9.9.2:8000"));
   });
@@ -270,8 +271,8 @@ describe("prometheus-k8s charm", () => {
   // neither reads nor rewrites the feedback of a relation whose feedback did not change. The bag
   // is altered behind the charm's back here only to show that it was not read.
   it("scrape feedback: written once per value, not read again while the leader's record holds", async () => {
-    useApi(new FakeApi());
-    const c = ctx();
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const a = scrapeRelation(3, "zinc", { rules: GOOD_RULES });
     const first = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
     assert.equal(getRelation(first, 3)?.localAppData.event, "{}");
@@ -302,8 +303,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("above COMPACT_JOBS_THRESHOLD jobs the config is compact, with the per-unit job labels", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const many = Array.from({ length: 101 }, (_, i) => scrapeRelation(100 + i, `app${i}`, { units: 20 }));
     const out = await c.run(c.on.relationChanged(many[0]!), base({ relations: many }));
     const cfg = pushedConfig(out);
@@ -317,8 +318,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("trusted_aggregators: a named aggregator speaks for others; everyone else is pinned", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     // cos-proxy's wire format: no scrape_metadata, jobs labelled with the applications it forwards.
     const proxy = relation({
       endpoint: "metrics-endpoint",
@@ -363,8 +364,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("a cross-model relation is held to the model relation-model-get reports", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const other = "b2c3d4e5-2222-4333-8444-555566667777";
     const remote = relation({
       ...scrapeRelation(6, "zinc"),
@@ -387,8 +388,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("one malformed relation is rejected by name; the others keep their jobs", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const good = scrapeRelation(3, "zinc");
     const bad = scrapeRelation(4, "tin", { jobs: "[{not json" });
     const out = await c.run(c.on.relationChanged(bad), base({ relations: [good, bad] }));
@@ -400,8 +401,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("a bad option blocks with the option's name and keeps Prometheus configured", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const out = await c.run(c.on.configChanged(), base({ config: { metrics_retention_time: "1h30m" } }));
     assert.equal(out.unitStatus.name, "blocked");
     assert.match(out.unitStatus.message, /metrics_retention_time/);
@@ -409,9 +410,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("a failed reload keeps the retry pending and update-status retries until it works", async () => {
-    const c = ctx();
     const api = new FakeApi([{ kind: "failed", detail: "HTTP 500: bad" }]);
-    useApi(api);
+    const c = ctx(api);
     const started = await c.run(c.on.pebbleReady(workload()), base());
     const a = scrapeRelation(3, "zinc");
     const failed = await c.run(c.on.relationChanged(a), state({ ...started, relations: [a] }));
@@ -423,8 +423,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("promtool rejecting the candidate keeps the running config", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const started = await c.run(c.on.pebbleReady(workload()), base());
     const before = pushedConfig(started);
     const wl = getContainer(started, "prometheus")!;
@@ -446,8 +446,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("a relation part promtool refused stays out while unchanged, named in the status and fed back", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const good = scrapeRelation(3, "zinc");
     const bad = scrapeRelation(4, "tin");
     // What the charm collects for tin (same options as the charm: this model, Prometheus 3).
@@ -515,9 +515,8 @@ describe("prometheus-k8s charm", () => {
       scrapeRelation(3, "zinc", { rules: GOOD_RULES }),
     ];
     const api = new FakeApi();
-    useApi(api);
-    const out = await ctx().run(
-      ctx().on.configChanged(),
+    const out = await ctx(api).run(
+      ctx(api).on.configChanged(),
       base({ containers: [container({ name: "prometheus" })], relations: rels() }),
     );
     assert.equal(out.unitStatus.name, "waiting");
@@ -528,7 +527,7 @@ describe("prometheus-k8s charm", () => {
 
     // With Pebble (and no promtool in the workload, so nothing refused) it publishes the same:
     // its addresses, and on the scrape relation only what the library itself found.
-    const withPebble = await ctx().run(ctx().on.configChanged(), base({ relations: rels() }));
+    const withPebble = await ctx(api).run(ctx(api).on.configChanged(), base({ relations: rels() }));
     assert.equal(withPebble.unitStatus.name, "active");
     for (const id of [10, 11, 3])
       assert.deepEqual(getRelation(out, id), getRelation(withPebble, id), `relation ${id}: the same data`);
@@ -537,8 +536,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("a non-leader writes its unit data but never touches app bags", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const cat = relation({ endpoint: "catalogue", id: 9, remoteAppName: "catalogue" });
     const gs = relation({ endpoint: "grafana-source", id: 10, remoteAppName: "grafana" });
     const a = scrapeRelation(3, "zinc", { rules: GOOD_RULES });
@@ -554,8 +553,8 @@ describe("prometheus-k8s charm", () => {
   // Prometheus' own --web.external-url, must carry that name.
   it("every published address carries the unit's FQDN", async () => {
     const fqdn = "prometheus-k8s-0.prometheus-k8s-endpoints.cos.svc.cluster.local";
-    const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, fqdn });
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi, { fqdn });
     const rels = [
       relation({ endpoint: "grafana-source", id: 20, remoteAppName: "grafana" }),
       relation({ endpoint: "catalogue", id: 21, remoteAppName: "catalogue" }),
@@ -585,8 +584,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("the leader publishes the catalogue item with real URLs (never None/...)", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const cat = relation({ endpoint: "catalogue", id: 9, remoteAppName: "catalogue" });
     const out = await c.run(c.on.relationJoined(cat), base({ relations: [cat] }));
     const bag = getRelation(out, 9)?.localAppData ?? {};
@@ -608,8 +607,8 @@ describe("prometheus-k8s charm", () => {
     });
     const send = relation({ endpoint: "send-datasource", id: 12, remoteAppName: "sink" });
     const run = async (leader: boolean) => {
-      const c = ctx();
-      useApi(new FakeApi());
+      const fakeApi = new FakeApi();
+      const c = ctx(fakeApi);
       return c.run(c.on.relationChanged(grafana), base({ leader, relations: [grafana, send] }));
     };
     const out = await run(true);
@@ -622,8 +621,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("ingress: requests per-unit ingress and uses the answer as external URL", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const ing = relation({
       endpoint: "ingress",
       id: 11,
@@ -644,8 +643,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("grafana-dashboard: the leader offers the bundled dashboard, xz-compressed as the Python library does", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const dash = relation({ endpoint: "grafana-dashboard", id: 13, remoteAppName: "grafana" });
     const out = await c.run(c.on.relationJoined(dash), base({ relations: [dash] }));
     const doc = JSON.parse(getRelation(out, 13)?.localAppData.dashboards ?? "{}") as {
@@ -663,9 +662,9 @@ describe("prometheus-k8s charm", () => {
   // another endpoint reads nothing of alertmanager, whose relation is announced by
   // relation-created (juju/juju worker/uniter/relation/resolver.go createdRelationsResolver).
   it("other endpoints through their cached views: read on their own events only", async () => {
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
     const dir = mkdtempSync(join(tmpdir(), "prom-views-"));
-    const c = new Context(PrometheusCharm, { charmDir: CHARM_DIR, cacheDir: dir });
+    const c = ctx(fakeApi, { cacheDir: dir });
     const a = scrapeRelation(3, "zinc");
     const s0 = await c.run(c.on.relationChanged(a, { remoteUnit: 0 }), base({ relations: [a] }));
     const am = relation({
@@ -691,8 +690,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("alertmanager units end up in alerting.alertmanagers", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const am = relation({
       endpoint: "alertmanager",
       id: 12,
@@ -709,8 +708,8 @@ describe("prometheus-k8s charm", () => {
   });
 
   it("actions: validate-configuration returns promtool's verdict; show-config the rendered file", async () => {
-    const c = ctx();
-    useApi(new FakeApi());
+    const fakeApi = new FakeApi();
+    const c = ctx(fakeApi);
     const wl = workload({
       execs: [execMock({ command: ["/usr/bin/promtool", "check", "config"], stdout: "SUCCESS: ok\n" })],
     });
@@ -735,8 +734,8 @@ describe("prometheus-k8s charm", () => {
       c.on.relationDeparted(peer, { remoteUnit: 1 }),
     ];
     for (let i = 0; i < events(ctx()).length; i++) {
-      const c = ctx();
-      useApi(new FakeApi());
+      const fakeApi = new FakeApi();
+      const c = ctx(fakeApi);
       const ev = events(c)[i];
       assert.ok(ev);
       const out = await c.run(ev, base({ containers: [wl], relations: [peer] }));

@@ -375,18 +375,26 @@ class PebbleWorkload implements Workload {
   }
 }
 
-/** The charm. */
-export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
-  /** How the charm talks to Prometheus' HTTP API; tests replace it with a fake. */
-  static prometheusApi: (baseUrl: string, ca?: string) => PrometheusApi = (baseUrl, ca) =>
-    new PrometheusHttp(baseUrl, ca);
-
+/** What the charm reaches outside Juju and Pebble; tests pass fakes through the constructor. */
+export interface PrometheusDeps {
+  /** How the charm talks to Prometheus' HTTP API at `baseUrl`, trusting `ca` when given. */
+  readonly prometheusApi: (baseUrl: string, ca?: string) => PrometheusApi;
   /**
    * The Kubernetes API of this pod, `undefined` where there is none (the local runtime): used for
-   * resource limits and the PVC's capacity. Tests point it at a fake API server.
+   * resource limits and the PVC's capacity.
    */
-  static kubernetes: () => Promise<KubernetesPort | undefined> = () => inClusterKubernetes();
+  readonly kubernetes: () => Promise<KubernetesPort | undefined>;
+}
 
+/** The production dependencies: Prometheus over HTTP(S), the in-cluster Kubernetes API. */
+export const PRODUCTION_DEPS: PrometheusDeps = Object.freeze({
+  prometheusApi: (baseUrl: string, ca?: string) => new PrometheusHttp(baseUrl, ca),
+  kubernetes: () => inClusterKubernetes(),
+});
+
+/** The charm. */
+export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
+  private readonly deps: PrometheusDeps;
   private readonly stored: Stored;
   /** The parse cache and YAML memo are read once per dispatch: a hook may reconcile more than once. */
   private parseCacheLoaded = false;
@@ -395,8 +403,10 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   /** The most external URL of the last decision (self-metrics' external URL). */
   private externalUrl: string | undefined;
 
-  constructor(framework: Framework) {
+  /** `deps` replaces any of {@link PRODUCTION_DEPS} (Juju constructs the charm with none). */
+  constructor(framework: Framework, deps: Partial<PrometheusDeps> = {}) {
     super(framework);
+    this.deps = { ...PRODUCTION_DEPS, ...deps };
     this.stored = framework.storedState<Stored>("prometheus", {
       retryPending: false,
       refused: "",
@@ -582,7 +592,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     const lokiActive: Record<string, string> = {};
     for (const e of loki.accepted) Object.assign(lokiActive, e.endpoints);
 
-    const kube = await PrometheusCharm.kubernetes();
+    const kube = await this.deps.kubernetes();
     const platform = await this.platformFacts(kube, statuses);
 
     const collected: Collected = {
@@ -926,7 +936,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       decision.desired,
       new PebbleWorkload(container),
       // Under TLS the internal URL is https with the issued certificate: trust its CA.
-      PrometheusCharm.prometheusApi(base, servedCa),
+      this.deps.prometheusApi(base, servedCa),
       {
         reloadPending: this.stored.retryPending,
         isolate: {

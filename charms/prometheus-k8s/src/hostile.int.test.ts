@@ -312,8 +312,10 @@ describe("hostile-input corpus", () => {
 
       // The hook succeeds and says what it rejected.
       if (c.limits) return; // the charm runs with the default bounds
-      PrometheusCharm.prometheusApi = () => ({ reload: async () => ({ kind: "ok" }) });
-      const ctx = new Context(PrometheusCharm, { charmDir: CHARM_DIR });
+      const ctx = new Context(PrometheusCharm, {
+        charmDir: CHARM_DIR,
+        create: (f) => new PrometheusCharm(f, { prometheusApi: () => ({ reload: async () => ({ kind: "ok" }) }) }),
+      });
       const rels = c.relations.map((r) =>
         relation({
           endpoint: "metrics-endpoint",

@@ -537,6 +537,12 @@ export type CharmClass = new (framework: Framework) => CharmBase;
 /** Inputs of `runDispatch`. */
 export interface DispatchOptions {
   readonly charmClass: CharmClass;
+  /**
+   * Builds the charm instead of `new charmClass(framework)`: for a charm whose constructor takes
+   * dependencies besides the framework (the harness passes fakes through it). `charmClass` still
+   * names the charm (tracing).
+   */
+  readonly create?: ((framework: Framework) => CharmBase) | undefined;
   readonly context: JujuContext;
   readonly metadata: CharmMeta;
   readonly backend: HookTools;
@@ -591,7 +597,8 @@ export async function runDispatch(opts: DispatchOptions): Promise<DispatchResult
   // ops names a handler's span `<event kind>: <charm class>` (framework.py `_reemit`).
   const traced = (ev: EventBase, handler: Handler<EventBase>, deferred: boolean) =>
     framework.tracing.span(`${ev.kind}: ${className}`, { event_name: ev.kind, deferred }, () => handler(ev));
-  new opts.charmClass(framework);
+  if (opts.create) opts.create(framework);
+  else new opts.charmClass(framework);
 
   const event = parseEvent(opts.context, opts.metadata);
   const restricted = RESTRICTED_HOOKS.has(opts.context.hookName);

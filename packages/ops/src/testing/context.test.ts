@@ -416,3 +416,41 @@ describe("cache directory", () => {
     assert.deepEqual(CacheProbe.seen, [undefined, "/var/cache/x"]);
   });
 });
+
+describe("create option", () => {
+  /** A charm whose constructor takes a dependency, with a production default. */
+  class Greeter extends CharmBase {
+    constructor(framework: Framework, greet: (who: string) => string = (who) => `hello ${who}`) {
+      super(framework);
+      framework.observe("install", (ev) => {
+        this.model.unit.setStatus(ActiveStatus(greet(this.model.unit.name)));
+        if (this.model.unit.name.endsWith("/1")) ev.defer();
+      });
+    }
+  }
+  const meta = { metadata: { name: "greeter" } };
+
+  it("builds the charm with the test's dependencies; the class alone gets the defaults", async () => {
+    const plain = new Context(Greeter, { metadata: meta });
+    assert.equal((await plain.run(plain.on.install(), state())).unitStatus.message, "hello greeter/0");
+    const built: Framework[] = [];
+    const faked = new Context(Greeter, {
+      metadata: meta,
+      unitId: 1,
+      create: (f) => {
+        built.push(f);
+        return new Greeter(f, (who) => `fake ${who}`);
+      },
+    });
+    // A deferred placeholder is resolved against a charm the factory built too.
+    const out = await faked.run(faked.on.updateStatus(), state({ deferred: [deferred(faked.on.install())] }));
+    assert.equal(out.unitStatus.message, "fake greeter/1");
+    assert.equal(out.deferred.length, 1);
+    assert.equal(built.length, 2);
+    // Handlers of a built charm are recorded like those of a constructed class.
+    assert.deepEqual(
+      faked.emittedEvents.map((e) => e.kind),
+      ["install"],
+    );
+  });
+});

@@ -5,7 +5,7 @@
  * are kept on the Context after each run.
  */
 import type { LogLevel } from "../backend.js";
-import { type CharmClass, type EventBase, Framework, runDispatch } from "../charm.js";
+import { type CharmBase, type CharmClass, type EventBase, Framework, runDispatch } from "../charm.js";
 import { JujuContext } from "../context.js";
 import { type EventData, eventSubject } from "../events.js";
 import { type CharmMeta, loadCharmMeta, parseCharmMeta, type CharmMetaSources } from "../metadata.js";
@@ -57,6 +57,12 @@ export interface ContextOptions {
    * (`<app>-<n>.<app>-endpoints.<model>.svc.cluster.local`), never the test machine's.
    */
   readonly fqdn?: string | undefined;
+  /**
+   * Builds the charm for each run; by default `new charmClass(framework)`. For a charm whose
+   * constructor takes dependencies besides the framework, with production defaults: the test
+   * passes its fakes here, e.g. `create: (f) => new MyCharm(f, { api: fakeApi })`.
+   */
+  readonly create?: ((framework: Framework) => CharmBase) | undefined;
 }
 
 /** The FQDN kubelet's /etc/hosts gives a Juju unit's pod. */
@@ -170,22 +176,21 @@ export class Context {
     const context = JujuContext.fromEnv(this.env(event, input));
 
     const emitted: EventData[] = [];
-    const Charm = this.charmClass;
-    const Recording = class extends Charm {
-      constructor(framework: Framework) {
-        super(framework);
-        framework.observers.forEach((o, i) => {
-          const inner = o.handler;
-          framework.observers[i] = {
-            ...o,
-            handler: (ev: EventBase) => {
-              if (ev.data.kind !== "collect-unit-status" && ev.data.kind !== "collect-app-status")
-                emitted.push(ev.data);
-              return inner(ev);
-            },
-          };
-        });
-      }
+    // Every handler the charm registered records the event it receives.
+    const recording = (framework: Framework): CharmBase => {
+      const charm = this.construct(framework);
+      framework.observers.forEach((o, i) => {
+        const inner = o.handler;
+        framework.observers[i] = {
+          ...o,
+          handler: (ev: EventBase) => {
+            if (ev.data.kind !== "collect-unit-status" && ev.data.kind !== "collect-app-status")
+              emitted.push(ev.data);
+            return inner(ev);
+          },
+        };
+      });
+      return charm;
     };
 
     const deferredIn = this.resolveDeferred(input.deferred, meta, backend, context);
@@ -196,7 +201,8 @@ export class Context {
     let result: Awaited<ReturnType<typeof runDispatch>>;
     try {
       result = await runDispatch({
-        charmClass: Recording,
+        charmClass: this.charmClass,
+        create: recording,
         context,
         metadata: meta,
         backend,
@@ -217,6 +223,11 @@ export class Context {
     return output;
   }
 
+  /** The charm of one run, built by the `create` option or its class. */
+  private construct(framework: Framework): CharmBase {
+    return this.opts.create ? this.opts.create(framework) : new this.charmClass(framework);
+  }
+
   /** Turns `deferred(event, index)` placeholders into the framework's observer keys. */
   private resolveDeferred(
     notices: readonly DeferredNotice[],
@@ -232,7 +243,7 @@ export class Context {
       fqdn: () => this.opts.fqdn ?? podFqdn(context),
     });
     const framework = new Framework(model, {});
-    new this.charmClass(framework);
+    this.construct(framework);
     return notices.map((n) => {
       if (!n.observer.startsWith("?")) return structuredClone(n);
       const index = Number(n.observer.slice(1));
