@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { showConfigResult, validateConfigurationResult } from "./actions.js";
 import { decide } from "./decide.js";
+import { configOf } from "./config.test-support.js";
 
 describe("validateConfigurationResult", () => {
   it("is valid on SUCCESS with no stderr", () => {
@@ -23,7 +24,7 @@ describe("validateConfigurationResult", () => {
 describe("showConfigResult", () => {
   it("lists the config, the command and every rejection with its reason", () => {
     const decision = decide({
-      rawConfig: { log_level: "loud" },
+      config: configOf({ log_level: "loud" }),
       identity: {
         modelName: "m",
         modelUuid: "c2e9f4d5-dcb3-4870-8509-330eb9745ee8",

@@ -13,9 +13,10 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
+import type { ConfigValue } from "@charmkit/ops";
 import { apply, type Desired, type PrometheusApi, type ReloadResult, type Workload } from "./apply.js";
 import { RECEIVED_CA_DIR } from "./ca_store.js";
-import { parseConfig } from "./config.js";
+import { configOf } from "./config.test-support.js";
 import { prometheusCommand } from "./flags.js";
 import { buildLayer, type PrometheusLayer } from "./layer.js";
 import { type RenderInput, renderConfig } from "./render.js";
@@ -151,9 +152,9 @@ const GOOD_RULES = renderRuleFiles({
 function desired(
   over: Partial<RenderInput> = {},
   rules = GOOD_RULES,
-  flagsOver: Record<string, unknown> = {},
+  flagsOver: Readonly<Record<string, ConfigValue>> = {},
 ): Desired {
-  const { config } = parseConfig(flagsOver);
+  const { config } = configOf(flagsOver);
   return {
     config: renderConfig({ ...INPUT, ...over }).config,
     ruleFiles: rules,

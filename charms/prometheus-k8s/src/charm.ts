@@ -70,7 +70,7 @@ import {
   requestProtocols,
 } from "@charmkit/interfaces/tracing";
 import { type TlsRead, TlsCertificatesRequirer } from "@charmkit/interfaces/tls-certificates";
-import { parseConfig } from "./config.js";
+import { loadConfig } from "./config.js";
 import {
   type ApplyResult,
   apply,
@@ -507,7 +507,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     const scrapeRelations = model.relations("metrics-endpoint");
     const published = leader ? parsePublished(this.stored.published) : new Map<number, string | null>();
     const remoteModels = this.remoteModelUuids(scrapeRelations);
-    const { config } = parseConfig(model.config.toObject());
+    const config = loadConfig(model.config);
     const scrape = consume(
       scrapeRelations.map((r) => {
         const remoteModelUuid = remoteModels.get(r.id);
@@ -527,7 +527,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
       }),
       {
         model: { name: model.name, uuid: model.uuid },
-        trustedAggregators: config.trustedAggregators,
+        trustedAggregators: config.config.trustedAggregators,
         fallbackScrapeProtocol: major >= 3,
         prometheusMajor: major,
       },
@@ -596,7 +596,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     const platform = await this.platformFacts(kube, statuses);
 
     const collected: Collected = {
-      rawConfig: model.config.toObject(),
+      config,
       identity: {
         modelName: model.name,
         modelUuid: model.uuid,

@@ -1,8 +1,13 @@
 /**
- * Validation of the charm's config options (pure). Every option is checked; a bad value is never
- * fatal: it yields a {@link ConfigProblem} naming the option and the accepted form, and the option
- * falls back to a safe value (as the Python charm does), so the rest of the config still applies.
+ * The charm's config rules. The SDK's `config.load()` checks every option against its type in
+ * charmcraft.yaml and fills in the defaults ({@link CharmcraftOptions}, generated from it); what
+ * is left here is what no schema can say: Prometheus' duration syntax, the retention percentage,
+ * log levels, Kubernetes quantities, application names and the exemplar floor. A bad value is
+ * never fatal: it yields a {@link ConfigProblem} naming the option and the accepted form, and the
+ * option falls back to a safe value (as the Python charm does), so the rest still applies.
  */
+import type { Config } from "@charmkit/ops";
+import type { CharmcraftOptions } from "./charmcraft.gen.js";
 
 /** Log levels Prometheus accepts for `--log.level`. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "fatal"] as const;
@@ -17,27 +22,10 @@ export const QUANTITY_RE = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi
 /** A Juju application name (also `remote-<hex>`, how an offering model names a consumer). */
 export const APP_NAME_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]*[a-z][a-z0-9]*)*$|^remote-[0-9a-f]+$/;
 
-/**
- * Parses `trusted_aggregators`: comma-separated application names, spaces ignored.
- * @returns the valid names, and the entries that are not application names.
- */
-export function parseTrustedAggregators(value: string): { names: string[]; invalid: string[] } {
-  const names: string[] = [];
-  const invalid: string[] = [];
-  for (const part of value.split(",")) {
-    const name = part.trim();
-    if (name === "") continue;
-    if (APP_NAME_RE.test(name)) {
-      if (!names.includes(name)) names.push(name);
-    } else invalid.push(name);
-  }
-  return { names, invalid };
-}
-
 /** Exemplar storage is never smaller than this once enabled (Python charm behaviour). */
 export const MIN_EXEMPLARS = 100_000;
 
-/** The validated, typed config. Optional fields are absent when their flag or key must be omitted. */
+/** The validated config. Optional fields are absent when their flag or key must be omitted. */
 export interface CharmConfig {
   readonly logLevel: LogLevel;
   /** `--storage.tsdb.retention.time`; absent when invalid. */
@@ -63,23 +51,30 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-/** Result of {@link parseConfig}: always a usable config, plus what was rejected. */
+/** Result of {@link loadConfig}: always a usable config, plus what was rejected. */
 export interface ParsedConfig {
   readonly config: CharmConfig;
   readonly problems: readonly ConfigProblem[];
 }
 
-/** Raw option values as Juju hands them over (`config-get --format=json`). */
-export type RawConfig = Readonly<Record<string, unknown>>;
-
-function str(raw: RawConfig, key: string, fallback: string): string {
-  const v = raw[key];
-  if (v === undefined || v === null) return fallback;
-  return String(v);
-}
-
 function problem(option: string, value: string, accepted: string): ConfigProblem {
   return { option, value, message: `config ${option}="${value}" is invalid: set ${accepted}` };
+}
+
+/**
+ * Parses `trusted_aggregators`: comma-separated application names, spaces ignored.
+ * @returns the valid names, and the entries that are not application names.
+ */
+export function parseTrustedAggregators(value: string): { names: string[]; invalid: string[] } {
+  const names: string[] = [];
+  const invalid: string[] = [];
+  for (const part of value.split(",")) {
+    const name = part.trim();
+    if (name === "") continue;
+    if (!APP_NAME_RE.test(name)) invalid.push(name);
+    else if (!names.includes(name)) names.push(name);
+  }
+  return { names, invalid };
 }
 
 /**
@@ -88,8 +83,7 @@ function problem(option: string, value: string, accepted: string): ConfigProblem
  */
 export function parseRetentionSize(value: string): { ratio: number } | { error: string } {
   const v = value.trim();
-  if (!v.endsWith("%")) return { error: "a number followed by '%', e.g. '80%'" };
-  const num = v.slice(0, -1).trim();
+  const num = v.endsWith("%") ? v.slice(0, -1).trim() : "";
   if (!/^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(num)) return { error: "a number followed by '%', e.g. '80%'" };
   const pct = Number(num);
   if (!(pct >= 0 && pct <= 100)) return { error: "a percentage in the range 0-100, e.g. '80%'" };
@@ -97,95 +91,75 @@ export function parseRetentionSize(value: string): { ratio: number } | { error: 
 }
 
 /**
- * Validates every option. Unknown options are ignored (Juju only sends declared ones).
+ * Loads the options through the SDK (each option's type, the defaults) and applies the rules.
+ * An option of the wrong type is a problem like any other and takes its default.
+ */
+export function loadConfig(config: Config): ParsedConfig {
+  const typeProblems: ConfigProblem[] = [];
+  const options = config.load<CharmcraftOptions>({
+    invalid: (e) => typeProblems.push({ option: e.option, value: String(e.value), message: e.message }),
+  });
+  const { config: parsed, problems } = applyRules(options);
+  return { config: parsed, problems: [...typeProblems, ...problems] };
+}
+
+/**
+ * The rules over typed options (pure). Unknown options are ignored; `web_external_url` is
+ * deprecated and ignored.
  *
  * @example
- * parseConfig({ log_level: "INFO" }).config.logLevel // "info"
+ * applyRules({ ...options, log_level: "INFO" }).config.logLevel // "info"
  */
-export function parseConfig(raw: RawConfig): ParsedConfig {
+export function applyRules(o: CharmcraftOptions): ParsedConfig {
   const problems: ConfigProblem[] = [];
+  const duration = (option: keyof CharmcraftOptions, value: string, accepted: string) => {
+    if (TIMESPEC_RE.test(value)) return value;
+    problems.push(problem(option, value, `a number and one unit of y, w, d, h, m, s, ms ${accepted}`));
+    return undefined;
+  };
+  const quantity = (option: "cpu" | "memory", value: string | undefined, example: string) => {
+    if (value === undefined || value === "") return undefined;
+    if (QUANTITY_RE.test(value.trim())) return value.trim();
+    problems.push(problem(option, value, `a Kubernetes quantity such as ${example}, or unset it`));
+    return undefined;
+  };
 
-  const levelRaw = str(raw, "log_level", "info");
-  const level = levelRaw.toLowerCase();
-  let logLevel: LogLevel = "info";
-  if ((LOG_LEVELS as readonly string[]).includes(level)) {
-    logLevel = level as LogLevel;
-  } else {
-    // Same fallback as the Python charm: the most verbose level helps diagnose the mistake.
-    logLevel = "debug";
-    problems.push(problem("log_level", levelRaw, `one of ${LOG_LEVELS.join(", ")} (using debug meanwhile)`));
-  }
-
-  const retentionTimeRaw = str(raw, "metrics_retention_time", "15d");
-  let retentionTime: string | undefined;
-  if (TIMESPEC_RE.test(retentionTimeRaw)) retentionTime = retentionTimeRaw;
-  else
+  const level = o.log_level.toLowerCase();
+  const known = (LOG_LEVELS as readonly string[]).includes(level);
+  // Same fallback as the Python charm: the most verbose level helps diagnose the mistake.
+  if (!known)
     problems.push(
-      problem(
-        "metrics_retention_time",
-        retentionTimeRaw,
-        "a number and one unit of y, w, d, h, m, s, ms (e.g. 15d), or 0",
-      ),
+      problem("log_level", o.log_level, `one of ${LOG_LEVELS.join(", ")} (using debug meanwhile)`),
     );
+  const logLevel = known ? (level as LogLevel) : "debug";
 
-  const sizeRaw = str(raw, "maximum_retention_size", "80%");
-  let retentionSizeRatio: number | undefined;
-  const size = parseRetentionSize(sizeRaw);
-  if ("ratio" in size) retentionSizeRatio = size.ratio;
-  else
+  const retentionTime = duration("metrics_retention_time", o.metrics_retention_time, "(e.g. 15d), or 0");
+
+  const size = parseRetentionSize(o.maximum_retention_size);
+  if ("error" in size)
     problems.push(
       problem(
         "maximum_retention_size",
-        sizeRaw,
+        o.maximum_retention_size,
         `${size.error}; only metrics_retention_time applies meanwhile`,
       ),
     );
 
-  const walRaw = raw.metrics_wal_compression;
-  let walCompression = false;
-  if (typeof walRaw === "boolean") walCompression = walRaw;
-  else if (walRaw === "true" || walRaw === "false") walCompression = walRaw === "true";
-  else if (walRaw !== undefined && walRaw !== null)
-    problems.push(problem("metrics_wal_compression", String(walRaw), "true or false"));
-
-  const evalRaw = str(raw, "evaluation_interval", "1m");
-  let evaluationInterval: string | undefined;
   // The Python charm silently drops a bad value; we say so, and Prometheus' default (1m) applies.
-  if (TIMESPEC_RE.test(evalRaw)) evaluationInterval = evalRaw;
-  else
-    problems.push(
-      problem(
-        "evaluation_interval",
-        evalRaw,
-        "a number and one unit of y, w, d, h, m, s, ms (e.g. 1m); using 1m meanwhile",
-      ),
-    );
+  const evaluationInterval = duration(
+    "evaluation_interval",
+    o.evaluation_interval,
+    "(e.g. 1m); using 1m meanwhile",
+  );
 
-  const quantity = (key: "cpu" | "memory", example: string): string | undefined => {
-    const v = raw[key];
-    if (v === undefined || v === null || v === "") return undefined;
-    const s = String(v).trim();
-    if (QUANTITY_RE.test(s)) return s;
-    problems.push(problem(key, String(v), `a Kubernetes quantity such as ${example}, or unset it`));
-    return undefined;
-  };
-  const cpu = quantity("cpu", '"1" or "500m"');
-  const memory = quantity("memory", '"1Gi" or "512Mi"');
+  const cpu = quantity("cpu", o.cpu, '"1" or "500m"');
+  const memory = quantity("memory", o.memory, '"1Gi" or "512Mi"');
 
-  const exRaw = raw.max_global_exemplars_per_user;
-  let maxExemplars = 0;
-  const exNum = typeof exRaw === "number" ? exRaw : exRaw === undefined || exRaw === null ? 0 : Number(exRaw);
-  if (!Number.isInteger(exNum)) {
-    problems.push(
-      problem("max_global_exemplars_per_user", String(exRaw), "an integer (0 disables exemplars)"),
-    );
-  } else if (exNum > 0) {
-    maxExemplars = Math.max(exNum, MIN_EXEMPLARS);
-  }
+  const exemplars = o.max_global_exemplars_per_user;
 
   // An invalid entry is left out (that application is pinned like any other); the valid names
   // still apply, so fixing one typo never widens trust.
-  const trusted = parseTrustedAggregators(str(raw, "trusted_aggregators", ""));
+  const trusted = parseTrustedAggregators(o.trusted_aggregators);
   for (const name of trusted.invalid)
     problems.push(
       problem(
@@ -199,12 +173,12 @@ export function parseConfig(raw: RawConfig): ParsedConfig {
     config: {
       logLevel,
       retentionTime,
-      retentionSizeRatio,
-      walCompression,
+      retentionSizeRatio: "ratio" in size ? size.ratio : undefined,
+      walCompression: o.metrics_wal_compression,
       evaluationInterval,
       cpu,
       memory,
-      maxExemplars,
+      maxExemplars: exemplars > 0 ? Math.max(exemplars, MIN_EXEMPLARS) : 0,
       trustedAggregators: trusted.names,
     },
     problems,

@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { type Collected, decide } from "./decide.js";
+import { configOf } from "./config.test-support.js";
 
 const BASE: Collected = {
-  rawConfig: {},
+  config: configOf(),
   identity: {
     modelName: "cos",
     modelUuid: "c2e9f4d5-dcb3-4870-8509-330eb9745ee8",
@@ -80,7 +81,7 @@ describe("decide", () => {
   it("does not need storage when maximum_retention_size is invalid", () => {
     const p = decide({
       ...BASE,
-      rawConfig: { maximum_retention_size: "lots" },
+      config: configOf({ maximum_retention_size: "lots" }),
       storage: { error: "x" },
     });
     assert.equal(p.retentionSizeError, undefined);

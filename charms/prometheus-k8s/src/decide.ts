@@ -7,7 +7,7 @@
 import { splitUrl } from "@charmkit/interfaces/common";
 import type { LocalIdentity } from "@charmkit/ops";
 import type { Desired } from "./apply.js";
-import { type ConfigProblem, parseConfig, type RawConfig } from "./config.js";
+import type { ConfigProblem, ParsedConfig } from "./config.js";
 import { PATHS, prometheusCommand, retentionSize } from "./flags.js";
 import { buildLayer } from "./layer.js";
 import {
@@ -28,7 +28,8 @@ export const SERVER_KEY = "/etc/prometheus/server.key";
 
 /** Everything a reconcile collected before rendering. */
 export interface Collected {
-  readonly rawConfig: RawConfig;
+  /** The config options, validated, and what was wrong with them. */
+  readonly config: ParsedConfig;
   readonly identity: LocalIdentity;
   /** This unit's FQDN (self-scrape target, internal URL). */
   readonly fqdn: string;
@@ -119,7 +120,7 @@ export function withoutRelations(c: Collected, ex: Exclusion): Collected {
 
 /** Computes the wanted state from what was collected. Pure and deterministic. */
 export function decide(c: Collected): Decision {
-  const { config, problems } = parseConfig(c.rawConfig);
+  const { config, problems } = c.config;
   const tls = c.tls !== undefined;
   const scheme = tls ? "https" : "http";
   const internalUrl = `${scheme}://${c.fqdn}:${WEB_PORT}`;

@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, it } from "node:test";
-import { parseConfig } from "./config.js";
+import { configOf } from "./config.test-support.js";
 import { filesystemCapacity, prometheusArgs, prometheusCommand, retentionSize } from "./flags.js";
 
 const GI = 2 ** 30;
 
 describe("prometheusArgs", () => {
   it("orders the default flags exactly as the Python charm", () => {
-    const { config } = parseConfig({});
+    const { config } = configOf({});
     assert.deepEqual(
       prometheusArgs({
         config,
@@ -33,7 +33,7 @@ describe("prometheusArgs", () => {
   });
 
   it("places optional flags in their slots", () => {
-    const { config } = parseConfig({
+    const { config } = configOf({
       metrics_wal_compression: true,
       max_global_exemplars_per_user: 5,
       log_level: "warn",
@@ -54,7 +54,7 @@ describe("prometheusArgs", () => {
   });
 
   it("omits invalid retention time and absent size", () => {
-    const { config } = parseConfig({ metrics_retention_time: "1x" });
+    const { config } = configOf({ metrics_retention_time: "1x" });
     const cmd = prometheusCommand({ config, externalUrl: "http://h:9090", tls: false });
     assert.doesNotMatch(cmd, /retention/);
     assert.equal(cmd.split(" ")[0], "/bin/prometheus");

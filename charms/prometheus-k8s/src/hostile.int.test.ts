@@ -314,7 +314,8 @@ describe("hostile-input corpus", () => {
       if (c.limits) return; // the charm runs with the default bounds
       const ctx = new Context(PrometheusCharm, {
         charmDir: CHARM_DIR,
-        create: (f) => new PrometheusCharm(f, { prometheusApi: () => ({ reload: async () => ({ kind: "ok" }) }) }),
+        create: (f) =>
+          new PrometheusCharm(f, { prometheusApi: () => ({ reload: async () => ({ kind: "ok" }) }) }),
       });
       const rels = c.relations.map((r) =>
         relation({

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseConfig } from "./config.js";
+import { configOf } from "./config.test-support.js";
 import { type ApplyOutcome, deriveStatus, type Findings } from "./status.js";
 
 const OK: Findings = { configProblems: [], rejected: [], apply: { kind: "ok" } };
@@ -36,7 +36,7 @@ describe("deriveStatus", () => {
   });
 
   it("reports config problems by option name", () => {
-    const { problems } = parseConfig({ metrics_retention_time: "1x" });
+    const { problems } = configOf({ metrics_retention_time: "1x" });
     const s = deriveStatus({ ...OK, configProblems: problems });
     assert.equal(s.name, "blocked");
     assert.match(s.message, /metrics_retention_time="1x"/);
@@ -55,7 +55,7 @@ describe("deriveStatus", () => {
 
   it("picks the worst status and counts the others", () => {
     const s = deriveStatus({
-      configProblems: parseConfig({ log_level: "x" }).problems,
+      configProblems: configOf({ log_level: "x" }).problems,
       retentionSizeError: "ENOENT",
       rejected: [{ relation: "alertmanager:3", reason: "r" }],
       apply: { kind: "reload-pending" },

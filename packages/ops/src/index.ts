@@ -82,6 +82,7 @@ export {
   Application,
   BlockedStatus,
   Config,
+  type ConfigLoadOptions,
   ErrorStatus,
   MaintenanceStatus,
   Model,

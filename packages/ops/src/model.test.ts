@@ -183,6 +183,21 @@ describe("config, leadership, status, ports", () => {
     assert.throws(() => model().config.load(), /port=1.5 is invalid: set a whole number/);
   });
 
+  test("config.load with invalid: a wrong-typed option is reported and takes its default, the rest load", () => {
+    fake.config = { port: "eighty", name: 7 };
+    const seen: InvalidConfigError[] = [];
+    const loaded = model().config.load<{ port: number; name?: string }>({ invalid: (e) => seen.push(e) });
+    // port falls back to its default (80); name has none, so it is absent.
+    assert.deepEqual(loaded, { port: 80 });
+    assert.deepEqual(
+      seen.map((e) => [e.option, e.message]),
+      [
+        ["name", "config option name=7 is invalid: set a string"],
+        ["port", 'config option port="eighty" is invalid: set a whole number'],
+      ],
+    );
+  });
+
   test("is-leader cached for 30 s from before the call", () => {
     let t = 1000;
     const m = model(ctx("update-status"), () => t);

@@ -403,24 +403,26 @@ export class Config {
    * booleans. Options without a value or default are absent. `T` is the charm's generated
    * `CharmcraftOptions` (src/charmcraft.gen.ts), whose fields match these checks.
    *
-   * @throws InvalidConfigError naming the first option whose value has the wrong type; its
-   *   message suits a Blocked status.
+   * With `options.invalid`, a wrong-typed option does not throw: it is passed to `invalid` and
+   * takes its declared default instead (absent when it has none, or a wrong-typed one), so one bad
+   * option blocks only itself.
+   *
+   * @throws InvalidConfigError naming the first option whose value has the wrong type (unless
+   *   `options.invalid` is given); its message suits a Blocked status.
    */
-  load<T extends object = Record<string, ConfigValue>>(): T {
+  load<T extends object = Record<string, ConfigValue>>(options: ConfigLoadOptions = {}): T {
     const out: Record<string, ConfigValue> = {};
     for (const [key, opt] of Object.entries(this.meta.config).sort(([a], [b]) => (a < b ? -1 : 1))) {
       const v = this.get(key);
       if (v === undefined) continue;
-      const ok =
-        opt.type === "int"
-          ? typeof v === "number" && Number.isInteger(v)
-          : opt.type === "float"
-            ? typeof v === "number"
-            : opt.type === "boolean"
-              ? typeof v === "boolean"
-              : typeof v === "string";
-      if (!ok) throw new InvalidConfigError(key, v, CONFIG_TYPE_TEXT[opt.type]);
-      out[key] = v;
+      if (hasOptionType(opt.type, v)) {
+        out[key] = v;
+        continue;
+      }
+      const error = new InvalidConfigError(key, v, CONFIG_TYPE_TEXT[opt.type]);
+      if (!options.invalid) throw error;
+      options.invalid(error);
+      if (opt.default !== undefined && hasOptionType(opt.type, opt.default)) out[key] = opt.default;
     }
     return out as T;
   }
@@ -434,6 +436,20 @@ export class Config {
     }
     return out;
   }
+}
+
+/** Options of {@link Config.load}. */
+export interface ConfigLoadOptions {
+  /** Receives each wrong-typed option instead of the load throwing; the option takes its default. */
+  readonly invalid?: ((error: InvalidConfigError) => void) | undefined;
+}
+
+/** Whether `v` is a value of a config option declared with type `type`. */
+function hasOptionType(type: ConfigOptionMeta["type"], v: ConfigValue): boolean {
+  if (type === "int") return typeof v === "number" && Number.isInteger(v);
+  if (type === "float") return typeof v === "number";
+  if (type === "boolean") return typeof v === "boolean";
+  return typeof v === "string";
 }
 
 /** What {@link Config.load} asks for, per declared type. */
