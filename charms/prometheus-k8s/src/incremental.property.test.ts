@@ -99,7 +99,12 @@ class Copy {
   readonly ctx: Context;
   out: State | undefined;
   constructor(private readonly cacheDir: string | undefined) {
-    this.ctx = new Context(PrometheusCharm, { charmDir: CHARM_DIR, ...(cacheDir ? { cacheDir } : {}) });
+    this.ctx = new Context(PrometheusCharm, {
+      charmDir: CHARM_DIR,
+      ...(cacheDir ? { cacheDir } : {}),
+      // Every reload succeeds: both copies see the same Prometheus, and none is reached.
+      create: (f) => new PrometheusCharm(f, { prometheusApi: () => ({ reload: async () => ({ kind: "ok" }) }) }),
+    });
   }
 
   /**
