@@ -359,4 +359,43 @@ describe("apply isolates the relations promtool refuses", () => {
     assert.equal(r2.isolated, undefined);
     assert.equal(await w.read("/etc/prometheus/prometheus.yml"), before);
   });
+
+  // promtool reports each refusal on stderr, apart from the "Checking <file>" lines on stdout
+  // (prometheus/prometheus cmd/promtool/main.go checkRules), and Pebble returns the two streams
+  // apart: a refusal must be pinned on its own file wherever that file sorts.
+  it("pins a refused rule file on its own relation when it sorts before an accepted one", async () => {
+    const docs: Record<string, { groups: unknown[] }> = {
+      a_metrics_endpoint_7: { groups: [{ name: "a", rules: [{ alert: "Bad", expr: `rate(${REFUSED})` }] }] },
+      b_metrics_endpoint_8: { groups: [{ name: "b", rules: [{ alert: "Good", expr: "up < 1" }] }] },
+    };
+    const ids: Record<string, number> = { a_metrics_endpoint_7: 7, b_metrics_endpoint_8: 8 };
+    const build = (ex: { rules: ReadonlySet<number> }): Desired => {
+      const kept: Record<string, { groups: unknown[] }> = {};
+      for (const [k, d] of Object.entries(docs)) if (!ex.rules.has(ids[k]!)) kept[k] = d;
+      return { ...desired({ jobs: [] }), ruleFiles: renderRuleFiles(kept) };
+    };
+    const w = new TestWorkload();
+    const r = await apply(build({ rules: new Set() }), w, new FakeApi(), {
+      isolate: {
+        jobRelations: [],
+        ruleFileRelations: new Map(
+          Object.keys(docs).map((k) => [Object.keys(renderRuleFiles({ [k]: docs[k]! }))[0]!, ids[k]!]),
+        ),
+        candidate: build,
+      },
+    });
+    assert.deepEqual(r.outcome, { kind: "ok" });
+    assert.deepEqual(
+      r.isolated?.map((p) => [p.relationId, p.part]),
+      [[7, "rules"]],
+    );
+    assert.match(
+      r.isolated?.[0]?.reason ?? "",
+      new RegExp(`promtool refused its rules: juju_a_metrics_endpoint_7\\.rules: .*${REFUSED}`),
+    );
+    assert.deepEqual(
+      (await w.list("/etc/prometheus/rules")).map((p) => p.split("/").at(-1)),
+      ["juju_b_metrics_endpoint_8.rules"],
+    );
+  });
 });

@@ -401,19 +401,25 @@ async function isolateRefused(
     if (staged.size > 0) {
       const r = await w.exec([PROMTOOL, "check", "rules", ...staged.keys()], timeoutMs);
       if (r.exitCode !== 0) {
-        const out = `${r.stdout}\n${r.stderr}`;
-        // "Checking <file>" opens each file's report.
-        const reports = out.split(/^Checking /m).slice(1);
-        for (const report of reports) {
+        // promtool writes "Checking <file>" and, for a file it accepts, "SUCCESS" to stdout, and
+        // each refusal to stderr: "FAILED:" then lines that start with the file's name. Pebble
+        // returns the two streams apart (split-stderr), so a refusal is matched to its file by
+        // name, not by where it falls after the stdout reports.
+        const refusals = r.stderr
+          .split(/^\s*FAILED:\s*$/m)
+          .map((t) => t.trim())
+          .filter((t) => t !== "");
+        for (const report of r.stdout.split(/^Checking /m).slice(1)) {
           const file = report.split("\n")[0]!.trim();
           const path = staged.get(file);
           const id = path === undefined ? undefined : iso.ruleFileRelations.get(path);
-          if (id !== undefined && /FAILED/.test(report))
-            found.push({
-              relationId: id,
-              part: "rules",
-              reason: `promtool refused its rules: ${promtoolMessage(report.slice(file.length))}`,
-            });
+          if (id === undefined || /SUCCESS/.test(report)) continue;
+          const why = refusals.find((t) => t.startsWith(`${file}:`)) ?? report.slice(file.length);
+          found.push({
+            relationId: id,
+            part: "rules",
+            reason: `promtool refused its rules: ${promtoolMessage(why)}`,
+          });
         }
       }
     }
