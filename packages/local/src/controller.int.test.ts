@@ -240,6 +240,33 @@ test("retries are bounded: the unit stays in error until resolved", async () => 
   assert.equal(events(c, "a/0").at(-1), "work-pebble-ready|<unset>||");
 });
 
+// Juju runs the next action (and `juju exec`, which is an action) while the unit's current
+// operation is a failed hook waiting to be resolved (juju/juju worker/uniter/actions/resolver.go:
+// "We can still run actions if the unit is in a hook error state"); the failed hook stays.
+test("exec and actions run on a unit in error, ahead of its failed hook, which stays failed", {
+  timeout: 60_000,
+}, async () => {
+  const c = await controller();
+  await c.addApplication("a", { charm: charm({ install: "exit 1\n" }) });
+  await c.waitIdle({ timeoutMs: 20_000 });
+  assert.equal(c.status().units[0]!.agent, "error");
+  const r = await c.exec("a/0", ["sh", "-c", "echo in error; is-leader --format=json"]);
+  assert.deepEqual(r, { unit: "a/0", exitCode: 0, stdout: "in error\ntrue\n", stderr: "" });
+  const greeted = await c.runAction("a/0", "greet", { name: "sam" });
+  assert.equal(greeted.status, "completed");
+  const st = c.status().units[0]!;
+  assert.deepEqual(
+    [st.agent, st.message],
+    ["error", 'hook failed: "install"'],
+    "the failed hook is not resolved by them",
+  );
+  assert.equal(c.history.filter((h) => h.hook === "install").length, 3, "and not retried again");
+  c.resolveUnit("a/0");
+  await c.waitIdle({ timeoutMs: 20_000 });
+  assert.equal(c.status().units[0]!.agent, "idle");
+  assert.equal(events(c, "a/0").at(-1), "work-pebble-ready|<unset>||");
+});
+
 /** Runs each command in a hook and records `cmd \t rc \t stdout \t stderr` lines (`file` as the hook sees it). */
 const RECORDER = (file: string, cmds: string[]) =>
   `t() { o=$("$@" 2>"${file}.err"); rc=$?; printf '%s\\t%s\\t%s\\t%s\\n' "$*" "$rc" "$o" "$(cat "${file}.err")" >> "${file}"; }

@@ -155,12 +155,24 @@ export class Scheduler implements HookContextHost {
     u.queue.push(ev);
   }
 
-  /** Starts `unit`'s next event unless it is busy, waiting to retry, in error or closed. */
+  /**
+   * Starts `unit`'s next event unless it is busy or closed. A unit in error (or waiting to retry
+   * its failed hook) runs no hook, but its queued actions and `exec` commands still run, ahead of
+   * the failed hook, which stays first in the queue: Juju's actions resolver runs the next action
+   * while the unit's current operation is a pending hook in error (juju/juju
+   * worker/uniter/actions/resolver.go, "We can still run actions if the unit is in a hook error
+   * state"), and `juju exec` is an action there.
+   */
   kick(unit: string): void {
-    if (this.closed || this.running.has(unit) || this.retryTimers.has(unit)) return;
+    if (this.closed || this.running.has(unit)) return;
     const u = this.model.units[unit];
-    if (!u || u.queue.length === 0 || u.agent === "error") return;
-    const p = this.runNext(u)
+    if (!u || u.queue.length === 0) return;
+    const blocked = u.agent === "error" || this.retryTimers.has(unit);
+    const index = blocked
+      ? u.queue.findIndex((ev) => ev.execId !== undefined || ev.actionId !== undefined)
+      : 0;
+    if (index < 0) return;
+    const p = this.runNext(u, index)
       .catch((e) => this.opts.say(`internal error running ${unit}: ${(e as Error).stack}`))
       .finally(() => {
         this.running.delete(unit);
@@ -209,8 +221,9 @@ export class Scheduler implements HookContextHost {
     await Promise.allSettled([...this.running.values()]);
   }
 
-  private async runNext(u: UnitRec): Promise<void> {
-    const ev = u.queue[0]!;
+  /** Runs `u.queue[index]`: the head, or an action or command that may pass a failed hook. */
+  private async runNext(u: UnitRec, index: number): Promise<void> {
+    const ev = u.queue[index]!;
     if (ev.execId !== undefined) return this.runExec(u, ev);
     let e: EventData;
     try {
@@ -249,7 +262,9 @@ export class Scheduler implements HookContextHost {
       return;
     }
     if (u.agent === "allocating") u.status = { status: "unknown", message: "" };
-    u.agent = "executing";
+    // An action run while the unit is in error leaves it in error (its hook is still failed).
+    const agentBefore = u.agent;
+    if (agentBefore !== "error") u.agent = "executing";
     this.opts.store.save();
     const ctx = new HookContext(this, u, ev, ++this.seq);
     this.contexts.set(ctx.id, ctx);
@@ -260,7 +275,7 @@ export class Scheduler implements HookContextHost {
     if (this.closed) return;
     const action = ev.actionId === undefined ? undefined : this.actions.get(ev.actionId);
     if (action) {
-      this.finishAction(u, ev, ctx, action, code);
+      this.finishAction(u, ev, ctx, action, code, agentBefore !== "error");
       return;
     }
     if (code === 0) {
@@ -284,7 +299,7 @@ export class Scheduler implements HookContextHost {
     const pending = this.execs.get(ev.execId!);
     this.execs.delete(ev.execId!);
     if (!pending) {
-      u.queue.shift();
+      dequeue(u, ev);
       return;
     }
     const ctx = new HookContext(this, u, ev, ++this.seq);
@@ -292,7 +307,7 @@ export class Scheduler implements HookContextHost {
     const code = await this.opts.runner.run(u, ev, ctx, pending.argv);
     this.contexts.delete(ctx.id);
     if (this.closed) return;
-    u.queue.shift();
+    dequeue(u, ev);
     if (code === 0) this.commit(u, ctx);
     this.opts.store.save();
     pending.resolve({ unit: u.name, exitCode: code, stdout: ctx.stdout, stderr: ctx.stderr });
@@ -304,10 +319,12 @@ export class Scheduler implements HookContextHost {
     ctx: HookContext,
     action: PendingAction,
     code: number | null,
+    /** False for an action run on a unit in error: its agent state is left as the retry set it. */
+    idleAfter: boolean,
   ): void {
     this.actions.delete(ev.actionId!);
-    u.queue.shift();
-    u.agent = "idle";
+    dequeue(u, ev);
+    if (idleAfter) u.agent = "idle";
     const failed = code !== 0 || ctx.actionFailure !== undefined;
     if (code === 0) this.commit(u, ctx);
     action.resolve({
@@ -440,4 +457,10 @@ export class Scheduler implements HookContextHost {
 function splitKey(key: string): [string, string] {
   const i = key.indexOf("|");
   return [key.slice(0, i), key.slice(i + 1)];
+}
+
+/** Removes `ev` from `u`'s queue: the head, or an action or command that ran past a failed hook. */
+function dequeue(u: UnitRec, ev: QueuedEvent): void {
+  const i = u.queue.indexOf(ev);
+  if (i >= 0) u.queue.splice(i, 1);
 }
