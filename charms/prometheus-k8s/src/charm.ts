@@ -1014,7 +1014,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
 
   /**
    * Leader: offers the bundled dashboards (./grafana_dashboards) on grafana-dashboard. Only on
-   * that relation's events, upgrade and leadership, since compressing them spawns `xz`.
+   * that relation's events, upgrade and leadership, since compressing them (LZMA) is the costly
+   * part.
    */
   private publishDashboards(): void {
     if (!this.model.unit.isLeader() || this.model.relations("grafana-dashboard").length === 0) return;
