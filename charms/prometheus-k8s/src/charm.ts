@@ -632,7 +632,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
           : undefined,
       statuses,
     };
-    const renew = tlsRead.kind === "related" ? tlsRead.plan.assigned?.renewAt.getTime() : undefined;
+    const renew = tlsRead.kind === "related" ? tlsRead.decision.assigned?.renewAt.getTime() : undefined;
     this.stored.tlsRenewAt = renew ?? 0;
     return {
       collected,

@@ -30,7 +30,7 @@ function read(state: string, extra: Partial<Extract<TlsRead, { kind: "related" }
     remoteApp: "ca",
     desired: certificateRequest("prometheus", FQDN),
     privateKey: "KEY",
-    plan: { state: state as never, keep: [], requestNew: false, problems: [] },
+    decision: { state: state as never, keep: [], requestNew: false, problems: [] },
     ...extra,
   };
 }
@@ -48,7 +48,7 @@ test("what each requirer state means: served, or plain HTTP with a waiting statu
   };
   for (const s of ["issued", "replacing"]) {
     const f = tlsFindings(
-      read(s, { plan: { state: s as never, assigned, keep: [], requestNew: false, problems: [] } }),
+      read(s, { decision: { state: s as never, assigned, keep: [], requestNew: false, problems: [] } }),
     );
     assert.deepEqual(f.served, { cert: "C", key: "KEY", ca: "CA" });
     assert.equal(f.status, undefined);
@@ -64,7 +64,7 @@ test("garbage from the provider is a rejection of that relation, named", () => {
   const f = tlsFindings(
     read("requested", {
       providerError: "'certificates' is not valid JSON",
-      plan: {
+      decision: {
         state: "requested",
         keep: [],
         requestNew: false,

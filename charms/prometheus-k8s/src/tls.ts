@@ -46,10 +46,10 @@ export function tlsFindings(read: TlsRead): TlsFindings {
   const rejected: RejectedRelation[] = [];
   const relation = `${CERTIFICATES_ENDPOINT}:${read.relationId}`;
   if (read.providerError) rejected.push({ relation, remoteApp: read.remoteApp, reason: read.providerError });
-  for (const p of read.plan.problems) rejected.push({ relation, remoteApp: read.remoteApp, reason: p });
-  const a = read.plan.assigned;
+  for (const p of read.decision.problems) rejected.push({ relation, remoteApp: read.remoteApp, reason: p });
+  const a = read.decision.assigned;
   const served = a ? { cert: a.certificate, key: a.privateKey, ca: a.ca } : undefined;
-  switch (read.plan.state) {
+  switch (read.decision.state) {
     case "issued":
     case "replacing":
       return { served, rejected };

@@ -5,7 +5,7 @@ import { before, describe, test } from "node:test";
 import type { CsrAttributes } from "./attributes.js";
 import { generateCaCertificate, generateCsr, parseCsr, signCsr } from "./csr.js";
 import { parseCertificate } from "./pki.js";
-import { planRequirer, type RequirerInputs } from "./requirer.js";
+import { decideRequirer, type RequirerInputs } from "./requirer.js";
 import { testOnlyKey } from "./test-keys.test-support.js";
 import { type CertificateEntry, type CsrEntry, parseCertificatesBag, parseCsrsBag } from "./wire.js";
 
@@ -25,7 +25,7 @@ let otherKey = "";
 let ca = { certificate: "", privateKey: "" };
 
 before(async () => {
-  // Fixed keys: the plan compares keys, it does not make them (sdk.test.ts makes one).
+  // Fixed keys: the decision compares keys, it does not make them (sdk.test.ts makes one).
   key = testOnlyKey(1);
   otherKey = testOnlyKey(2);
   const caKey = testOnlyKey(3);
@@ -80,23 +80,23 @@ function inputs(
   };
 }
 
-describe("planRequirer", () => {
+describe("decideRequirer", () => {
   test("no key yet: ask for a key and a CSR, keep nothing", () => {
-    const p = planRequirer({ ...inputs([], []), privateKey: undefined });
+    const p = decideRequirer({ ...inputs([], []), privateKey: undefined });
     assert.equal(p.state, "no-key");
     assert.equal(p.requestNew, true);
     assert.deepEqual(p.keep, []);
   });
 
   test("nothing sent yet: a CSR is requested; a sent one is pending until the provider answers", async () => {
-    assert.deepEqual(planRequirer(inputs([], [])), {
+    assert.deepEqual(decideRequirer(inputs([], [])), {
       state: "requested",
       keep: [],
       requestNew: true,
       problems: [],
     });
     const csr = await csrFor(DESIRED);
-    const p = planRequirer(inputs([csr], []));
+    const p = decideRequirer(inputs([csr], []));
     assert.equal(p.state, "requested");
     assert.equal(p.requestNew, false);
     assert.deepEqual(p.keep, [csr]);
@@ -106,7 +106,7 @@ describe("planRequirer", () => {
   test("an issued certificate is served with its CA, chain and our key", async () => {
     const csr = await csrFor(DESIRED);
     const cert = await issue(csr);
-    const p = planRequirer(inputs([csr], [cert]));
+    const p = decideRequirer(inputs([csr], [cert]));
     assert.equal(p.state, "issued");
     assert.equal(p.requestNew, false);
     assert.deepEqual(p.keep, [csr]);
@@ -121,7 +121,7 @@ describe("planRequirer", () => {
   test("a provider that sent no chain: the chain is the certificate alone", async () => {
     const csr = await csrFor(DESIRED);
     const cert = { ...(await issue(csr)), chain: [] };
-    assert.deepEqual(planRequirer(inputs([csr], [cert])).assigned?.chain, [cert.certificate]);
+    assert.deepEqual(decideRequirer(inputs([csr], [cert])).assigned?.chain, [cert.certificate]);
   });
 
   test("a certificate that is not ours, a CA instead of a leaf, or garbage is never served", async () => {
@@ -135,7 +135,7 @@ describe("planRequirer", () => {
       [asCa, /sent a CA/],
       [garbage, /not PEM X\.509/],
     ] as const) {
-      const p = planRequirer(inputs([csr], [bad]));
+      const p = decideRequirer(inputs([csr], [bad]));
       assert.equal(p.assigned, undefined);
       assert.match(p.problems.join("\n"), re);
     }
@@ -143,7 +143,7 @@ describe("planRequirer", () => {
 
   test("CSRs made with another key (the key was replaced) are dropped and a new one is requested", async () => {
     const stale = await csrFor(DESIRED, otherKey);
-    const p = planRequirer(inputs([stale], [await issue(stale)]));
+    const p = decideRequirer(inputs([stale], [await issue(stale)]));
     assert.equal(p.state, "requested");
     assert.deepEqual(p.keep, []);
     assert.equal(p.requestNew, true);
@@ -151,7 +151,7 @@ describe("planRequirer", () => {
 
   test("revoked: not served, its CSR dropped, a new one requested at once", async () => {
     const csr = await csrFor(DESIRED);
-    const p = planRequirer(inputs([csr], [await issue(csr, { revoked: true })]));
+    const p = decideRequirer(inputs([csr], [await issue(csr, { revoked: true })]));
     assert.equal(p.state, "revoked");
     assert.equal(p.assigned, undefined);
     assert.deepEqual(p.keep, []);
@@ -160,7 +160,7 @@ describe("planRequirer", () => {
 
   test("expired: not served, a new CSR requested", async () => {
     const csr = await csrFor(DESIRED);
-    const p = planRequirer(inputs([csr], [await issue(csr)], new Date(T0.getTime() + 11 * DAY)));
+    const p = decideRequirer(inputs([csr], [await issue(csr)], new Date(T0.getTime() + 11 * DAY)));
     assert.equal(p.state, "expired");
     assert.equal(p.assigned, undefined);
     assert.equal(p.requestNew, true);
@@ -170,20 +170,20 @@ describe("planRequirer", () => {
     const old = await csrFor(DESIRED);
     const oldCert = await issue(old);
     const late = new Date(T0.getTime() + 9.5 * DAY);
-    const due = planRequirer(inputs([old], [oldCert], late));
+    const due = decideRequirer(inputs([old], [oldCert], late));
     assert.equal(due.state, "replacing");
     assert.equal(due.assigned?.certificate, oldCert.certificate);
     assert.equal(due.requestNew, true);
     assert.deepEqual(due.keep, [old]);
 
     const fresh = await csrFor(DESIRED);
-    const waiting = planRequirer(inputs([old, fresh], [oldCert], late));
+    const waiting = decideRequirer(inputs([old, fresh], [oldCert], late));
     assert.equal(waiting.state, "replacing");
     assert.equal(waiting.requestNew, false, "one replacement in flight is enough");
     assert.deepEqual(waiting.keep, [old, fresh]);
 
     const freshCert = await issue(fresh, { now: late });
-    const done = planRequirer(inputs([old, fresh], [oldCert, freshCert], late));
+    const done = decideRequirer(inputs([old, fresh], [oldCert, freshCert], late));
     assert.equal(done.state, "issued");
     assert.equal(done.assigned?.certificate, freshCert.certificate);
     assert.deepEqual(done.keep, [fresh], "the old CSR is withdrawn once the new certificate is there");
@@ -193,7 +193,7 @@ describe("planRequirer", () => {
     const old = await csrFor(DESIRED);
     const oldCert = await issue(old);
     const desired = { ...DESIRED, sansDns: [FQDN, "prometheus.example.com"], sansIp: ["10.0.0.5"] };
-    const p = planRequirer({ ...inputs([old], [oldCert]), desired });
+    const p = decideRequirer({ ...inputs([old], [oldCert]), desired });
     assert.equal(p.state, "replacing");
     assert.equal(p.assigned?.certificate, oldCert.certificate);
     assert.equal(p.assigned?.current, false);
@@ -204,9 +204,9 @@ describe("planRequirer", () => {
     const csr = await csrFor({ ...DESIRED, sansDns: ["b.example", "a.example"] });
     const cert = await issue(csr);
     const reordered = { ...DESIRED, sansDns: ["a.example", "b.example"] };
-    assert.equal(planRequirer({ ...inputs([csr], [cert]), desired: reordered }).state, "issued");
+    assert.equal(decideRequirer({ ...inputs([csr], [cert]), desired: reordered }).state, "issued");
     assert.equal(
-      planRequirer({ ...inputs([csr], [cert]), desired: { ...reordered, uniqueId: false } }).state,
+      decideRequirer({ ...inputs([csr], [cert]), desired: { ...reordered, uniqueId: false } }).state,
       "replacing",
     );
   });
@@ -247,7 +247,7 @@ describe("with the Python library's own output", () => {
     assert.ok(own.ok && certs.ok);
     const issued = parseCertificate(certs.value[0]!.certificate);
     assert.ok(issued);
-    const p = planRequirer({
+    const p = decideRequirer({
       desired: { commonName: py.commonName, sansDns: [py.fqdn], sansIp: [], isCa: false, uniqueId: true },
       privateKey: py.privateKey,
       ownCsrs: own.value.map((entry) => ({ entry, info: parseCsr(entry.csr) })),

@@ -24,7 +24,7 @@ import { type CertificateEntry, type CsrEntry, samePem } from "./wire.js";
 /** The library's default: renew after 90% of a certificate's validity. */
 export const DEFAULT_RENEWAL_FRACTION = 0.9;
 
-/** What the planner needs from one hook. */
+/** What {@link decideRequirer} needs from one hook. */
 export interface RequirerInputs {
   readonly desired: CsrAttributes;
   /** The private key (PEM), or `undefined` when none exists yet. */
@@ -64,8 +64,8 @@ export type RequirerState =
   | "revoked"
   | "expired";
 
-/** The planner's answer. */
-export interface RequirerPlan {
+/** What {@link decideRequirer} decided, and the state the requirer is in. */
+export interface RequirerDecision {
   readonly state: RequirerState;
   readonly assigned?: AssignedCertificate | undefined;
   /** The CSRs our bag must hold after this hook (before any new one). */
@@ -140,7 +140,7 @@ function latest(cands: readonly Candidate[]): Candidate | undefined {
 }
 
 /** Decides what to serve, what to keep in our bag and whether to ask for a new certificate. */
-export function planRequirer(input: RequirerInputs): RequirerPlan {
+export function decideRequirer(input: RequirerInputs): RequirerDecision {
   const fraction = input.renewalFraction ?? DEFAULT_RENEWAL_FRACTION;
   const key = input.privateKey;
   if (key === undefined) return { state: "no-key", keep: [], requestNew: true, problems: [] };

@@ -84,7 +84,7 @@ test("first hooks: the key goes into a unit secret with the Python library's lab
   const r = new TlsCertificatesRequirer(w.requirerModel);
   const first = await r.read(DESIRED);
   assert.equal(first.kind, "related");
-  assert.equal(first.kind === "related" && first.plan.state, "no-key");
+  assert.equal(first.kind === "related" && first.decision.state, "no-key");
   await r.publish(first);
   const label = `${TLS_LIBID}-private-key-0-certificates`;
   assert.equal(privateKeySecretLabel("prometheus/0", "certificates"), label);
@@ -98,7 +98,7 @@ test("first hooks: the key goes into a unit secret with the Python library's lab
 
   // A later hook with no answer yet changes nothing.
   const again = await r.read(DESIRED);
-  assert.equal(again.kind === "related" && again.plan.state, "requested");
+  assert.equal(again.kind === "related" && again.decision.state, "requested");
   await r.publish(again);
   assert.deepEqual(parseCsrsBag(w.requirerUnitBag), csrs);
 });
@@ -127,8 +127,8 @@ test("a provider answers; the requirer serves it; rotating the CA revokes, and a
   };
   assert.equal((await answer()).issued, 1);
   const served = await r.read(DESIRED);
-  assert.ok(served.kind === "related" && served.plan.state === "issued");
-  const firstCert = served.plan.assigned?.certificate;
+  assert.ok(served.kind === "related" && served.decision.state === "issued");
+  const firstCert = served.decision.assigned?.certificate;
   assert.equal((await answer()).issued, 0, "an answered, valid CSR is not signed twice");
 
   // The CA changes: the provider revokes everything first (one hook), then answers anew.
@@ -137,15 +137,15 @@ test("a provider answers; the requirer serves it; rotating the CA revokes, and a
   Object.assign(w.providerAppBag, revoked);
   const afterRevoke = await r.read(DESIRED);
   assert.ok(afterRevoke.kind === "related");
-  assert.equal(afterRevoke.plan.state, "revoked");
-  assert.equal(afterRevoke.plan.assigned, undefined);
+  assert.equal(afterRevoke.decision.state, "revoked");
+  assert.equal(afterRevoke.decision.assigned, undefined);
   await r.publish(afterRevoke);
   caCert = await generateCaCertificate({ commonName: "ca-2", keyPem: caKey, validityMs: 30 * DAY });
   assert.equal((await answer()).issued, 1);
   const renewed = await r.read(DESIRED);
-  assert.ok(renewed.kind === "related" && renewed.plan.state === "issued");
-  assert.notEqual(renewed.plan.assigned?.certificate, firstCert);
-  assert.equal(renewed.plan.assigned?.ca, caCert);
+  assert.ok(renewed.kind === "related" && renewed.decision.state === "issued");
+  assert.notEqual(renewed.decision.assigned?.certificate, firstCert);
+  assert.equal(renewed.decision.assigned?.ca, caCert);
 });
 
 test("provider side: CSRs from every unit and the app bag; a malformed bag is rejected alone; withdrawn CSRs lose their certificate", async () => {

@@ -2,9 +2,9 @@
  * The requirer bound to the SDK's Model, in unit mode (each unit its own key, CSR and
  * certificate), as Prometheus uses the library.
  *
- * `read` only reads (the key from its Juju secret, our CSRs, the provider's certificates) and plans;
- * `publish` writes: it creates the key secret when there is none and adds a CSR when the plan asks
- * for one. The key secret has the Python library's label and content key, so after a swap the unit
+ * `read` only reads (the key from its Juju secret, our CSRs, the provider's certificates) and decides;
+ * `publish` writes: it creates the key secret when there is none and adds a CSR when the decision
+ * asks for one. The key secret has the Python library's label and content key, so after a swap the unit
  * keeps the key (and the certificate) the Python charm had.
  */
 import type { RelationSnapshot } from "@charmkit/ops";
@@ -12,7 +12,7 @@ import type { RelationLike } from "../common/sdk.js";
 import type { CsrAttributes, CsrInfo } from "./attributes.js";
 import { loadX509Tools } from "./load.js";
 import { generatePrivateKeyPem, isUsablePrivateKey } from "./pki.js";
-import { planRequirer, type RequirerPlan } from "./requirer.js";
+import { decideRequirer, type RequirerDecision } from "./requirer.js";
 import { buildCsrsBag, type CsrEntry, parseCertificatesBag, parseCsrsBag, TLS_LIBID } from "./wire.js";
 
 /** Default endpoint name on the requirer side. */
@@ -40,7 +40,7 @@ export type TlsRead =
       readonly remoteApp: string | undefined;
       readonly desired: CsrAttributes;
       readonly privateKey: string | undefined;
-      readonly plan: RequirerPlan;
+      readonly decision: RequirerDecision;
       /** Why the provider's bag could not be read, if so (then no certificate is used). */
       readonly providerError?: string | undefined;
     };
@@ -92,7 +92,7 @@ export class TlsCertificatesRequirer {
     return key !== undefined && isUsablePrivateKey(key) ? key : undefined;
   }
 
-  /** Reads the key and both bags and plans; writes nothing. */
+  /** Reads the key and both bags and decides; writes nothing. */
   async read(desired: CsrAttributes): Promise<TlsRead> {
     const rel = this.relation();
     if (!rel) return { kind: "no-relation" };
@@ -106,7 +106,7 @@ export class TlsCertificatesRequirer {
       for (const entry of entries) ownCsrs.push({ entry, info: parseCsr(entry.csr, entry.isCa) });
     }
     const certs = parseCertificatesBag(snap.remoteAppData);
-    const plan = planRequirer({
+    const decision = decideRequirer({
       desired,
       privateKey,
       ownCsrs,
@@ -120,13 +120,13 @@ export class TlsCertificatesRequirer {
       remoteApp: snap.remoteApp,
       desired,
       privateKey,
-      plan,
+      decision,
       providerError: certs.ok ? undefined : certs.error,
     };
   }
 
   /**
-   * Carries out the plan: creates the key secret if missing, generates a CSR when one is needed,
+   * Carries out the decision: creates the key secret if missing, generates a CSR when one is needed,
    * and writes our CSR list (unchanged lists are not rewritten by the SDK).
    */
   async publish(read: TlsRead): Promise<void> {
@@ -145,8 +145,8 @@ export class TlsCertificatesRequirer {
         this.model.unit.addSecret({ "private-key": key }, { label });
       }
     }
-    const csrs = [...read.plan.keep];
-    if (read.plan.requestNew || read.privateKey === undefined) {
+    const csrs = [...read.decision.keep];
+    if (read.decision.requestNew || read.privateKey === undefined) {
       const { generateCsr } = await loadX509Tools();
       csrs.push({ csr: await generateCsr(read.desired, key), isCa: read.desired.isCa });
     }
