@@ -682,8 +682,139 @@ function dedupeAcrossRelations(entries: readonly OwnedJob[]): OwnedJob[] {
 }
 
 /**
+ * What {@link consume} derives from one relation on its own, before the dedupe across relations:
+ * plain JSON, so a caller may keep it between hooks (see {@link ConsumeMemo}). Treat as read-only:
+ * `consume` never changes a kept outcome, and returns copies of its jobs.
+ */
+export interface RelationOutcome {
+  /** Relation trust, which decides `honor_labels` and the topology guard of its jobs. */
+  readonly pinned: boolean;
+  /** The relation's jobs, before the dedupe across relations. */
+  readonly jobs: readonly ScrapeJob[];
+  readonly ruleFile?: RuleFile | undefined;
+  readonly rejected: readonly ConsumerRejection[];
+  /** The `event` value to write back, when worth writing (see {@link ConsumerResult.feedback}). */
+  readonly feedback?: string | undefined;
+}
+
+/**
+ * Outcomes of relations kept between calls (by a charm, between hooks), so a relation whose
+ * inputs did not change is neither parsed nor validated again. The key `consume` passes covers
+ * everything an outcome depends on: the caller's digest of the relation's remote data
+ * ({@link ConsumeCache.dataKey}), the relation's id, endpoint, remote application and model, the
+ * `event` this unit last wrote, and every option. A lost entry only costs computing it again.
+ */
+export interface ConsumeMemo {
+  get(relationId: number, key: string): RelationOutcome | undefined;
+  set(relationId: number, key: string, outcome: RelationOutcome): void;
+}
+
+/** Lets {@link consume} keep per-relation outcomes between calls. */
+export interface ConsumeCache {
+  readonly memo: ConsumeMemo;
+  /**
+   * A digest of the relation's remote data (application name, application bag, every unit's
+   * bag), e.g. the SDK's cached relation view's `digest`; `undefined` when unknown (the relation
+   * is then computed and not kept).
+   */
+  dataKey(rel: ScrapeRelation): string | undefined;
+}
+
+/** Bumped whenever what an outcome holds, or how it is computed, changes. */
+const OUTCOME_FORMAT = 1;
+
+/**
+ * The key under which {@link consume} keeps a relation's outcome in a {@link ConsumeMemo}: the
+ * caller's digest of the relation's remote data plus everything else the outcome depends on (the
+ * relation's id, endpoint, remote application and model, the `event` this unit last wrote, the
+ * relation's trust and every option). Equal keys mean equal outcomes; callers that keep work
+ * derived from an outcome can key it by this.
+ */
+export function relationOutcomeKey(rel: RelationHead, dataKey: string, opts: ConsumerOptions): string {
+  const pinned = rel.remoteApp === undefined || !new Set(opts.trustedAggregators ?? []).has(rel.remoteApp);
+  return outcomeKey(dataKey, rel, pinned, opts.prometheusMajor ?? 3, resolveLimits(opts.limits), opts);
+}
+
+/** What a relation's outcome key takes from it besides its remote data. */
+export type RelationHead = Pick<
+  ScrapeRelation,
+  "id" | "endpoint" | "remoteApp" | "remoteModelUuid" | "localAppData"
+>;
+
+function outcomeKey(
+  dataKey: string,
+  rel: RelationHead,
+  pinned: boolean,
+  major: number,
+  limits: Limits,
+  opts: ConsumerOptions,
+): string {
+  return JSON.stringify([
+    OUTCOME_FORMAT,
+    dataKey,
+    rel.id,
+    rel.endpoint,
+    rel.remoteApp ?? null,
+    rel.remoteModelUuid ?? null,
+    rel.localAppData?.event ?? null,
+    pinned,
+    major,
+    opts.model.name,
+    opts.model.uuid,
+    opts.fallbackScrapeProtocol === true,
+    opts.compact === true,
+    limits,
+  ]);
+}
+
+/** One relation's jobs, rule file, rejections and feedback (the body of {@link consume}). */
+function consumeRelation(
+  rel: ScrapeRelation,
+  app: string,
+  pinned: boolean,
+  limits: Limits,
+  major: number,
+  opts: ConsumerOptions,
+): RelationOutcome {
+  const rejected: ConsumerRejection[] = [];
+  const unitCount = Object.keys(rel.remoteUnitsData).length;
+  const ctx: RelationCtx = {
+    rel,
+    app,
+    where: `relation ${rel.endpoint}:${rel.id} (${app})`,
+    limits,
+    pinned,
+    major,
+    rejected,
+    jobErrors: [],
+    ruleErrors: [],
+  };
+  let topology: JujuTopology | null | undefined;
+  // Checked before any bag is read: every unit costs a job or a target.
+  if (unitCount > limits.maxUnits)
+    add(ctx, "relation", `${unitCount} units, over the limit maxUnits=${limits.maxUnits}`);
+  else topology = readTopology(ctx, opts.model);
+  let jobs: ScrapeJob[] = [];
+  let ruleFile: RuleFile | undefined;
+  if (topology !== undefined) {
+    jobs = relationJobs(ctx, topology, opts).jobs;
+    ruleFile = relationRules(ctx, topology);
+  }
+  const event: Record<string, string> = {};
+  if (ctx.ruleErrors.length > 0) event.errors = ctx.ruleErrors.join(", ");
+  if (ctx.jobErrors.length > 0) event.scrape_job_errors = ctx.jobErrors.join(", ");
+  const value = pyJsonDumps(event);
+  const previous = rel.localAppData?.event;
+  const stale = previous !== undefined && previous !== value;
+  const worth = ruleFile !== undefined || ctx.ruleErrors.length > 0 || ctx.jobErrors.length > 0 || stale;
+  return { pinned, jobs, ruleFile, rejected, feedback: worth ? value : undefined };
+}
+
+/**
  * Builds the scrape jobs and rule files of all `metrics-endpoint` relations. Pure: same input,
  * same output, byte for byte. Relations are processed in id order and units in unit-number order.
+ * With a {@link ConsumeCache}, relations whose inputs are unchanged take their kept outcome; the
+ * result is the same as without.
  *
  * @example
  * const { jobs, ruleFiles, rejected, feedback } = consume(snapshots, {
@@ -692,7 +823,11 @@ function dedupeAcrossRelations(entries: readonly OwnedJob[]): OwnedJob[] {
  *   fallbackScrapeProtocol: true,
  * });
  */
-export function consume(relations: readonly ScrapeRelation[], opts: ConsumerOptions): ConsumerResult {
+export function consume(
+  relations: readonly ScrapeRelation[],
+  opts: ConsumerOptions,
+  cache?: ConsumeCache,
+): ConsumerResult {
   const limits = resolveLimits(opts.limits);
   const trusted = new Set(opts.trustedAggregators ?? []);
   const major = opts.prometheusMajor ?? 3;
@@ -706,47 +841,25 @@ export function consume(relations: readonly ScrapeRelation[], opts: ConsumerOpti
     if (rel.remoteApp === undefined || isEmpty(rel.remoteUnitsData)) continue;
     const pinned = !trusted.has(rel.remoteApp);
     trust.set(rel.id, pinned ? "pinned" : "aggregator");
-    const unitCount = Object.keys(rel.remoteUnitsData).length;
-    const ctx: RelationCtx = {
-      rel,
-      app: rel.remoteApp,
-      where: `relation ${rel.endpoint}:${rel.id} (${rel.remoteApp})`,
-      limits,
-      pinned,
-      major,
-      rejected,
-      jobErrors: [],
-      ruleErrors: [],
-    };
-    let hasRules = false;
-    let topology: JujuTopology | null | undefined;
-    // Checked before any bag is read: every unit costs a job or a target.
-    if (unitCount > limits.maxUnits)
-      add(ctx, "relation", `${unitCount} units, over the limit maxUnits=${limits.maxUnits}`);
-    else topology = readTopology(ctx, opts.model);
-    if (topology !== undefined) {
-      for (const job of relationJobs(ctx, topology, opts).jobs) all.push({ job, relationId: rel.id, pinned });
-      const file = relationRules(ctx, topology);
-      if (file) ruleFiles.push(file);
-      hasRules = file !== undefined;
+    const dataKey = cache?.dataKey(rel);
+    const key = dataKey === undefined ? undefined : outcomeKey(dataKey, rel, pinned, major, limits, opts);
+    let outcome = key === undefined ? undefined : cache!.memo.get(rel.id, key);
+    if (outcome === undefined) {
+      outcome = consumeRelation(rel, rel.remoteApp, pinned, limits, major, opts);
+      if (key !== undefined) cache!.memo.set(rel.id, key, outcome);
     }
-    const event: Record<string, string> = {};
-    if (ctx.ruleErrors.length > 0) event.errors = ctx.ruleErrors.join(", ");
-    if (ctx.jobErrors.length > 0) event.scrape_job_errors = ctx.jobErrors.join(", ");
-    const value = pyJsonDumps(event);
-    const previous = rel.localAppData?.event;
-    const stale = previous !== undefined && previous !== value;
-    if (hasRules || ctx.ruleErrors.length > 0 || ctx.jobErrors.length > 0 || stale)
-      feedback.set(rel.id, value);
+    for (const job of outcome.jobs) all.push({ job, relationId: rel.id, pinned });
+    if (outcome.ruleFile) ruleFiles.push(outcome.ruleFile);
+    rejected.push(...outcome.rejected);
+    if (outcome.feedback !== undefined) feedback.set(rel.id, outcome.feedback);
   }
   const owned = dedupeAcrossRelations(all);
   // Set after dedupe: the Python library hashes jobs before the charm adds honor_labels, and the
-  // renamed jobs' names must stay the Python ones. Every job here is a fresh object owned by
-  // this call (expanded, renamed or copied from the parsed bag), so it is set in place.
+  // renamed jobs' names must stay the Python ones. On a copy: an outcome may be kept for later.
   const jobs = owned.map((e) => {
-    e.job.honor_labels = !e.pinned;
-    if (e.pinned) guardTopologyLabels(e.job);
-    return e.job;
+    const job: ScrapeJob = { ...e.job, honor_labels: !e.pinned };
+    if (e.pinned) guardTopologyLabels(job);
+    return job;
   });
   return { jobs, jobRelations: owned.map((e) => e.relationId), ruleFiles, rejected, feedback, trust };
 }

@@ -22,7 +22,12 @@ export {
   type ConsumerOptions,
   type ConsumerRejection,
   type ConsumerResult,
+  type ConsumeCache,
+  type ConsumeMemo,
   consume,
+  type RelationHead,
+  type RelationOutcome,
+  relationOutcomeKey,
   type RuleFile,
   type ScrapeRelation,
 } from "./consumer.js";
