@@ -28,6 +28,7 @@ import { consume } from "@charmkit/interfaces/prometheus-scrape";
 import PrometheusCharm, { PARSE_CACHE_FILE } from "./charm.js";
 import type { Collected } from "./decide.js";
 import { partDigest } from "./refusals.js";
+import { renderJob } from "./render.js";
 import { PATHS } from "./flags.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -463,8 +464,13 @@ describe("prometheus-k8s charm", () => {
       })),
       { model: { name: MODEL.name, uuid: MODEL.uuid }, fallbackScrapeProtocol: true, prometheusMajor: 3 },
     );
+    // The charm collects the jobs as rendered (see scrape-fragments).
     const digest = partDigest(
-      { jobs: scrape.jobs, jobRelations: scrape.jobRelations, ruleFiles: {} } as unknown as Collected,
+      {
+        jobs: scrape.jobs.map((j) => renderJob(j, 3)),
+        jobRelations: scrape.jobRelations,
+        ruleFiles: {},
+      } as unknown as Collected,
       4,
       "jobs",
     );

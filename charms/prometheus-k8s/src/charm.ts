@@ -19,6 +19,7 @@ import {
   CharmBase,
   type Framework,
   type Relation,
+  type RelationView,
   type RelationSnapshot,
 } from "@charmkit/ops";
 import { APIError, type Container, ExecError, PathError } from "@charmkit/ops/pebble";
@@ -40,11 +41,11 @@ import {
 import { publishIngressRequest, readIngressUrl } from "@charmkit/interfaces/ingress-per-unit";
 import { publishPrometheusApi } from "@charmkit/interfaces/prometheus-api";
 import {
-  compactUnitJobs,
-  consume,
   DEFAULT_LIMITS,
   loadParseCacheFile,
   MetricsEndpointProvider,
+  type RelationHead,
+  type ScrapeRelation,
   saveParseCacheFile,
 } from "@charmkit/interfaces/prometheus-scrape";
 import { pyJsonDumps } from "@charmkit/interfaces/common";
@@ -98,6 +99,7 @@ import {
 } from "./refusals.js";
 import { RULES_DIR, type RulesDoc, ruleFileName } from "./rules.js";
 import { loadYamlMemo, saveYamlMemo, YAML_MEMO_FILE } from "./yaml-memo.js";
+import { FRAGMENTS_FILE, loadFragments, saveFragments, scrapeConfiguration } from "./scrape-fragments.js";
 import type { CharmcraftNames } from "./charmcraft.gen.js";
 import {
   type ApplyOutcome,
@@ -261,29 +263,6 @@ interface Prepared extends Collection {
   readonly refused: readonly RememberedRefusal[];
 }
 
-/**
- * Compact rendering (see `compactUnitJobs`) per relation, so every compacted job still knows the
- * relation it came from.
- */
-function compactByRelation(
-  jobs: readonly Record<string, unknown>[],
-  relations: readonly number[],
-): { jobs: Record<string, unknown>[]; jobRelations: number[] } {
-  const out: Record<string, unknown>[] = [];
-  const outRelations: number[] = [];
-  let start = 0;
-  while (start < jobs.length) {
-    let end = start;
-    while (end < jobs.length && relations[end] === relations[start]) end++;
-    for (const j of compactUnitJobs(jobs.slice(start, end))) {
-      out.push(j);
-      outRelations.push(relations[start]!);
-    }
-    start = end;
-  }
-  return { jobs: out, jobRelations: outRelations };
-}
-
 /** The apply step's view of the workload, over the SDK's Pebble `Container`. */
 class PebbleWorkload implements Workload {
   constructor(private readonly c: Container) {}
@@ -398,6 +377,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
   private readonly stored: Stored;
   /** The parse cache and YAML memo are read once per dispatch: a hook may reconcile more than once. */
   private parseCacheLoaded = false;
+  /** The metrics-endpoint view, for the digests of its relations' remote data. */
+  private readonly scrapeView: RelationView;
   private readonly selfMetrics: MetricsEndpointProvider;
   private readonly tls: TlsCertificatesRequirer;
   /** The most external URL of the last decision (self-metrics' external URL). */
@@ -424,6 +405,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     // other endpoints read in every reconcile too: their relation ids and remote bags are kept as
     // well, so a hook asks Juju only about the relation of its event.
     for (const ep of RECONCILE_ENDPOINTS) if (ep !== "prometheus-peers") framework.relationView(ep);
+    this.scrapeView = framework.relationView("metrics-endpoint");
     this.tls = new TlsCertificatesRequirer(this.model);
     this.selfMetrics = new MetricsEndpointProvider(this, {
       relationName: "self-metrics-endpoint",
@@ -508,22 +490,42 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     const published = leader ? parsePublished(this.stored.published) : new Map<number, string | null>();
     const remoteModels = this.remoteModelUuids(scrapeRelations);
     const config = loadConfig(model.config);
-    const scrape = consume(
+    // The view's digest of each relation's remote data: relations whose inputs did not change
+    // take their jobs and rule file as a previous hook rendered them (see scrape-fragments).
+    const digests = new Map<number, string>();
+    for (const r of this.scrapeView.relations()) if (r.digest !== "") digests.set(r.id, r.digest);
+    const fragmentsFile = this.cacheDir === undefined ? undefined : join(this.cacheDir, FRAGMENTS_FILE);
+    const scrape = scrapeConfiguration(
       scrapeRelations.map((r) => {
         const remoteModelUuid = remoteModels.get(r.id);
-        // A relation over the unit bound is refused whole: reading its thousands of unit bags (a
-        // hook tool call each) would cost more than the rest of the hook.
-        if (r.units.length <= DEFAULT_LIMITS.maxUnits)
-          return { ...withPublished(r.snapshot(), published.get(r.id)), remoteModelUuid };
-        const remoteUnitsData = Object.fromEntries(r.units.map((u) => [u, {}]));
-        return {
+        const event = published.get(r.id);
+        const snapshot = (): ScrapeRelation => {
+          // A relation over the unit bound is refused whole: reading its thousands of unit bags
+          // (a hook tool call each) would cost more than the rest of the hook.
+          if (r.units.length <= DEFAULT_LIMITS.maxUnits)
+            return { ...withPublished(r.snapshot(), event), remoteModelUuid };
+          const remoteUnitsData = Object.fromEntries(r.units.map((u) => [u, {}]));
+          return {
+            id: r.id,
+            endpoint: r.endpoint,
+            remoteApp: r.app,
+            remoteAppData: {},
+            remoteUnitsData,
+            remoteModelUuid,
+          };
+        };
+        // The key needs only these; the whole snapshot is made for relations that changed.
+        const head: RelationHead = {
           id: r.id,
           endpoint: r.endpoint,
           remoteApp: r.app,
-          remoteAppData: {},
-          remoteUnitsData,
           remoteModelUuid,
+          get localAppData() {
+            if (event !== undefined) return event === null ? {} : { event };
+            return r.snapshot().localAppData;
+          },
         };
+        return { rel: head, snapshot, dataKey: digests.get(r.id) };
       }),
       {
         model: { name: model.name, uuid: model.uuid },
@@ -531,19 +533,21 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
         fallbackScrapeProtocol: major >= 3,
         prometheusMajor: major,
       },
+      fragmentsFile === undefined ? undefined : loadFragments(fragmentsFile),
+      COMPACT_JOBS_THRESHOLD,
     );
-    if (parseCache !== undefined) saveParseCacheFile(parseCache);
+    // Fragments are a pure function of their keys: kept at once, whatever the rest of the hook does.
+    if (fragmentsFile !== undefined && scrape.changed) saveFragments(fragmentsFile, scrape.next);
+    if (parseCache !== undefined && scrape.computed > 0) saveParseCacheFile(parseCache);
     const rejected: RejectedRelation[] = scrape.rejected
       .filter((r) => r.kind !== "ignored")
       .map((r) => ({ relation: `metrics-endpoint:${r.relationId}`, remoteApp: r.app, reason: r.reason }));
-    const { jobs, jobRelations } =
-      scrape.jobs.length > COMPACT_JOBS_THRESHOLD
-        ? compactByRelation(scrape.jobs, scrape.jobRelations)
-        : { jobs: scrape.jobs, jobRelations: scrape.jobRelations };
+    const jobs = scrape.jobs;
+    const jobRelations = scrape.jobRelations;
     const ruleFiles: Record<string, RulesDoc> = {};
     const ruleFileRelations: Record<string, number> = {};
     for (const f of scrape.ruleFiles) {
-      ruleFiles[f.key] = { groups: f.groups };
+      ruleFiles[f.key] = { text: f.text };
       ruleFileRelations[f.key] = f.relationId;
     }
     const apps = new Map<number, string>();

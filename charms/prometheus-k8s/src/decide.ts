@@ -13,6 +13,7 @@ import { buildLayer } from "./layer.js";
 import {
   type AlertmanagerEntry,
   CA_PATH,
+  type RenderedJob,
   type RenderRejection,
   renderConfig,
   renderWebConfig,
@@ -47,7 +48,7 @@ export interface Collected {
     | { readonly bytes: number; readonly source: string }
     | { readonly error: string; readonly source?: string | undefined };
   /** Output of the prometheus_scrape consumer (and remote-write rules), already validated. */
-  readonly jobs: readonly ScrapeJob[];
+  readonly jobs: readonly (ScrapeJob | RenderedJob)[];
   /** The relation each of `jobs` came from (same order); absent when not known. */
   readonly jobRelations?: readonly number[] | undefined;
   readonly ruleFiles: Readonly<Record<string, RulesDoc>>;

@@ -42,13 +42,34 @@ export interface RenderInput {
   readonly evaluationInterval?: string | undefined;
   /** 0 disables exemplar storage. */
   readonly maxExemplars: number;
-  /** Jobs accepted by the scrape library, in relation order. */
-  readonly jobs: readonly ScrapeJob[];
+  /** Jobs accepted by the scrape library, in relation order, as they are or already rendered. */
+  readonly jobs: readonly (ScrapeJob | RenderedJob)[];
   readonly alertmanagers: readonly AlertmanagerEntry[];
   /** Prometheus major version; `fallback_scrape_protocol` is stripped below 3 (2.x rejects it). */
   readonly prometheusMajor: number;
   /** Workload tracing endpoint (otlp_grpc), when the relation is ready. */
   readonly tracing?: { readonly endpoint: string; readonly caFile?: string | undefined } | undefined;
+}
+
+/**
+ * A scrape job as {@link renderJob} renders it: its name and its text in `scrape_configs` with
+ * the files it refers to, or why render drops it. The charm keeps these between hooks for the
+ * relations whose data did not change, so their jobs are not rendered again.
+ */
+export interface RenderedJob {
+  readonly rendered: true;
+  readonly name: string;
+  /** The job's lines (`- job_name: ...`), when it is kept. */
+  readonly text?: string | undefined;
+  /** TLS material the job refers to, by absolute workload path. */
+  readonly files?: Readonly<Record<string, string>> | undefined;
+  /** Why render drops the job (then there is no text). */
+  readonly reason?: string | undefined;
+}
+
+/** Whether a job is already rendered. */
+export function isRenderedJob(job: ScrapeJob | RenderedJob): job is RenderedJob {
+  return (job as RenderedJob).rendered === true;
 }
 
 /** A job dropped at render time, e.g. half-specified client TLS. */
@@ -231,36 +252,48 @@ export function dumpYaml(value: unknown): string {
   });
 }
 
+/**
+ * One scrape job as `prometheus.yml` holds it: `honor_labels` as the consumer decided, no
+ * `fallback_scrape_protocol` below Prometheus 3, TLS material moved to files; its text is the
+ * job's lines in `scrape_configs` (remembered between hooks, see yaml-memo). Pure.
+ */
+export function renderJob(raw: ScrapeJob, prometheusMajor: number): RenderedJob {
+  const name = String(raw.job_name ?? "");
+  if (name === "") return { rendered: true, name, reason: "job has no job_name" };
+  // The consumer decides (false for relations pinned to their topology, true for aggregators);
+  // a job that did not come from it cannot override its targets' labels.
+  const job: Record<string, unknown> = { ...raw, honor_labels: raw.honor_labels === true };
+  if (prometheusMajor < 3) delete job.fallback_scrape_protocol;
+  const tls = processJobTls(job);
+  if ("reason" in tls) return { rendered: true, name, reason: tls.reason };
+  return { rendered: true, name, text: memoDump([tls.job], dumpYaml), files: tls.files };
+}
+
 /** Renders `prometheus.yml` and the files it needs. Pure and deterministic. */
 export function renderConfig(input: RenderInput): RenderOutput {
   const files: Record<string, string> = {};
   const rejected: RenderRejection[] = [];
-  const scrapeConfigs: ScrapeJob[] = [selfScrapeJob(input)];
+  const texts: string[] = [memoDump([selfScrapeJob(input)], dumpYaml)];
   const seen = new Set<string>(["prometheus"]);
 
-  for (const raw of input.jobs) {
-    const name = String(raw.job_name ?? "");
-    if (name === "") {
+  for (const item of input.jobs) {
+    const r = isRenderedJob(item) ? item : renderJob(item, input.prometheusMajor);
+    if (r.name === "") {
       rejected.push({ job: "(unnamed)", reason: "job has no job_name" });
       continue;
     }
-    if (seen.has(name)) {
+    if (seen.has(r.name)) {
       // Prometheus refuses the whole file on a duplicate name; drop the later one instead.
-      rejected.push({ job: name, reason: `job_name "${name}" is already used` });
+      rejected.push({ job: r.name, reason: `job_name "${r.name}" is already used` });
       continue;
     }
-    // The consumer decides (false for relations pinned to their topology, true for aggregators);
-    // a job that did not come from it cannot override its targets' labels.
-    const job: Record<string, unknown> = { ...raw, honor_labels: raw.honor_labels === true };
-    if (input.prometheusMajor < 3) delete job.fallback_scrape_protocol;
-    const tls = processJobTls(job);
-    if ("reason" in tls) {
-      rejected.push({ job: name, reason: tls.reason });
+    if (r.text === undefined) {
+      rejected.push({ job: r.name, reason: r.reason ?? "not rendered" });
       continue;
     }
-    seen.add(name);
-    Object.assign(files, tls.files);
-    scrapeConfigs.push(tls.job);
+    seen.add(r.name);
+    if (r.files !== undefined) Object.assign(files, r.files);
+    texts.push(r.text);
   }
 
   const global: Record<string, unknown> = { scrape_interval: "1m", scrape_timeout: "10s" };
@@ -269,7 +302,7 @@ export function renderConfig(input: RenderInput): RenderOutput {
   const doc: Record<string, unknown> = {
     global,
     rule_files: [RULE_FILES_GLOB],
-    scrape_configs: scrapeConfigs,
+    scrape_configs: [],
   };
   if (input.alertmanagers.length > 0) doc.alerting = { alertmanagers: input.alertmanagers };
   if (input.maxExemplars > 0) doc.storage = { exemplars: { max_exemplars: input.maxExemplars } };
@@ -286,7 +319,7 @@ export function renderConfig(input: RenderInput): RenderOutput {
 
   const sortedFiles: Record<string, string> = {};
   for (const k of Object.keys(files).sort()) sortedFiles[k] = files[k]!;
-  return { config: dumpConfig(doc), files: sortedFiles, rejected };
+  return { config: dumpConfigWithJobs(doc, texts), files: sortedFiles, rejected };
 }
 
 const SCRAPE_CONFIGS_EMPTY = "\nscrape_configs: []\n";
@@ -329,7 +362,27 @@ export function dumpConfig(doc: Readonly<Record<string, unknown>>): string {
   const head = dumpYaml({ ...doc, scrape_configs: [] });
   const at = head.indexOf(SCRAPE_CONFIGS_EMPTY);
   if (at < 0 || head.indexOf(SCRAPE_CONFIGS_EMPTY, at + 1) >= 0) return dumpYaml(doc);
-  const texts = jobs.map((job) => memoDump([job], dumpYaml));
+  return remember(
+    head,
+    jobs.map((job) => memoDump([job], dumpYaml)),
+  );
+}
+
+/**
+ * {@link dumpConfig} of `doc` (whose `scrape_configs` is empty) with the jobs whose texts these
+ * are: `dumpYaml` of the document holding those jobs, byte for byte.
+ */
+function dumpConfigWithJobs(doc: Readonly<Record<string, unknown>>, texts: readonly string[]): string {
+  const head = dumpYaml(doc);
+  const at = head.indexOf(SCRAPE_CONFIGS_EMPTY);
+  // The head is made here from values the charm controls (no string of it can hold this line at
+  // the start of a line): a second match would be a bug, not bad input.
+  if (at < 0 || head.indexOf(SCRAPE_CONFIGS_EMPTY, at + 1) >= 0)
+    throw new Error("dumpConfig: the document's scrape_configs cannot be told apart");
+  return remember(head, texts);
+}
+
+function remember(head: string, texts: readonly string[]): string {
   const text = assembleConfig(head, texts);
   if (assembled.size >= ASSEMBLED_KEPT) assembled.delete(assembled.keys().next().value!);
   assembled.set(text, { head, jobs: texts });

@@ -8,8 +8,23 @@ import { memoDump } from "./yaml-memo.js";
 
 export const RULES_DIR = "/etc/prometheus/rules";
 
-/** An official rules document, `{groups: [...]}`. */
-export type RulesDoc = Readonly<{ groups: readonly unknown[] }>;
+/**
+ * An official rules document, `{groups: [...]}`, or one already rendered by
+ * {@link renderRulesDoc} (the charm keeps those between hooks for relations whose data did not
+ * change).
+ */
+export type RulesDoc = Readonly<{ groups: readonly unknown[] }> | Readonly<{ text: string }>;
+
+/**
+ * A rule file's text; `undefined` for a document without groups, which gets no file (an empty
+ * file would still be valid, but it would only add noise).
+ */
+export function renderRulesDoc(doc: RulesDoc): string | undefined {
+  if ("text" in doc) return doc.text;
+  if (!Array.isArray(doc.groups) || doc.groups.length === 0) return undefined;
+  // Remembered between hooks: only the files whose rules changed are serialised.
+  return memoDump({ groups: doc.groups }, dumpYaml);
+}
 
 /**
  * File name of a rule key: `juju_<key>.rules`, the Python charm's name, for every key made of
@@ -29,10 +44,8 @@ export function ruleFileName(key: string): string {
 export function renderRuleFiles(entries: Readonly<Record<string, RulesDoc>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const key of Object.keys(entries).sort()) {
-    const doc = entries[key]!;
-    if (!Array.isArray(doc.groups) || doc.groups.length === 0) continue;
-    // Remembered between hooks: only the files of relations whose rules changed are serialised.
-    out[`${RULES_DIR}/${ruleFileName(key)}`] = memoDump({ groups: doc.groups }, dumpYaml);
+    const text = renderRulesDoc(entries[key]!);
+    if (text !== undefined) out[`${RULES_DIR}/${ruleFileName(key)}`] = text;
   }
   return out;
 }
