@@ -10,10 +10,14 @@
  * relation-joined, departures, then relation-broken). After every hook both copies must have
  * pushed the same prometheus.yml and rule files and written the same feedback to each relation.
  * (The YAML memo is shared by the two copies, being per process; its output is checked against
- * one whole dump in yaml-memo.test.ts.)
+ * one whole dump in yaml-memo.test.ts.) Between hooks the cached copy's state is also damaged at
+ * random, as a real unit's may be: its per-relation fragments lost, replaced by a foreign file
+ * (valid in form, other keys), by an older format or by garbage, and the workload restarted with
+ * an empty configuration and no rule files (a new container: the charm's records of what it pushed
+ * no longer hold). Each must still give what the full read gives.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, it } from "node:test";
@@ -31,6 +35,7 @@ import {
 } from "@charmkit/ops/testing";
 import PrometheusCharm from "./charm.js";
 import { PATHS } from "./flags.js";
+import { FRAGMENTS_FILE } from "./scrape-fragments.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
@@ -103,7 +108,7 @@ type Hook = (c: Context, rel: (id: number) => AnyRelation) => ReturnType<Context
 class Copy {
   readonly ctx: Context;
   out: State | undefined;
-  constructor(private readonly cacheDir: string | undefined) {
+  constructor(readonly cacheDir: string | undefined) {
     this.ctx = new Context(PrometheusCharm, {
       charmDir: CHARM_DIR,
       ...(cacheDir ? { cacheDir } : {}),
@@ -140,10 +145,12 @@ class Copy {
       name: "prometheus",
       canConnect: true,
       execs: [execMock({ command: [PATHS.binary, "--version"], stdout: "prometheus, version 2.42.0\n" })],
-      ...(this.out ? { filesystem: { ...(getContainer(this.out, "prometheus")?.filesystem ?? {}) } } : {}),
+      ...(this.out ? { filesystem: this.filesystem() } : {}),
     });
     return state({
       ...(this.out ?? {}),
+      // The model the relations' metadata names: their jobs and rules are accepted (pinned).
+      model: { name: "cos", uuid: UUID, type: "kubernetes" },
       leader: true,
       storedStates: this.stored(),
       containers: [wl],
@@ -152,11 +159,54 @@ class Copy {
     });
   }
 
+  /** The workload container restarted empty: no configuration, no rule files. */
+  restartWorkloadEmpty(): void {
+    this.emptied = true;
+  }
+  private emptied = false;
+
+  /** The workload's files the next hook starts with. */
+  private filesystem(): Record<string, string> {
+    const fs = { ...((this.out && getContainer(this.out, "prometheus")?.filesystem) ?? {}) };
+    if (!this.emptied) return fs;
+    this.emptied = false;
+    for (const p of Object.keys(fs)) if (p.startsWith("/etc/prometheus/")) delete fs[p];
+    fs[PATHS.config] = "";
+    return fs;
+  }
+
   async run(hook: Hook, rels: readonly SimRelation[]): Promise<void> {
     const st = this.state(rels);
     const rel = (id: number) => st.relations.find((x) => x.id === id)!;
     this.out = await this.ctx.run(hook(this.ctx, rel), st);
   }
+}
+
+/** Damages the cached copy's per-relation fragments the way a real unit's file may be. */
+function damageFragments(dir: string, how: number): string {
+  const file = join(dir, FRAGMENTS_FILE);
+  if (how < 0.25) {
+    rmSync(file, { force: true });
+    return "fragments lost";
+  }
+  if (how < 0.5) {
+    writeFileSync(file, "{not json");
+    return "fragments garbage";
+  }
+  if (!existsSync(file)) return "no fragments to damage";
+  const doc = JSON.parse(readFileSync(file, "utf8")) as {
+    format: number;
+    relations: Record<string, { key: string }>;
+  };
+  if (how < 0.75) {
+    // An older format, otherwise as this one: must not be reused.
+    writeFileSync(file, JSON.stringify({ ...doc, format: doc.format - 1 }));
+    return "fragments of an older format";
+  }
+  // Another unit's or another model's fragments: valid in form, keys that match nothing here.
+  for (const f of Object.values(doc.relations)) f.key = `foreign ${f.key}`;
+  writeFileSync(file, JSON.stringify(doc));
+  return "foreign fragments";
 }
 
 function files(s: State | undefined): Record<string, string> {
@@ -192,6 +242,31 @@ it("incremental hooks give what a full read gives, for random event sequences", 
       const pick = r();
       const live = rels.filter((s) => s.units.size > 0);
       const s = live[Math.floor(r() * live.length)];
+      if (i % 8 === 7) {
+        // Every kind of damage in every sequence, then a hook that renders and one unit's change.
+        const kind = ((i - 7) / 8) % 5;
+        let what: string;
+        if (kind === 4) {
+          inc.restartWorkloadEmpty();
+          full.restartWorkloadEmpty();
+          what = "workload restarted empty";
+          // pebble-ready follows a container restart, as on Kubernetes.
+          await step(what, (c) => c.on.pebbleReady(container({ name: "prometheus" })));
+        } else {
+          what = damageFragments(inc.cacheDir!, kind / 4 + 0.01);
+          await step(`${what}, config-changed`, (c) => c.on.configChanged());
+        }
+        if (process.env.PROP_DEBUG) console.log(`seed ${seed}: ${what}`);
+        // A scrape relation's unit changes: what a damaged cache would get wrong.
+        const t = live.find((x) => x.endpoint === "metrics-endpoint");
+        if (t === undefined) continue;
+        const k = [...t.units.keys()][0]!;
+        t.units.set(k, unitBag(t, k, r));
+        await step(`${what}, changed ${t.id}/${k}`, (c, rel) =>
+          c.on.relationChanged(rel(t.id), { remoteUnit: k }),
+        );
+        continue;
+      }
       if (pick < 0.15 || rels.length === 0) {
         const endpoint = r() < 0.8 ? "metrics-endpoint" : "alertmanager";
         const id = nextId++;
