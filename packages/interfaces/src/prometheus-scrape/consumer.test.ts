@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { RelationSnapshot } from "@charmkit/ops";
-import { type ConsumerOptions, consume } from "./consumer.js";
+import { type ConsumeMemo, type ConsumerOptions, consume, type RelationOutcome } from "./consumer.js";
 import { checkRe2, validateScrapeJob } from "./job-validation.js";
 import { DEFAULT_LIMITS } from "./limits.js";
 
@@ -586,5 +586,36 @@ describe("alert rules", () => {
   test("relations without units contribute nothing", () => {
     const res = run([{ ...rel(1, jobs(okJob)), remoteUnitsData: {} }]);
     assert.deepEqual([res.jobs, res.ruleFiles, res.rejected, [...res.feedback]], [[], [], [], []]);
+  });
+});
+
+describe("kept outcomes (ConsumeCache)", () => {
+  test("an unchanged relation takes its kept outcome, which stays as it was; the result is the same", () => {
+    const kept = new Map<string, RelationOutcome>();
+    let computed = 0;
+    const memo: ConsumeMemo = {
+      get: (id, key) => kept.get(`${id} ${key}`),
+      set: (id, key, o) => {
+        computed++;
+        kept.set(`${id} ${key}`, o);
+      },
+    };
+    const rules = {
+      alert_rules: JSON.stringify({ groups: [{ name: "g", rules: [{ alert: "A", expr: "up < 1" }] }] }),
+    };
+    // An explicit target matched to no unit: its job gets the topology guard appended.
+    const rels = [rel(1, { ...jobs(okJob, { static_configs: [{ targets: ["10.9.9.9:80"] }] }), ...rules })];
+    const dataKey = (r: RelationSnapshot) => JSON.stringify([r.remoteAppData, r.remoteUnitsData]);
+    const first = consume(rels, { model: LOCAL }, { memo, dataKey });
+    const snapshot = JSON.stringify([...kept.values()]);
+    const again = consume(rels, { model: LOCAL }, { memo, dataKey });
+    assert.equal(computed, 1, "the second call took the kept outcome");
+    assert.deepEqual(again, first);
+    assert.deepEqual(again, consume(rels, { model: LOCAL }), "as without a cache");
+    assert.equal(JSON.stringify([...kept.values()]), snapshot, "the kept outcome was not changed");
+    // Another option, or other data, is another key.
+    consume(rels, { model: LOCAL, prometheusMajor: 2 }, { memo, dataKey });
+    consume([rel(1, jobs(okJob))], { model: LOCAL }, { memo, dataKey });
+    assert.equal(computed, 3);
   });
 });
