@@ -691,7 +691,9 @@ export interface RelationOutcome {
   readonly pinned: boolean;
   /** The relation's jobs, before the dedupe across relations. */
   readonly jobs: readonly ScrapeJob[];
+  /** The relation's rule file, when it has valid rules. */
   readonly ruleFile?: RuleFile | undefined;
+  /** What of the relation was not used, and why. */
   readonly rejected: readonly ConsumerRejection[];
   /** The `event` value to write back, when worth writing (see {@link ConsumerResult.feedback}). */
   readonly feedback?: string | undefined;
@@ -705,12 +707,15 @@ export interface RelationOutcome {
  * `event` this unit last wrote, and every option. A lost entry only costs computing it again.
  */
 export interface ConsumeMemo {
+  /** The outcome kept for the relation under this key, if any. */
   get(relationId: number, key: string): RelationOutcome | undefined;
+  /** Keeps a relation's outcome, computed in this call, under its key. */
   set(relationId: number, key: string, outcome: RelationOutcome): void;
 }
 
 /** Lets {@link consume} keep per-relation outcomes between calls. */
 export interface ConsumeCache {
+  /** Where outcomes are kept. */
   readonly memo: ConsumeMemo;
   /**
    * A digest of the relation's remote data (application name, application bag, every unit's
