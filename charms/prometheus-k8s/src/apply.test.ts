@@ -5,7 +5,7 @@
  * real promtool are in apply.int.test.ts.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -397,5 +397,70 @@ describe("apply isolates the relations promtool refuses", () => {
       (await w.list("/etc/prometheus/rules")).map((p) => p.split("/").at(-1)),
       ["juju_b_metrics_endpoint_8.rules"],
     );
+  });
+});
+
+describe("apply with a record of what it pushed", () => {
+  /** Stamps as Pebble's list gives them (size and modification time); reads counted. */
+  class StampedWorkload extends TestWorkload {
+    reads: string[] = [];
+    override async read(p: string) {
+      this.reads.push(p);
+      return super.read(p);
+    }
+    async stamps(dir: string) {
+      const out = new Map<string, string>();
+      for (const p of await this.list(dir)) {
+        const st = statSync(join(this.root, p));
+        out.set(p, `${st.size} ${st.mtimeMs}`);
+      }
+      return out;
+    }
+  }
+  function memoryStore() {
+    const s = {
+      text: undefined as string | undefined,
+      read: () => s.text,
+      write: (t: string) => void (s.text = t),
+    };
+    return s;
+  }
+  const CONFIG = "/etc/prometheus/prometheus.yml";
+  const RULE = Object.keys(GOOD_RULES)[0]!;
+
+  it("compares files unchanged since its push by digest; reads back what changed on disk or is not recorded", async () => {
+    const w = new StampedWorkload();
+    const store = memoryStore();
+    await apply(desired(), w, new FakeApi(), { pushed: store });
+    assert.ok(store.text, "what was pushed is recorded");
+    w.reads = [];
+    const same = await apply(desired(), w, new FakeApi(), { pushed: store });
+    assert.equal(same.changed, false);
+    assert.ok(
+      !w.reads.includes(CONFIG) && !w.reads.includes(RULE),
+      `nothing read back: ${w.reads.join(", ")}`,
+    );
+
+    // The workload restarted with an empty configuration: its size differs from the record.
+    writeFileSync(join(w.root, CONFIG), "");
+    w.reads = [];
+    const restarted = await apply(desired(), w, new FakeApi(), { pushed: store });
+    assert.ok(w.reads.includes(CONFIG), "read back");
+    assert.equal(restarted.changed, true);
+    assert.equal(await w.read(CONFIG), desired().config, "pushed again");
+
+    // Without the record (lost, or another unit's): everything is read back, nothing pushed.
+    const lost = memoryStore();
+    w.reads = [];
+    const fresh = await apply(desired(), w, new FakeApi(), { pushed: lost });
+    assert.equal(fresh.changed, false);
+    assert.ok(w.reads.includes(CONFIG) && w.reads.includes(RULE));
+    assert.ok(lost.text, "recorded from what was read");
+
+    // A damaged record is no record.
+    store.text = "{";
+    w.reads = [];
+    await apply(desired(), w, new FakeApi(), { pushed: store });
+    assert.ok(w.reads.includes(CONFIG) && w.reads.includes(RULE));
   });
 });

@@ -2,7 +2,14 @@
  * The apply step of a reconcile: bring the workload to the rendered state with the least
  * disruption, and never replace a good config with a bad one.
  *
- * 1. Diff the wanted files against the workload's disk; push nothing if nothing changed.
+ * 1. Diff the wanted files against the workload's disk; push nothing if nothing changed. With a
+ *    {@link PushedStore}, what apply last pushed is remembered by digest with each file's size
+ *    and modification time as Pebble lists them: a file whose size and time are the recorded
+ *    ones is compared by digest instead of being read back (the 5.7 MiB prometheus.yml and 2,000
+ *    rule files of a large model); any other file (a lost record, a restarted workload, a file
+ *    someone else wrote) is read and compared as before. Pebble lists times to the second
+ *    (api_files.go fileInfoToResult, RFC 3339), so a foreign rewrite of the same size within the
+ *    second of our push would go unseen until the next change.
  * 2. Stage the candidate config and rules (`prometheus.yml.new`, `rules.new/`) and check them with
  *    `promtool check config` when the workload has promtool. A rejected candidate is deleted and
  *    the files Prometheus runs with stay as they were (pain point: invalid file left on disk).
@@ -62,6 +69,11 @@ export interface ExecResult {
 export interface Workload {
   /** File content, or `undefined` when it does not exist. */
   read(path: string): Promise<string | undefined>;
+  /**
+   * Size and modification time of the regular files directly in `dir` (none when it does not
+   * exist), for the {@link PushedStore}; without it every file is read back.
+   */
+  stamps?(dir: string): Promise<Map<string, string>>;
   /** {@link read} of several files, in fewer round trips when the workload can. */
   readMany?(paths: readonly string[]): Promise<Map<string, string | undefined>>;
   /** Writes a file, creating parent directories. */
@@ -150,6 +162,15 @@ export interface VerifiedStore {
   write(text: string): void;
 }
 
+/**
+ * Where apply keeps what it last pushed (see the module comment, step 1): the caller keeps the
+ * text (the charm in its cache directory); a lost or damaged record only costs reading back.
+ */
+export interface PushedStore {
+  read(): string | undefined;
+  write(text: string): void;
+}
+
 /** Options of {@link apply}. */
 export interface ApplyOptions {
   /** A previous reload did not complete: reload even if the files are unchanged. */
@@ -160,6 +181,61 @@ export interface ApplyOptions {
   readonly isolate?: Isolation | undefined;
   /** Lets promtool check only what changed since a candidate it accepted. */
   readonly verified?: VerifiedStore | undefined;
+  /** Lets unchanged files be compared by digest instead of read back. */
+  readonly pushed?: PushedStore | undefined;
+}
+
+const PUSHED_FORMAT = 1;
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("base64");
+}
+
+/** Path to `[digest, stamp]` of what apply last pushed or found equal; empty when unusable. */
+function readPushed(store: PushedStore): Map<string, [string, string]> {
+  const out = new Map<string, [string, string]>();
+  try {
+    const doc = JSON.parse(store.read() ?? "null") as unknown;
+    if (typeof doc !== "object" || doc === null || (doc as { format?: unknown }).format !== PUSHED_FORMAT)
+      return out;
+    const files = (doc as { files?: unknown }).files;
+    if (typeof files !== "object" || files === null) return out;
+    for (const [p, v] of Object.entries(files)) {
+      if (Array.isArray(v) && typeof v[0] === "string" && typeof v[1] === "string") out.set(p, [v[0], v[1]]);
+    }
+  } catch {
+    // A damaged record: everything is read back.
+  }
+  return out;
+}
+
+/** The files whose size and time on disk are the recorded ones: path to recorded digest. */
+async function knownFiles(
+  w: Workload,
+  store: PushedStore | undefined,
+): Promise<{ digests: Map<string, string>; stamps: Map<string, string> } | undefined> {
+  if (store === undefined || w.stamps === undefined) return undefined;
+  const stamps = new Map<string, string>();
+  for (const dir of [PATHS.config.slice(0, PATHS.config.lastIndexOf("/")), RULES_DIR])
+    for (const [p, st] of await w.stamps(dir)) stamps.set(p, st);
+  const digests = new Map<string, string>();
+  for (const [p, [digest, stamp]] of readPushed(store)) if (stamps.get(p) === stamp) digests.set(p, digest);
+  return { digests, stamps };
+}
+
+/** Records the wanted config and rule files as on disk now (call only when they are). */
+async function recordPushed(w: Workload, store: PushedStore, desired: Desired): Promise<void> {
+  const known = await knownFiles(w, store);
+  if (known === undefined) return;
+  const files: Record<string, [string, string]> = {};
+  for (const [p, content] of [
+    [PATHS.config, desired.config],
+    ...Object.entries(desired.ruleFiles),
+  ] as const) {
+    const stamp = known.stamps.get(p);
+    if (stamp !== undefined) files[p] = [sha256(content), stamp];
+  }
+  store.write(JSON.stringify({ format: PUSHED_FORMAT, files }));
 }
 
 /** What apply did, for status and for stored state. */
@@ -246,14 +322,34 @@ async function applyConfig(
   let ruleChanges: ReturnType<typeof diffFiles>;
   let extraChanges: ReturnType<typeof diffFiles>;
   let toRemove: string[];
+  let known: Awaited<ReturnType<typeof knownFiles>>;
   try {
-    const currentConfig = await w.read(PATHS.config);
-    configChanged = currentConfig !== desired.config;
+    known = await knownFiles(w, opts.pushed);
+    const recorded = known?.digests;
+    const configDigest = recorded?.get(PATHS.config);
+    configChanged =
+      configDigest !== undefined
+        ? configDigest !== sha256(desired.config)
+        : (await w.read(PATHS.config)) !== desired.config;
     // Only files we wrote may go: rule files another charm (the Python one, before a swap) left in
     // the directory are kept unless we write a file of the same name.
     const managed = parseManifest(await w.read(RULES_MANIFEST));
-    const ruleNames = (await w.list(RULES_DIR)).filter((p) => managed.has(p) || p in desired.ruleFiles);
-    ruleChanges = diffFiles(desired.ruleFiles, await readAll(w, ruleNames));
+    const listed =
+      known !== undefined
+        ? [...known.stamps.keys()].filter((p) => p.startsWith(`${RULES_DIR}/`))
+        : await w.list(RULES_DIR);
+    const ruleNames = listed.filter((p) => managed.has(p) || p in desired.ruleFiles);
+    // Files recorded as pushed and unchanged on disk since are compared by digest; others read.
+    const onDisk: Record<string, string | undefined> = {};
+    const toRead: string[] = [];
+    for (const p of ruleNames) {
+      const digest = recorded?.get(p);
+      const want = desired.ruleFiles[p];
+      if (digest === undefined) toRead.push(p);
+      else onDisk[p] = want !== undefined && digest === sha256(want) ? want : undefined;
+    }
+    Object.assign(onDisk, await readAll(w, toRead));
+    ruleChanges = diffFiles(desired.ruleFiles, onDisk);
     extraChanges = diffFiles(desired.extraFiles, await readAll(w, Object.keys(desired.extraFiles)));
     toRemove = [];
     for (const p of desired.absentFiles) if (await w.exists(p)) toRemove.push(p);
@@ -304,6 +400,16 @@ async function applyConfig(
       } catch (e) {
         return { ...base, outcome: { kind: "push-failed", detail: errText(e) } };
       }
+    }
+  }
+  // The config and rule files on disk are the wanted ones now: recorded when pushed, or when some
+  // had to be read back (no record of them yet).
+  const complete = known !== undefined && known.digests.size === 1 + Object.keys(desired.ruleFiles).length;
+  if (opts.pushed !== undefined && (filesChanged || !complete)) {
+    try {
+      await recordPushed(w, opts.pushed, desired);
+    } catch {
+      // Only a record: the next hook reads back what it cannot vouch for.
     }
   }
 

@@ -77,6 +77,7 @@ import {
   apply,
   type ExecResult,
   type PrometheusApi,
+  type PushedStore,
   type VerifiedStore,
   type Workload,
 } from "./apply.js";
@@ -120,6 +121,8 @@ const CONTAINER = "prometheus";
 export const COMPACT_JOBS_THRESHOLD = 2000;
 /** What promtool accepted (see apply's `VerifiedStore`), in the charm's cache directory. */
 export const VERIFIED_FILE = ".promtool-verified.json";
+/** What apply last pushed (digests, sizes and times), in the charm's cache directory. */
+export const PUSHED_FILE = ".pushed-files.json";
 /** The PromQL parse cache in the charm's cache directory (see `loadParseCacheFile`). */
 export const PARSE_CACHE_FILE = ".promql-parse-cache.json";
 /** Each metrics-endpoint relation's remote model uuid, in the charm's cache directory. */
@@ -310,6 +313,19 @@ class PebbleWorkload implements Workload {
 
   exists(path: string): Promise<boolean> {
     return this.c.exists(path);
+  }
+
+  async stamps(dir: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let files: Awaited<ReturnType<Container["listFiles"]>>;
+    try {
+      files = await this.c.listFiles(dir);
+    } catch (e) {
+      if (isNotFound(e)) return out;
+      throw e;
+    }
+    for (const f of files) if (f.type === "file") out.set(f.path, `${f.size ?? -1} ${f["last-modified"]}`);
+    return out;
   }
 
   async exec(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
@@ -949,6 +965,7 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
           candidate: (ex) => decide(withoutRelations(collected, ex)).desired,
         },
         verified: this.verifiedStore(),
+        pushed: this.pushedStore(),
       },
     );
     const newlyRefused: RememberedRefusal[] = (result.isolated ?? []).map((p) => ({
@@ -1000,6 +1017,25 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     const file = join(this.cacheDir, VERIFIED_FILE);
     return {
       key: this.stored.version,
+      read: () => {
+        try {
+          return readFileSync(file, "utf8");
+        } catch {
+          return undefined;
+        }
+      },
+      write: (text) => writeFileSync(file, text, { mode: 0o600 }),
+    };
+  }
+
+  /**
+   * What apply last pushed, kept in the charm's cache directory ({@link PUSHED_FILE}), so unchanged
+   * files are compared by digest instead of read back (see apply).
+   */
+  private pushedStore(): PushedStore | undefined {
+    if (this.cacheDir === undefined) return undefined;
+    const file = join(this.cacheDir, PUSHED_FILE);
+    return {
       read: () => {
         try {
           return readFileSync(file, "utf8");
