@@ -421,7 +421,9 @@ describe("apply with a record of what it pushed", () => {
     const s = {
       text: undefined as string | undefined,
       read: () => s.text,
-      write: (t: string) => void (s.text = t),
+      write: (t: string) => {
+        s.text = t;
+      },
     };
     return s;
   }
