@@ -100,7 +100,7 @@ import {
 } from "./refusals.js";
 import { RULES_DIR, type RulesDoc, ruleFileName } from "./rules.js";
 import { loadYamlMemo, saveYamlMemo, YAML_MEMO_FILE } from "./yaml-memo.js";
-import { FRAGMENTS_FILE, loadFragments, saveFragments, scrapeConfiguration } from "./scrape-fragments.js";
+import { FRAGMENTS_DIR, loadFragments, saveFragments, scrapeConfiguration } from "./scrape-fragments.js";
 import type { CharmcraftNames } from "./charmcraft.gen.js";
 import {
   type ApplyOutcome,
@@ -510,7 +510,8 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
     // take their jobs and rule file as a previous hook rendered them (see scrape-fragments).
     const digests = new Map<number, string>();
     for (const r of this.scrapeView.relations()) if (r.digest !== "") digests.set(r.id, r.digest);
-    const fragmentsFile = this.cacheDir === undefined ? undefined : join(this.cacheDir, FRAGMENTS_FILE);
+    const fragmentsDir = this.cacheDir === undefined ? undefined : join(this.cacheDir, FRAGMENTS_DIR);
+    const kept = fragmentsDir === undefined ? undefined : loadFragments(fragmentsDir);
     const scrape = scrapeConfiguration(
       scrapeRelations.map((r) => {
         const remoteModelUuid = remoteModels.get(r.id);
@@ -549,11 +550,11 @@ export default class PrometheusCharm extends CharmBase<CharmcraftNames> {
         fallbackScrapeProtocol: major >= 3,
         prometheusMajor: major,
       },
-      fragmentsFile === undefined ? undefined : loadFragments(fragmentsFile),
+      kept,
       COMPACT_JOBS_THRESHOLD,
     );
     // Fragments are a pure function of their keys: kept at once, whatever the rest of the hook does.
-    if (fragmentsFile !== undefined && scrape.changed) saveFragments(fragmentsFile, scrape.next);
+    if (fragmentsDir !== undefined && scrape.changed) saveFragments(fragmentsDir, scrape.next, kept);
     if (parseCache !== undefined && scrape.computed > 0) saveParseCacheFile(parseCache);
     const rejected: RejectedRelation[] = scrape.rejected
       .filter((r) => r.kind !== "ignored")

@@ -35,7 +35,7 @@ import {
 } from "@charmkit/ops/testing";
 import PrometheusCharm from "./charm.js";
 import { PATHS } from "./flags.js";
-import { FRAGMENTS_FILE } from "./scrape-fragments.js";
+import { FRAGMENTS_DIR } from "./scrape-fragments.js";
 
 const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
 const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
@@ -182,30 +182,35 @@ class Copy {
   }
 }
 
-/** Damages the cached copy's per-relation fragments the way a real unit's file may be. */
-function damageFragments(dir: string, how: number): string {
-  const file = join(dir, FRAGMENTS_FILE);
+/** Damages the cached copy's per-relation fragments the way a real unit's files may be. */
+function damageFragments(cacheDir: string, how: number): string {
+  const dir = join(cacheDir, FRAGMENTS_DIR);
+  const index = join(dir, "index.json");
   if (how < 0.25) {
-    rmSync(file, { force: true });
+    rmSync(dir, { recursive: true, force: true });
     return "fragments lost";
   }
+  if (!existsSync(index)) return "no fragments to damage";
+  const doc = JSON.parse(readFileSync(index, "utf8")) as { format: number; keys: Record<string, string> };
+  const ids = Object.keys(doc.keys);
   if (how < 0.5) {
-    writeFileSync(file, "{not json");
+    writeFileSync(index, "{not json");
+    for (const id of ids.slice(0, 1)) writeFileSync(join(dir, `${id}.json`), "{not json");
     return "fragments garbage";
   }
-  if (!existsSync(file)) return "no fragments to damage";
-  const doc = JSON.parse(readFileSync(file, "utf8")) as {
-    format: number;
-    relations: Record<string, { key: string }>;
-  };
   if (how < 0.75) {
     // An older format, otherwise as this one: must not be reused.
-    writeFileSync(file, JSON.stringify({ ...doc, format: doc.format - 1 }));
+    writeFileSync(index, JSON.stringify({ ...doc, format: doc.format - 1 }));
     return "fragments of an older format";
   }
   // Another unit's or another model's fragments: valid in form, keys that match nothing here.
-  for (const f of Object.values(doc.relations)) f.key = `foreign ${f.key}`;
-  writeFileSync(file, JSON.stringify(doc));
+  for (const id of ids) {
+    doc.keys[id] = `foreign ${doc.keys[id]}`;
+    const file = join(dir, `${id}.json`);
+    const f = JSON.parse(readFileSync(file, "utf8")) as { key: string };
+    writeFileSync(file, JSON.stringify({ ...f, key: doc.keys[id] }));
+  }
+  writeFileSync(index, JSON.stringify(doc));
   return "foreign fragments";
 }
 

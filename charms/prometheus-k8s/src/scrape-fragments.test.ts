@@ -4,7 +4,7 @@
  * whose key changed go through the library again.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -17,7 +17,7 @@ import {
 import { renderJob } from "./render.js";
 import { renderRulesDoc } from "./rules.js";
 import {
-  FRAGMENTS_FILE,
+  FRAGMENTS_DIR,
   type FragmentDoc,
   loadFragments,
   type ScrapeInput,
@@ -148,24 +148,45 @@ describe("scrape fragments", () => {
     assert.deepEqual(shape(now), oracle(fewer, 5));
   });
 
-  it("a missing, damaged or older file is no fragments", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fragments-"));
-    const file = join(dir, FRAGMENTS_FILE);
-    assert.equal(loadFragments(file), undefined);
-    const kept = scrapeConfiguration(inputs([rel(1, "a", 1)]), OPTS, undefined, 2000).next!;
-    saveFragments(file, kept);
-    assert.deepEqual(loadFragments(file), kept);
-    writeFileSync(file, JSON.stringify({ ...kept, format: kept.format - 1 }));
-    assert.equal(loadFragments(file), undefined);
-    const bad: FragmentDoc = {
-      ...kept,
-      relations: { 1: { ...kept.relations["1"]!, jobs: [{ name: 3 }] } },
-    } as never;
-    writeFileSync(file, JSON.stringify(bad));
-    assert.equal(loadFragments(file), undefined);
-    writeFileSync(file, "{");
-    assert.equal(loadFragments(file), undefined);
-    saveFragments(file, undefined);
-    assert.equal(loadFragments(file), undefined);
+  it("kept per relation: only computed relations are written; a damaged file costs its relation", () => {
+    const dir = join(mkdtempSync(join(tmpdir(), "fragments-")), FRAGMENTS_DIR);
+    assert.equal(loadFragments(dir), undefined);
+    const rels = [rel(1, "a", 1), rel(2, "b", 1)];
+    const first = scrapeConfiguration(inputs(rels), OPTS, undefined, 2000);
+    saveFragments(dir, first.next);
+    const kept = loadFragments(dir);
+    assert.deepEqual(kept, first.next);
+    // A change of relation 2 rewrites its file only.
+    const moved = [rels[0]!, rel(2, "b", 1, 1)];
+    const one = scrapeConfiguration(inputs(moved), OPTS, kept, 2000);
+    const before1 = statSync(join(dir, "1.json")).mtimeMs;
+    const inode2 = statSync(join(dir, "2.json")).ino;
+    saveFragments(dir, one.next, kept);
+    assert.equal(statSync(join(dir, "1.json")).mtimeMs, before1, "relation 1 not rewritten");
+    assert.notEqual(statSync(join(dir, "2.json")).ino, inode2, "relation 2 rewritten");
+    assert.deepEqual(loadFragments(dir), one.next);
+    // A damaged relation file: that relation alone is computed again, with the same result.
+    writeFileSync(join(dir, "2.json"), "{");
+    const partial = loadFragments(dir)!;
+    assert.deepEqual(Object.keys(partial.relations), ["1"]);
+    const again = scrapeConfiguration(inputs(moved), OPTS, partial, 2000);
+    assert.equal(again.computed, 1);
+    assert.deepEqual(shape(again), oracle(moved, 2000));
+    // A file whose key is not the index's (half-written or foreign) is left out too.
+    saveFragments(dir, again.next, partial);
+    const f1 = JSON.parse(readFileSync(join(dir, "1.json"), "utf8")) as { key: string };
+    writeFileSync(join(dir, "1.json"), JSON.stringify({ ...f1, key: "other" }));
+    assert.deepEqual(Object.keys(loadFragments(dir)!.relations), ["2"]);
+    // A relation gone: its file goes.
+    saveFragments(dir, scrapeConfiguration(inputs([rels[0]!]), OPTS, again.next, 2000).next, again.next);
+    assert.ok(!existsSync(join(dir, "2.json")));
+    // An index of an older format, damaged, or none at all: no fragments.
+    const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as FragmentDoc;
+    writeFileSync(join(dir, "index.json"), JSON.stringify({ ...index, format: index.format - 1 }));
+    assert.equal(loadFragments(dir), undefined);
+    writeFileSync(join(dir, "index.json"), "{");
+    assert.equal(loadFragments(dir), undefined);
+    saveFragments(dir, undefined);
+    assert.ok(!existsSync(dir));
   });
 });
