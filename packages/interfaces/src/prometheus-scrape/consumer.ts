@@ -736,8 +736,9 @@ const OUTCOME_FORMAT = 1;
  * derived from an outcome can key it by this.
  */
 export function relationOutcomeKey(rel: RelationHead, dataKey: string, opts: ConsumerOptions): string {
-  const pinned = rel.remoteApp === undefined || !new Set(opts.trustedAggregators ?? []).has(rel.remoteApp);
-  return outcomeKey(dataKey, rel, pinned, opts.prometheusMajor ?? 3, resolveLimits(opts.limits), opts);
+  const o = optionPart(opts);
+  const pinned = rel.remoteApp === undefined || !o.trusted.has(rel.remoteApp);
+  return outcomeKey(dataKey, rel, pinned, o.text);
 }
 
 /** What a relation's outcome key takes from it besides its remote data. */
@@ -746,15 +747,28 @@ export type RelationHead = Pick<
   "id" | "endpoint" | "remoteApp" | "remoteModelUuid" | "localAppData"
 >;
 
-function outcomeKey(
-  dataKey: string,
-  rel: RelationHead,
-  pinned: boolean,
-  major: number,
-  limits: Limits,
-  opts: ConsumerOptions,
-): string {
-  return JSON.stringify([
+// The options' part of every key, made once per options object (a hook keys every relation).
+const optionParts = new WeakMap<ConsumerOptions, { trusted: ReadonlySet<string>; text: string }>();
+
+function optionPart(opts: ConsumerOptions): { trusted: ReadonlySet<string>; text: string } {
+  let part = optionParts.get(opts);
+  if (part === undefined) {
+    const text = JSON.stringify([
+      opts.prometheusMajor ?? 3,
+      opts.model.name,
+      opts.model.uuid,
+      opts.fallbackScrapeProtocol === true,
+      opts.compact === true,
+      resolveLimits(opts.limits),
+    ]);
+    part = { trusted: new Set(opts.trustedAggregators ?? []), text };
+    optionParts.set(opts, part);
+  }
+  return part;
+}
+
+function outcomeKey(dataKey: string, rel: RelationHead, pinned: boolean, options: string): string {
+  const own = JSON.stringify([
     OUTCOME_FORMAT,
     dataKey,
     rel.id,
@@ -763,13 +777,8 @@ function outcomeKey(
     rel.remoteModelUuid ?? null,
     rel.localAppData?.event ?? null,
     pinned,
-    major,
-    opts.model.name,
-    opts.model.uuid,
-    opts.fallbackScrapeProtocol === true,
-    opts.compact === true,
-    limits,
   ]);
+  return `${own}${options}`;
 }
 
 /** One relation's jobs, rule file, rejections and feedback (the body of {@link consume}). */
@@ -847,7 +856,7 @@ export function consume(
     const pinned = !trusted.has(rel.remoteApp);
     trust.set(rel.id, pinned ? "pinned" : "aggregator");
     const dataKey = cache?.dataKey(rel);
-    const key = dataKey === undefined ? undefined : outcomeKey(dataKey, rel, pinned, major, limits, opts);
+    const key = dataKey === undefined ? undefined : outcomeKey(dataKey, rel, pinned, optionPart(opts).text);
     let outcome = key === undefined ? undefined : cache!.memo.get(rel.id, key);
     if (outcome === undefined) {
       outcome = consumeRelation(rel, rel.remoteApp, pinned, limits, major, opts);
