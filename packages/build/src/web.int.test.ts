@@ -1,26 +1,14 @@
 // A charm's browser entries (package.json `charmkit.web`) bundled by esbuild into web/: a script
 // with its imported modules and a stylesheet with its imported CSS, nothing left to fetch.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { MetadataError } from "@charmkit/ops";
+import { charmSources } from "./charm-source.test-support.js";
 import { bundleWebAssets, webEntries } from "./web.js";
 
-const work = mkdtempSync(join(tmpdir(), "charmkit-web-"));
-after(() => rmSync(work, { recursive: true, force: true }));
-
-function charm(name: string, pkg: unknown, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(join(dir, rel, ".."), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  writeFileSync(join(dir, "package.json"), JSON.stringify(pkg));
-  return dir;
-}
+const { work, charm } = charmSources("charmkit-web-");
 
 test("each web entry becomes web/<name>.js, with web/<name>.css for the CSS it imports", async () => {
   const dir = charm(

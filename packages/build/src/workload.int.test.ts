@@ -2,26 +2,14 @@
 // one file each, with what it imports, that Node runs where nothing else is installed.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { MetadataError } from "@charmkit/ops";
+import { charmSources } from "./charm-source.test-support.js";
 import { bundleWorkloadScripts, workloadEntries } from "./workload.js";
 
-const work = mkdtempSync(join(tmpdir(), "charmkit-workload-"));
-after(() => rmSync(work, { recursive: true, force: true }));
-
-function charm(name: string, pkg: unknown, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [rel, text] of Object.entries(files)) {
-    mkdirSync(join(dir, rel, ".."), { recursive: true });
-    writeFileSync(join(dir, rel), text);
-  }
-  writeFileSync(join(dir, "package.json"), JSON.stringify(pkg));
-  return dir;
-}
+const { work, charm } = charmSources("charmkit-workload-");
 
 test("each workload entry becomes workload/<name>.mjs, its imports bundled in, runnable on its own", async () => {
   const dir = charm(
