@@ -4,11 +4,7 @@
  * database PVC's capacity, as `_get_pvc_capacity` reads it.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import {
   Context,
   container,
@@ -22,9 +18,9 @@ import type { ReloadResult } from "./apply.js";
 import PrometheusCharm from "./charm.js";
 import { FakeKubeApi } from "./fake-kube-api.test-support.js";
 import { kubernetesFromConfig } from "./kubernetes.js";
+import { CHARM_DIR, tempDir } from "./charm.test-support.js";
 
-const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
-const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
+const DB = tempDir("prom-db-");
 // The harness names the application after the charm.
 const APP = "prometheus-k8s";
 

@@ -3,11 +3,7 @@
  * and bad data on the relations besides metrics-endpoint, through the SDK's harness.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
 import {
   Context,
   container,
@@ -21,10 +17,9 @@ import {
 import type { PrometheusApi, ReloadResult } from "./apply.js";
 import PrometheusCharm from "./charm.js";
 import { PATHS } from "./flags.js";
+import { CHARM_DIR, tempDir } from "./charm.test-support.js";
 
-const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
-const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
-after(() => rmSync(DB, { recursive: true, force: true }));
+const DB = tempDir("prom-db-");
 /** A Prometheus API whose every reload answers `answer`. */
 const answering = (answer: ReloadResult): PrometheusApi => ({ reload: async () => answer });
 

@@ -4,11 +4,9 @@
  * retention size on a platform without a Kubernetes API, and self-metrics-endpoint through ingress.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import {
   type ContainerState,
   Context,
@@ -31,10 +29,9 @@ import {
 import type { ReloadResult } from "./apply.js";
 import PrometheusCharm, { type PrometheusDeps } from "./charm.js";
 import { PATHS } from "./flags.js";
+import { CHARM_DIR, MODEL_UUID as UUID, tempDir } from "./charm.test-support.js";
 
-const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
-const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
-const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
+const DB = tempDir("prom-db-");
 const RULES = "/etc/prometheus/rules";
 
 /**

@@ -3,11 +3,10 @@
  * workload, writes to databags and says in its status, for the main paths and bad input.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { describe, it } from "node:test";
 import {
   type ContainerState,
   Context,
@@ -30,12 +29,10 @@ import type { Collected } from "./decide.js";
 import { partDigest } from "./refusals.js";
 import { renderJob } from "./render.js";
 import { PATHS } from "./flags.js";
+import { CHARM_DIR, MODEL_UUID as UUID, tempDir } from "./charm.test-support.js";
 
-const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
-const TMP = mkdtempSync(join(tmpdir(), "prom-charm-test-"));
-after(() => rmSync(TMP, { recursive: true, force: true }));
+const TMP = tempDir("prom-charm-test-");
 const DB = mkdtempSync(join(TMP, "prom-db-"));
-const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
 
 /** Records reloads and answers with the queued results (ok when the queue is empty). */
 class FakeApi {

@@ -15,8 +15,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -32,9 +31,9 @@ import PrometheusCharm from "./charm.js";
 import { PATHS } from "./flags.js";
 import { dumpYaml, RULE_FILES_GLOB, renderConfig } from "./render.js";
 import { renderRuleFiles } from "./rules.js";
+import { CHARM_DIR, tempDir } from "./charm.test-support.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const CHARM_DIR = join(HERE, "..");
 const CORPUS = join(HERE, "../../../testdata/hostile");
 const PROMTOOL = "/usr/bin/promtool";
 
@@ -175,8 +174,8 @@ function emitted(
 const files = readdirSync(CORPUS)
   .filter((f) => f.endsWith(".json"))
   .sort();
-const work = mkdtempSync(join(tmpdir(), "hostile-"));
-const DB = mkdtempSync(join(tmpdir(), "prom-db-"));
+const work = tempDir("hostile-");
+const DB = tempDir("prom-db-");
 
 describe("hostile-input corpus", () => {
   it("has at least 140 cases across the categories, every class of issue 11 included", () => {

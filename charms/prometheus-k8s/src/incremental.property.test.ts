@@ -18,10 +18,8 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { after, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { it } from "node:test";
 import {
   Context,
   container,
@@ -36,27 +34,13 @@ import {
 import PrometheusCharm from "./charm.js";
 import { PATHS } from "./flags.js";
 import { FRAGMENTS_DIR } from "./scrape-fragments.js";
+import { CHARM_DIR, MODEL_UUID as UUID, rng, tempDir } from "./charm.test-support.js";
 
-const CHARM_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
-const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
 /** The temp directories of this file (the database mount, each cached copy's cache), removed at the end. */
-const TMP = mkdtempSync(join(tmpdir(), "prom-prop-"));
-after(() => rmSync(TMP, { recursive: true, force: true }));
+const TMP = tempDir("prom-prop-");
 const DB = mkdtempSync(join(TMP, "db-"));
 /** Event sequences: the unit tier (scripts/test.mjs sets TEST_TIER) runs a sample, the others all. */
 const SEEDS = process.env.TEST_TIER === "unit" ? 2 : 6;
-
-/** mulberry32: a failure names the seed that shows it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface SimRelation {
   endpoint: "metrics-endpoint" | "alertmanager";

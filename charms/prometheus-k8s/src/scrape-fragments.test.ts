@@ -24,8 +24,8 @@ import {
   saveFragments,
   scrapeConfiguration,
 } from "./scrape-fragments.js";
+import { MODEL_UUID as UUID } from "./charm.test-support.js";
 
-const UUID = "a1b2c3d4-1111-4222-8333-444455556666";
 const OPTS: ConsumerOptions = {
   model: { name: "cos", uuid: UUID },
   trustedAggregators: ["proxy"],

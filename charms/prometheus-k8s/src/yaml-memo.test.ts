@@ -12,18 +12,7 @@ import { beforeEach, describe, it } from "node:test";
 import { dumpConfig, dumpYaml } from "./render.js";
 import { renderRuleFiles } from "./rules.js";
 import { loadYamlMemo, memoDump, resetYamlMemo, saveYamlMemo } from "./yaml-memo.js";
-
-/** A small seeded generator (mulberry32), so a failure names the seed that shows it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "./charm.test-support.js";
 
 const STRINGS = [
   "",
