@@ -575,10 +575,6 @@ type CheckResult =
   | { kind: "ok"; output?: string | undefined }
   | { kind: "bad"; outcome: ApplyOutcome; output?: string | undefined };
 
-/**
- * Stages the candidate config (pointing at staged rules) and runs promtool on it. Without
- * promtool in the workload the candidate is accepted unchecked, as nothing better is possible.
- */
 /** What promtool accepted, by digest (see {@link VerifiedStore}). */
 interface VerifiedRecord {
   readonly key: string;
@@ -664,6 +660,10 @@ async function checkCandidate(
   return check;
 }
 
+/**
+ * Stages the candidate config (pointing at staged rules) and runs promtool on it. Without
+ * promtool in the workload the candidate is accepted unchecked, as nothing better is possible.
+ */
 async function validateCandidate(desired: Desired, w: Workload, timeoutMs: number): Promise<CheckResult> {
   let hasPromtool: boolean;
   try {
